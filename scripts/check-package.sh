@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Packs tinymlp, installs the tarball into a scratch project, imports it as ESM
+# and CJS (main and node entries), runs publint and arethetypeswrong on it, and
+# bundles the main entry for the browser to prove it needs no Node built-ins.
+# Expects `npm run build` to have run.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$root"
+tarball=$(npm pack --silent --pack-destination "$work" | tail -n 1)
+echo "packed $tarball"
+
+npx --no-install publint "$work/$tarball" --strict
+npx --no-install attw "$work/$tarball" --profile node16
+
+mkdir -p "$work/consumer"
+cd "$work/consumer"
+npm init -y >/dev/null
+npm install --silent --no-audit --no-fund "$work/$tarball"
+cat > esm.mjs <<'JS'
+import { Sequential, Dense, SGD, Tensor } from "tinymlp";
+import { loadIdx } from "tinymlp/node";
+const m = new Sequential({ inputShape: [2], seed: 1 });
+m.add(new Dense({ units: 2 }));
+m.compile({ optimizer: new SGD(), loss: "meanSquaredError" });
+const loss = m.trainOnBatch(Tensor.from([[1, 2]]), Tensor.from([[0, 1]]));
+if (!Number.isFinite(loss) || typeof loadIdx !== "function") process.exit(1);
+console.log("ESM import ok, loss", loss.toFixed(4));
+JS
+cat > cjs.cjs <<'JS'
+const { Sequential, Dense, Tensor } = require("tinymlp");
+const { loadIdx } = require("tinymlp/node");
+const m = new Sequential({ inputShape: [3], layers: [new Dense({ units: 2 })] });
+const y = m.predict(Tensor.from([[1, 2, 3]]));
+if (y.shape[1] !== 2 || typeof loadIdx !== "function") process.exit(1);
+console.log("CJS require ok, output shape", y.shape.join("x"));
+JS
+node esm.mjs
+node cjs.cjs
+
+# Browser bundle of the main entry: esbuild fails on any node:* import.
+cat > browser.js <<'JS'
+import { Sequential, Dense } from "tinymlp";
+window.model = new Sequential({ inputShape: [4], layers: [new Dense({ units: 2 })] });
+JS
+"$root/node_modules/.bin/esbuild" browser.js --bundle --platform=browser --format=esm --outfile=bundle.js --log-level=warning
+grep -q "node:" bundle.js && { echo "browser bundle mentions node: built-ins"; exit 1; }
+echo "browser bundle ok ($(wc -c < bundle.js) bytes)"

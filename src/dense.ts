@@ -1,0 +1,215 @@
+/**
+ * Dense (fully connected) layer.
+ *
+ * Legend: B = batch, I = input features, O = units.
+ *   x: (B, I)   W: (I, O) "kernel"   b: (O)   z, y: (B, O)
+ *
+ * forward:   z = x·W + b          y = act(z)
+ * backward:  dz = dy ⊙ act'(z)                  (from y = act(z))
+ *            dW += xᵀ·dz   (I, O)               (from z = x·W: ∂z_bo/∂W_io = x_bi)
+ *            db += Σ_b dz  (O)                  (from z = … + b)
+ *            dx  = dz·Wᵀ   (B, I)               (from z = x·W: ∂z_bo/∂x_bi = W_io)
+ */
+import { type Activation, type ActivationConfig, type ActivationName, getActivation } from "./activations.js";
+import { fmtShape, ShapeError, ValueError } from "./errors.js";
+import { getInitializer, type Initializer, type InitializerConfig, type InitializerName } from "./initializers.js";
+import { gemm } from "./kernels.js";
+import type { Layer } from "./layer.js";
+import {
+  Buffer,
+  type BuildContext,
+  checkInput,
+  type LayerConfig,
+  type LayerOptions,
+  type Mode,
+  type Param,
+} from "./layer.js";
+import { type DType, Tensor } from "./tensor.js";
+
+/** Options of {@link Dense}. */
+export interface DenseOptions extends LayerOptions {
+  /** Number of output units O. */
+  units: number;
+  /** Activation fused into the layer (default `"linear"`). */
+  activation?: ActivationName | ActivationConfig;
+  /** Whether to add a bias (default true). */
+  useBias?: boolean;
+  /** Kernel initializer (default `"glorotUniform"`, as Keras). */
+  kernelInitializer?: InitializerName | InitializerConfig;
+  /** Bias initializer (default `"zeros"`). */
+  biasInitializer?: InitializerName | InitializerConfig;
+}
+
+/**
+ * A fully connected layer: y = act(x·W + b), with W stored (in, units).
+ *
+ * @example
+ * ```ts
+ * const model = new Sequential({ inputShape: [784] });
+ * model.add(new Dense({ units: 256, activation: "relu", kernelInitializer: "heNormal" }));
+ * model.add(new Dense({ units: 10 }));
+ * ```
+ */
+export class Dense implements Layer {
+  readonly kind = "dense" as const;
+  name: string;
+  /** Number of output units. */
+  readonly units: number;
+  /** The activation applied after the affine map. */
+  readonly activation: Activation;
+  /** Whether the layer has a bias. */
+  readonly useBias: boolean;
+  /** Per-sample input shape given in the options, if any. */
+  readonly inputShape: readonly number[] | undefined;
+  private readonly kernelInit: Initializer;
+  private readonly biasInit: Initializer;
+
+  private inFeatures = 0;
+  private dtype: DType = "float32";
+  /** W: (I, O), set by build. */
+  kernel: Param | null = null;
+  /** b: (O), set by build when useBias. */
+  bias: Param | null = null;
+
+  private x: Tensor | null = null; // the input of the last forward, (B, I)
+  private readonly zBuf = new Buffer(
+    () => this.dtype,
+    () => [this.units],
+  );
+  private readonly yBuf = new Buffer(
+    () => this.dtype,
+    () => [this.units],
+  );
+  private readonly dzBuf = new Buffer(
+    () => this.dtype,
+    () => [this.units],
+  );
+  private readonly dxBuf = new Buffer(
+    () => this.dtype,
+    () => [this.inFeatures],
+  );
+
+  constructor(opts: DenseOptions) {
+    if (typeof opts !== "object" || opts === null) throw new ValueError("Dense: options object required");
+    if (!Number.isInteger(opts.units) || opts.units < 1) {
+      throw new ValueError(`Dense: units must be a positive integer, got ${String(opts.units)}`);
+    }
+    this.units = opts.units;
+    this.name = opts.name ?? "";
+    this.activation = getActivation(opts.activation ?? "linear");
+    this.useBias = opts.useBias ?? true;
+    this.kernelInit = getInitializer(opts.kernelInitializer ?? "glorotUniform");
+    this.biasInit = getInitializer(opts.biasInitializer ?? "zeros");
+    this.inputShape = opts.inputShape;
+  }
+
+  get outputShape(): readonly number[] {
+    return [this.units];
+  }
+
+  build(inputShape: readonly number[], ctx: BuildContext): readonly number[] {
+    if (inputShape.length !== 1) {
+      throw new ShapeError(
+        `dense layer '${this.name}': expected a flat per-sample input (features), got ${fmtShape(inputShape)}; add a Flatten layer before it`,
+      );
+    }
+    const I = inputShape[0] as number;
+    const O = this.units;
+    this.inFeatures = I;
+    this.dtype = ctx.dtype;
+    const W = Tensor.zeros([I, O], ctx.dtype);
+    this.kernelInit.init(W.data, { fanIn: I, fanOut: O }, ctx.rng);
+    this.kernel = { name: `${this.name}/kernel`, value: W, grad: Tensor.zeros([I, O], ctx.dtype), decay: true };
+    if (this.useBias) {
+      const b = Tensor.zeros([O], ctx.dtype);
+      this.biasInit.init(b.data, { fanIn: O, fanOut: O }, ctx.rng);
+      this.bias = { name: `${this.name}/bias`, value: b, grad: Tensor.zeros([O], ctx.dtype), decay: false };
+    }
+    return [O];
+  }
+
+  forward(x: Tensor, _mode: Mode): Tensor {
+    const W = this.requireBuilt();
+    const B = checkInput(this, x, [this.inFeatures]);
+    const I = this.inFeatures;
+    const O = this.units;
+    this.x = x;
+    const z = this.zBuf.get(B); // (B, O)
+    const zd = z.data;
+    // z = b (broadcast over rows), then z += x·W: the bias add costs nothing extra.
+    if (this.bias) {
+      const bd = this.bias.value.data;
+      for (let r = 0; r < B; r++) zd.set(bd, r * O);
+    } else {
+      zd.fill(0);
+    }
+    gemm(false, false, B, O, I, x.data, W.value.data, zd, true);
+    if (this.activation.name === "linear") return z;
+    const y = this.yBuf.get(B);
+    this.activation.forward(zd, y.data, B, O);
+    return y;
+  }
+
+  backward(dy: Tensor, needInputGrad = true): Tensor | null {
+    const W = this.requireBuilt();
+    const x = this.x;
+    if (x === null) throw new ValueError(`dense layer '${this.name}': backward called before forward`);
+    const B = x.shape[0] as number;
+    const I = this.inFeatures;
+    const O = this.units;
+    if (dy.shape[0] !== B || dy.size !== B * O) {
+      throw new ShapeError(`dense layer '${this.name}': expected dy of shape (${B}, ${O}), got ${fmtShape(dy.shape)}`);
+    }
+    // dz = dy ⊙ act'(z)
+    let dz = dy;
+    if (this.activation.name !== "linear") {
+      dz = this.dzBuf.get(B);
+      this.activation.backward(this.zBuf.get(B).data, this.yBuf.get(B).data, dy.data, dz.data, B, O);
+    }
+    // dW += xᵀ·dz
+    gemm(true, false, I, O, B, x.data, dz.data, W.grad.data, true);
+    // db += column sums of dz
+    if (this.bias) {
+      const db = this.bias.grad.data;
+      const dzd = dz.data;
+      for (let r = 0; r < B; r++) {
+        const o = r * O;
+        for (let j = 0; j < O; j++) db[j] = (db[j] as number) + (dzd[o + j] as number);
+      }
+    }
+    if (!needInputGrad) return null;
+    // dx = dz·Wᵀ
+    const dx = this.dxBuf.get(B);
+    gemm(false, true, B, I, O, dz.data, W.value.data, dx.data, false);
+    return dx;
+  }
+
+  params(): Param[] {
+    const p: Param[] = [];
+    if (this.kernel) p.push(this.kernel);
+    if (this.bias) p.push(this.bias);
+    return p;
+  }
+
+  zeroGrad(): void {
+    this.kernel?.grad.data.fill(0);
+    this.bias?.grad.data.fill(0);
+  }
+
+  toJSON(): LayerConfig {
+    return {
+      kind: this.kind,
+      name: this.name,
+      units: this.units,
+      activation: this.activation.toJSON(),
+      useBias: this.useBias,
+      kernelInitializer: this.kernelInit.toJSON(),
+      biasInitializer: this.biasInit.toJSON(),
+    };
+  }
+
+  private requireBuilt(): Param {
+    if (this.kernel === null) throw new ValueError(`dense layer '${this.name}': not built (add it to a model first)`);
+    return this.kernel;
+  }
+}

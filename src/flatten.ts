@@ -1,0 +1,79 @@
+/**
+ * Flatten: (B, d1, d2, …) → (B, d1·d2·…). A view; no data moves.
+ * backward: dx is dy viewed with the input's shape.
+ */
+import { ValueError } from "./errors.js";
+import {
+  type BuildContext,
+  checkInput,
+  type Layer,
+  type LayerConfig,
+  type LayerOptions,
+  type Mode,
+  type Param,
+} from "./layer.js";
+import { Tensor } from "./tensor.js";
+
+/**
+ * Flattens each sample, e.g. (N, 28, 28) image batches into (N, 784).
+ *
+ * @example
+ * ```ts
+ * const model = new Sequential({ inputShape: [28, 28] });
+ * model.add(new Flatten());
+ * model.add(new Dense({ units: 10 }));
+ * ```
+ */
+export class Flatten implements Layer {
+  readonly kind = "flatten" as const;
+  name: string;
+  /** Per-sample input shape given in the options, if any. */
+  readonly inputShape: readonly number[] | undefined;
+  private inShape: readonly number[] = [];
+  private features = 0;
+  private yView: Tensor | null = null;
+  private dxView: Tensor | null = null;
+  private batch = 0;
+
+  constructor(opts: LayerOptions = {}) {
+    this.name = opts.name ?? "";
+    this.inputShape = opts.inputShape;
+  }
+
+  get outputShape(): readonly number[] {
+    return [this.features];
+  }
+
+  build(inputShape: readonly number[], _ctx: BuildContext): readonly number[] {
+    this.inShape = [...inputShape];
+    this.features = inputShape.reduce((a, b) => a * b, 1);
+    return [this.features];
+  }
+
+  forward(x: Tensor, _mode: Mode): Tensor {
+    const B = checkInput(this, x, this.inShape);
+    this.batch = B;
+    // Reuse the view object while it wraps the same buffer.
+    if (this.yView === null || this.yView.data !== x.data) this.yView = new Tensor(x.data, [B, this.features]);
+    return this.yView;
+  }
+
+  backward(dy: Tensor, needInputGrad = true): Tensor | null {
+    if (this.yView === null) throw new ValueError(`flatten layer '${this.name}': backward called before forward`);
+    if (!needInputGrad) return null;
+    if (this.dxView === null || this.dxView.data !== dy.data) {
+      this.dxView = new Tensor(dy.data, [this.batch, ...this.inShape]);
+    }
+    return this.dxView;
+  }
+
+  params(): Param[] {
+    return [];
+  }
+
+  zeroGrad(): void {}
+
+  toJSON(): LayerConfig {
+    return { kind: this.kind, name: this.name };
+  }
+}

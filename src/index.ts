@@ -1,0 +1,67 @@
+/**
+ * tinymlp — a small, readable, fast multilayer-perceptron library.
+ * The whole public surface (browser-safe; Node-only helpers are in "tinymlp/node").
+ */
+
+export { Activation, type ActivationLayerOptions, Softmax } from "./activation-layer.js";
+export {
+  ACTIVATION_NAMES,
+  type Activation as ActivationFunction,
+  type ActivationConfig,
+  type ActivationName,
+  erf,
+  getActivation,
+} from "./activations.js";
+export { type DataLike, type DataSource, LabelSource, TensorSource, toSource, Uint8Source } from "./data.js";
+export {
+  batchIndices,
+  type ImageDataset,
+  imageDataset,
+  imageSource,
+  oneHot,
+  sliceDataset,
+  subsetDataset,
+  validationSplit,
+} from "./datasets.js";
+export { Dense, type DenseOptions } from "./dense.js";
+export { NonFiniteLossError, ShapeError, TinyMlpError, ValueError } from "./errors.js";
+export { Flatten } from "./flatten.js";
+export { type GradCheckOptions, type GradCheckReport, type GradErrors, gradCheck } from "./gradcheck.js";
+export { encodeIdx, type IdxArray, IdxFormatError, parseIdx } from "./idx.js";
+export {
+  type FanInfo,
+  getInitializer,
+  INITIALIZER_NAMES,
+  type Initializer,
+  type InitializerConfig,
+  type InitializerName,
+} from "./initializers.js";
+export { gemm, gemmNaive } from "./kernels.js";
+export type { BuildContext, Layer, LayerConfig, LayerKind, LayerOptions, Mode, Param } from "./layer.js";
+export {
+  BinaryCrossEntropy,
+  CategoricalCrossEntropy,
+  getLoss,
+  Huber,
+  LOSS_NAMES,
+  type Loss,
+  type LossConfig,
+  type LossName,
+  MeanAbsoluteError,
+  MeanSquaredError,
+  SparseCategoricalCrossEntropy,
+} from "./losses.js";
+export { Accuracy, type Metric, type MetricName } from "./metrics.js";
+export { Adam, type AdamOptions, type Optimizer, type OptimizerConfig, SGD, type SGDOptions } from "./optimizers.js";
+export { Rng, type RngState } from "./rng.js";
+export {
+  type BatchOptions,
+  type Callback,
+  type CompileOptions,
+  type FitOptions,
+  History,
+  type Logs,
+  Sequential,
+  type SequentialOptions,
+} from "./sequential.js";
+export { allocFloat, type DType, type FloatArray, type NestedArray, Tensor } from "./tensor.js";

@@ -1,0 +1,82 @@
+/**
+ * Metrics computed during fit and evaluate. Accuracy adapts to the targets:
+ * integer labels (B,) compare with the argmax of each row; one-hot targets
+ * (B, K) with their argmax; a single output column (B, 1) is binary
+ * (threshold 0.5 on probabilities, 0 on logits).
+ */
+import type { Tensor } from "./tensor.js";
+
+/** Built-in metric names. */
+export type MetricName = "accuracy";
+
+/**
+ * A streaming metric: update per batch, read the result, reset per epoch.
+ * @example
+ * ```ts
+ * const acc = new Accuracy();
+ * acc.update(pred, labels);
+ * acc.result(); // fraction correct so far
+ * ```
+ */
+export interface Metric {
+  /** Key in history logs, e.g. `"accuracy"`. */
+  readonly name: string;
+  /** Adds one batch. */
+  update(pred: Tensor, target: Tensor): void;
+  /** The value over everything since the last reset. */
+  result(): number;
+  /** Starts over. */
+  reset(): void;
+}
+
+/**
+ * Fraction of correctly classified samples.
+ * @example
+ * ```ts
+ * model.compile({ optimizer, loss, metrics: ["accuracy"] });
+ * ```
+ */
+export class Accuracy implements Metric {
+  readonly name = "accuracy";
+  private correct = 0;
+  private total = 0;
+  /** @param threshold decision threshold for a single output column (0.5 for probabilities, 0 for logits). */
+  constructor(readonly threshold = 0.5) {}
+
+  update(pred: Tensor, target: Tensor): void {
+    const B = pred.shape[0] as number;
+    if (B === 0) return;
+    const K = pred.size / B;
+    const p = pred.data;
+    const t = target.data;
+    const sparse = target.size === B && K > 1;
+    for (let r = 0; r < B; r++) {
+      const o = r * K;
+      let ok: boolean;
+      if (K === 1) {
+        ok = (p[r] as number) > this.threshold === (t[r] as number) > 0.5;
+      } else {
+        let best = 0;
+        for (let j = 1; j < K; j++) if ((p[o + j] as number) > (p[o + best] as number)) best = j;
+        let label: number;
+        if (sparse) label = t[r] as number;
+        else {
+          label = 0;
+          for (let j = 1; j < K; j++) if ((t[o + j] as number) > (t[o + label] as number)) label = j;
+        }
+        ok = best === label;
+      }
+      if (ok) this.correct++;
+      this.total++;
+    }
+  }
+
+  result(): number {
+    return this.total === 0 ? 0 : this.correct / this.total;
+  }
+
+  reset(): void {
+    this.correct = 0;
+    this.total = 0;
+  }
+}

@@ -1,0 +1,569 @@
+/**
+ * Sequential: a stack of layers trained with one loss and one optimizer.
+ *
+ * The training step is five visible verbs (see {@link Sequential.trainStep}):
+ * forward → loss → zeroGrad → backward → step.
+ */
+import { type DataLike, type DataSource, toSource } from "./data.js";
+import { fmtShape, NonFiniteLossError, ShapeError, ValueError } from "./errors.js";
+import type { Layer, Mode, Param } from "./layer.js";
+import { applyOutputLink, getLoss, type Loss, type LossConfig, type LossName } from "./losses.js";
+import { Accuracy, type Metric, type MetricName } from "./metrics.js";
+import type { Optimizer } from "./optimizers.js";
+import { Rng } from "./rng.js";
+import { allocFloat, type DType, Tensor } from "./tensor.js";
+
+/** Options of {@link Sequential}. */
+export interface SequentialOptions {
+  /** Per-sample input shape, e.g. `[784]` or `[28, 28]`. Or give it to the first layer. */
+  inputShape?: readonly number[];
+  /** Element type of weights and activations (default `"float32"`). */
+  dtype?: DType;
+  /** Seed of the model's {@link Rng} (initializers, dropout, shuffling). Default 0. */
+  seed?: number;
+  /** Layers to add right away. */
+  layers?: Layer[];
+}
+
+/** Options of {@link Sequential.compile}. */
+export interface CompileOptions {
+  /** The optimizer instance, e.g. `new Adam({ lr: 1e-3 })`. */
+  optimizer: Optimizer;
+  /** A loss name, config or instance. */
+  loss: LossName | LossConfig | Loss;
+  /** Metrics to report besides the loss. */
+  metrics?: (MetricName | Metric)[];
+}
+
+/** Logs passed to callbacks: `loss`, metric values, `val_*` values. */
+export type Logs = Record<string, number>;
+
+/**
+ * Hooks called during {@link Sequential.fit}; each may be async.
+ * @example
+ * ```ts
+ * const cb: Callback = { onEpochEnd: (epoch, logs) => console.log(epoch, logs.loss) };
+ * ```
+ */
+export interface Callback {
+  /** Before the first epoch. */
+  onTrainBegin?(logs: Logs): void | Promise<void>;
+  /** After the last epoch (or an early stop). */
+  onTrainEnd?(logs: Logs): void | Promise<void>;
+  /** Before each epoch. */
+  onEpochBegin?(epoch: number, logs: Logs): void | Promise<void>;
+  /** After each epoch, with the epoch's training and validation logs. */
+  onEpochEnd?(epoch: number, logs: Logs): void | Promise<void>;
+  /** Before each batch. */
+  onBatchBegin?(batch: number, logs: Logs): void | Promise<void>;
+  /** After each batch, with that batch's `loss` and `size`. */
+  onBatchEnd?(batch: number, logs: Logs): void | Promise<void>;
+}
+
+/** Options of {@link Sequential.fit}. */
+export interface FitOptions {
+  /** Passes over the training data (default 1). */
+  epochs?: number;
+  /** Samples per gradient step (default 32). */
+  batchSize?: number;
+  /** Reshuffle the training samples every epoch (default true). */
+  shuffle?: boolean;
+  /** Fraction in [0, 1) of the samples, taken from the end, held out for validation. */
+  validationSplit?: number;
+  /** Explicit validation inputs and targets (overrides validationSplit). */
+  validationData?: [DataLike, DataLike];
+  /** Seed for shuffling; default: the model's generator. */
+  seed?: number;
+  /** Callbacks, called in order. */
+  callbacks?: Callback | Callback[];
+  /** Shorthand for a callback's onEpochEnd. */
+  onEpochEnd?: Callback["onEpochEnd"];
+  /** Shorthand for a callback's onBatchEnd. */
+  onBatchEnd?: Callback["onBatchEnd"];
+  /** Yield to the event loop at least this often, in ms (default 25), so a page stays responsive. */
+  yieldEvery?: number;
+}
+
+/** Options of predict and evaluate. */
+export interface BatchOptions {
+  /** Samples per forward pass (default 256). */
+  batchSize?: number;
+}
+
+/**
+ * What {@link Sequential.fit} returns: per-epoch values of the loss, the
+ * metrics, and their `val_` counterparts.
+ * @example
+ * ```ts
+ * const h = await model.fit(x, y, { epochs: 3 });
+ * h.history.loss; // [0.52, 0.31, 0.25]
+ * ```
+ */
+export class History {
+  /** Epoch numbers (0-based). */
+  readonly epoch: number[] = [];
+  /** Values per key, one per epoch. */
+  readonly history: Record<string, number[]> = {};
+  /** Appends one epoch's logs. */
+  record(epoch: number, logs: Logs): void {
+    this.epoch.push(epoch);
+    for (const [k, v] of Object.entries(logs)) {
+      const arr = this.history[k] ?? [];
+      arr.push(v);
+      this.history[k] = arr;
+    }
+  }
+}
+
+const yieldToEventLoop = (): Promise<void> =>
+  new Promise((resolve) => {
+    if (typeof setImmediate === "function") setImmediate(resolve);
+    else setTimeout(resolve, 0);
+  });
+
+/**
+ * A linear stack of layers.
+ *
+ * @example
+ * ```ts
+ * const model = new Sequential({ inputShape: [784], seed: 42 });
+ * model.add(new Dense({ units: 256, activation: "relu", kernelInitializer: "heNormal" }));
+ * model.add(new Dense({ units: 10 }));
+ * model.compile({ optimizer: new Adam({ lr: 1e-3 }), loss: "sparseCategoricalCrossEntropy", metrics: ["accuracy"] });
+ * const history = await model.fit(x, y, { epochs: 10, batchSize: 128, validationSplit: 0.1 });
+ * const logits = model.predict(xTest);
+ * ```
+ */
+export class Sequential {
+  /** The layers, in order. */
+  readonly layers: Layer[] = [];
+  /** Element type of weights and activations. */
+  readonly dtype: DType;
+  /** The model's seeded generator. */
+  readonly rng: Rng;
+  /** The optimizer set by compile. */
+  optimizer: Optimizer | null = null;
+  /** The loss set by compile. */
+  loss: Loss | null = null;
+  /** Metrics set by compile. */
+  metrics: Metric[] = [];
+  /** Set to true (e.g. from a callback) to end fit after the current epoch. */
+  stopTraining = false;
+
+  private inputShape: readonly number[] | null;
+  private shapes: (readonly number[])[] = []; // per-sample output shape of each layer
+  private lastOutput: Tensor | null = null;
+  private dOut: Tensor | null = null; // dL/doutput buffer
+  private readonly ioBufs = new Map<string, Tensor>();
+
+  constructor(opts: SequentialOptions = {}) {
+    this.dtype = opts.dtype ?? "float32";
+    if (this.dtype !== "float32" && this.dtype !== "float64") {
+      throw new ValueError(`Sequential: dtype must be "float32" or "float64", got ${String(this.dtype)}`);
+    }
+    this.rng = new Rng(opts.seed ?? 0);
+    this.inputShape = opts.inputShape ? [...opts.inputShape] : null;
+    for (const l of opts.layers ?? []) this.add(l);
+  }
+
+  /** Appends a layer (built at once if the input shape is known). */
+  add(layer: Layer): this {
+    if (this.layers.includes(layer)) throw new ValueError(`Sequential: layer '${layer.name}' was already added`);
+    const count = this.layers.filter((l) => l.kind === layer.kind).length;
+    if (!layer.name) layer.name = `${layer.kind}_${count + 1}`;
+    if (this.layers.some((l) => l.name === layer.name)) {
+      throw new ValueError(`Sequential: a layer named '${layer.name}' already exists`);
+    }
+    if (this.layers.length === 0 && this.inputShape === null) {
+      const s = (layer as { inputShape?: readonly number[] }).inputShape;
+      if (s) this.inputShape = [...s];
+    }
+    this.layers.push(layer);
+    if (this.inputShape !== null) {
+      const prev =
+        this.shapes.length === 0 ? this.inputShape : (this.shapes[this.shapes.length - 1] as readonly number[]);
+      this.shapes.push(layer.build(prev, { dtype: this.dtype, rng: this.rng }));
+    }
+    return this;
+  }
+
+  private requireBuilt(): void {
+    if (this.inputShape === null) {
+      throw new ValueError("Sequential: the input shape is unknown; pass inputShape to the model or its first layer");
+    }
+    if (this.layers.length === 0) throw new ValueError("Sequential: the model has no layers");
+  }
+
+  /** Per-sample input shape. */
+  get inputShapePerSample(): readonly number[] {
+    this.requireBuilt();
+    return this.inputShape as readonly number[];
+  }
+
+  /** Per-sample output shape. */
+  get outputShape(): readonly number[] {
+    this.requireBuilt();
+    return this.shapes[this.shapes.length - 1] as readonly number[];
+  }
+
+  /** Every trainable parameter, layer by layer. */
+  params(): Param[] {
+    return this.layers.flatMap((l) => l.params());
+  }
+
+  /** Total number of trainable scalars. */
+  countParams(): number {
+    return this.params().reduce((s, p) => s + p.value.size, 0);
+  }
+
+  /** Clears every parameter gradient. */
+  zeroGrad(): void {
+    for (const l of this.layers) l.zeroGrad();
+  }
+
+  /**
+   * A table of the layers, their output shapes and parameter counts.
+   * @example
+   * ```ts
+   * console.log(model.summary());
+   * ```
+   */
+  summary(): string {
+    this.requireBuilt();
+    const rows: [string, string, string][] = [["Layer (kind)", "Output shape", "Params"]];
+    this.layers.forEach((l, i) => {
+      const n = l.params().reduce((s, p) => s + p.value.size, 0);
+      rows.push([`${l.name} (${l.kind})`, fmtShape(["B", ...(this.shapes[i] as number[])]), String(n)]);
+    });
+    const w = [0, 1, 2].map((c) => Math.max(...rows.map((r) => r[c]?.length ?? 0)));
+    const line = (r: [string, string, string]): string =>
+      `${r[0].padEnd(w[0] as number)}  ${r[1].padEnd(w[1] as number)}  ${r[2].padStart(w[2] as number)}`;
+    const rule = "─".repeat((w[0] as number) + (w[1] as number) + (w[2] as number) + 4);
+    const total = this.countParams();
+    return [
+      `Sequential (input ${fmtShape(["B", ...(this.inputShape as number[])])}, ${this.dtype})`,
+      rule,
+      line(rows[0] as [string, string, string]),
+      rule,
+      ...rows.slice(1).map(line),
+      rule,
+      `Total params: ${total.toLocaleString("en-US")}`,
+    ].join("\n");
+  }
+
+  /**
+   * Sets the optimizer, the loss and the metrics for training.
+   * @example
+   * ```ts
+   * model.compile({ optimizer: new SGD({ lr: 0.1, momentum: 0.9 }), loss: "meanSquaredError" });
+   * ```
+   */
+  compile(opts: CompileOptions): void {
+    if (typeof opts?.optimizer?.step !== "function") {
+      throw new ValueError("compile: optimizer must be an Optimizer instance, e.g. new Adam({ lr: 1e-3 })");
+    }
+    this.optimizer = opts.optimizer;
+    this.loss = getLoss(opts.loss);
+    this.metrics = (opts.metrics ?? []).map((m) => {
+      if (typeof m === "object") return m;
+      if (m === "accuracy") return new Accuracy(this.loss?.outputLink === "sigmoid" ? 0 : 0.5);
+      throw new ValueError(`compile: unknown metric '${String(m)}'; known: accuracy`);
+    });
+  }
+
+  /** Runs every layer forward. Returns the last layer's buffer (valid until the next forward). */
+  forward(x: Tensor, mode: Mode = "eval"): Tensor {
+    this.requireBuilt();
+    let h = x;
+    for (const l of this.layers) h = l.forward(h, mode);
+    return h;
+  }
+
+  /**
+   * Runs every layer backward from dL/doutput; accumulates parameter
+   * gradients and returns dL/dx (or null when `needInputGrad` is false).
+   */
+  backward(dOut: Tensor, needInputGrad = false): Tensor | null {
+    let g: Tensor | null = dOut;
+    for (let i = this.layers.length - 1; i >= 0; i--) {
+      const need = i > 0 || needInputGrad;
+      g = (this.layers[i] as Layer).backward(g as Tensor, need);
+    }
+    return g;
+  }
+
+  private requireCompiled(where: string): [Loss, Optimizer] {
+    if (this.loss === null || this.optimizer === null) {
+      throw new ValueError(`${where}: call compile({ optimizer, loss }) first`);
+    }
+    return [this.loss, this.optimizer];
+  }
+
+  /**
+   * One gradient step on one batch; returns the batch's mean loss (before the step).
+   * @example
+   * ```ts
+   * const loss = model.trainStep(xBatch, yBatch);
+   * ```
+   */
+  trainStep(x: Tensor, y: Tensor): number {
+    const [lossFn, optimizer] = this.requireCompiled("trainStep");
+    const out = this.forward(x, "train"); //            forward
+    const dOut = this.outputGradBuffer(out);
+    const loss = lossFn.compute(out, y, dOut.data); //  loss (and dL/dout)
+    this.zeroGrad(); //                                  zero grad
+    this.backward(dOut); //                              backward
+    optimizer.step(this.params()); //                    step
+    this.lastOutput = out;
+    return loss;
+  }
+
+  /**
+   * Like trainStep, but takes any tensor or label array as target and checks
+   * shapes; returns the loss.
+   * @example
+   * ```ts
+   * model.trainOnBatch(xBatch, new Uint8Array([3, 1, 4]));
+   * ```
+   */
+  trainOnBatch(x: Tensor, y: Tensor | ArrayLike<number>): number {
+    this.requireCompiled("trainOnBatch");
+    this.checkInputSource(toSource(x), "trainOnBatch");
+    const yt = y instanceof Tensor ? y : Tensor.from(Array.from(y), { dtype: this.dtype });
+    if ((yt.shape[0] ?? 0) !== x.shape[0]) {
+      throw new ShapeError(`trainOnBatch: x has ${x.shape[0]} samples but y has ${yt.shape[0]}`);
+    }
+    return this.trainStep(x, yt);
+  }
+
+  private outputGradBuffer(out: Tensor): Tensor {
+    if (this.dOut === null || this.dOut.size !== out.size) {
+      this.dOut = new Tensor(allocFloat(this.dtype, out.size), out.shape);
+    }
+    return this.dOut;
+  }
+
+  /** A reused (B, ...shape) buffer, by purpose and batch size. */
+  private ioBuffer(key: string, batch: number, shape: readonly number[]): Tensor {
+    const k = `${key}:${batch}`;
+    let t = this.ioBufs.get(k);
+    if (t === undefined) {
+      t = new Tensor(allocFloat(this.dtype, batch * shape.reduce((a, b) => a * b, 1)), [batch, ...shape]);
+      this.ioBufs.set(k, t);
+    }
+    return t;
+  }
+
+  private checkInputSource(src: DataSource, where: string): void {
+    const want = this.inputShapePerSample;
+    const got = src.sampleShape;
+    if (got.length !== want.length || got.some((d, i) => d !== want[i])) {
+      throw new ShapeError(
+        `${where}: the model expects input of shape ${fmtShape(["N", ...want])}, got ${fmtShape([src.length, ...got])}`,
+      );
+    }
+  }
+
+  /**
+   * Runs the model on every sample (in eval mode) and returns a fresh tensor
+   * of the raw outputs (N, ...outputShape): logits when the last layer is linear.
+   * @example
+   * ```ts
+   * const logits = model.predict(xTest);
+   * const classes = logits.argMax();
+   * ```
+   */
+  predict(x: DataLike, opts: BatchOptions = {}): Tensor {
+    const src = toSource(x, "predict");
+    this.checkInputSource(src, "predict");
+    const bs = checkBatchSize(opts.batchSize ?? 256, "predict");
+    const N = src.length;
+    const outShape = this.outputShape;
+    const outSize = outShape.reduce((a, b) => a * b, 1);
+    const result = new Tensor(allocFloat(this.dtype, N * outSize), [N, ...outShape]);
+    const idx = identity(N);
+    for (let s = 0; s < N; s += bs) {
+      const n = Math.min(bs, N - s);
+      const xb = this.ioBuffer("x", n, src.sampleShape);
+      src.gather(idx, s, n, xb.data);
+      const out = this.forward(xb, "eval");
+      result.data.set(out.data.subarray(0, n * outSize), s * outSize);
+    }
+    return result;
+  }
+
+  /**
+   * predict, then the compiled loss's output link (softmax for logit
+   * cross-entropies, sigmoid for binary logits): class probabilities.
+   * @example
+   * ```ts
+   * const probs = model.predictProba(xTest); // rows sum to 1
+   * ```
+   */
+  predictProba(x: DataLike, opts: BatchOptions = {}): Tensor {
+    const [lossFn] = this.requireCompiled("predictProba");
+    return applyOutputLink(lossFn.outputLink, this.predict(x, opts));
+  }
+
+  /**
+   * Mean loss and metrics over a data set, in eval mode.
+   * @example
+   * ```ts
+   * const { loss, accuracy } = model.evaluate(xTest, yTest);
+   * ```
+   */
+  evaluate(x: DataLike, y: DataLike, opts: BatchOptions = {}): Logs {
+    const [lossFn] = this.requireCompiled("evaluate");
+    const xs = toSource(x, "evaluate");
+    const ys = toSource(y, "evaluate");
+    this.checkInputSource(xs, "evaluate");
+    if (xs.length !== ys.length) {
+      throw new ShapeError(`evaluate: x has ${xs.length} samples but y has ${ys.length}`);
+    }
+    return this.evaluateRange(
+      lossFn,
+      xs,
+      ys,
+      identity(xs.length),
+      0,
+      xs.length,
+      checkBatchSize(opts.batchSize ?? 256, "evaluate"),
+    );
+  }
+
+  private evaluateRange(
+    lossFn: Loss,
+    xs: DataSource,
+    ys: DataSource,
+    idx: ArrayLike<number>,
+    from: number,
+    to: number,
+    bs: number,
+  ): Logs {
+    for (const m of this.metrics) m.reset();
+    let total = 0;
+    for (let s = from; s < to; s += bs) {
+      const n = Math.min(bs, to - s);
+      const xb = this.ioBuffer("x", n, xs.sampleShape);
+      const yb = this.ioBuffer("y", n, ys.sampleShape);
+      xs.gather(idx, s, n, xb.data);
+      ys.gather(idx, s, n, yb.data);
+      const out = this.forward(xb, "eval");
+      total += lossFn.compute(out, yb) * n;
+      for (const m of this.metrics) m.update(out, yb);
+    }
+    const logs: Logs = { loss: total / Math.max(1, to - from) };
+    for (const m of this.metrics) logs[m.name] = m.result();
+    return logs;
+  }
+
+  /**
+   * Trains for a number of epochs of shuffled mini-batches.
+   *
+   * @throws NonFiniteLossError if the loss becomes NaN or ±Infinity (naming the epoch and batch)
+   * @example
+   * ```ts
+   * const history = await model.fit(x, y, { epochs: 10, batchSize: 128, validationSplit: 0.1 });
+   * ```
+   */
+  async fit(x: DataLike, y: DataLike, opts: FitOptions = {}): Promise<History> {
+    const [lossFn] = this.requireCompiled("fit");
+    const xs = toSource(x, "fit");
+    const ys = toSource(y, "fit");
+    this.checkInputSource(xs, "fit");
+    if (xs.length !== ys.length) throw new ShapeError(`fit: x has ${xs.length} samples but y has ${ys.length}`);
+    const epochs = opts.epochs ?? 1;
+    if (!Number.isInteger(epochs) || epochs < 0)
+      throw new ValueError(`fit: epochs must be an integer >= 0, got ${epochs}`);
+    const bs = checkBatchSize(opts.batchSize ?? 32, "fit");
+    const split = opts.validationSplit ?? 0;
+    if (typeof split !== "number" || !(split >= 0 && split < 1)) {
+      throw new ValueError(`fit: validationSplit must be in [0, 1), got ${String(split)}`);
+    }
+    const yieldEvery = opts.yieldEvery ?? 25;
+
+    // Validation: explicit data, or the last `split` fraction (taken before shuffling, as Keras does).
+    let nTrain = xs.length;
+    let val: { xs: DataSource; ys: DataSource; idx: ArrayLike<number>; from: number; to: number } | null = null;
+    if (opts.validationData) {
+      const vx = toSource(opts.validationData[0], "fit validationData");
+      const vy = toSource(opts.validationData[1], "fit validationData");
+      this.checkInputSource(vx, "fit validationData");
+      if (vx.length !== vy.length) {
+        throw new ShapeError(`fit: validation x has ${vx.length} samples but y has ${vy.length}`);
+      }
+      val = { xs: vx, ys: vy, idx: identity(vx.length), from: 0, to: vx.length };
+    } else if (split > 0) {
+      nTrain = Math.floor(xs.length * (1 - split));
+      val = { xs, ys, idx: identity(xs.length), from: nTrain, to: xs.length };
+    }
+    if (nTrain === 0) throw new ValueError("fit: no training samples");
+
+    const callbacks: Callback[] = [];
+    if (opts.callbacks) callbacks.push(...(Array.isArray(opts.callbacks) ? opts.callbacks : [opts.callbacks]));
+    if (opts.onEpochEnd || opts.onBatchEnd) {
+      const cb: Callback = {};
+      if (opts.onEpochEnd) cb.onEpochEnd = opts.onEpochEnd;
+      if (opts.onBatchEnd) cb.onBatchEnd = opts.onBatchEnd;
+      callbacks.push(cb);
+    }
+
+    const shuffleRng = opts.seed === undefined ? this.rng : new Rng(opts.seed);
+    const order = identity(nTrain);
+    const history = new History();
+    const nBatches = Math.ceil(nTrain / bs);
+    this.stopTraining = false;
+    let lastYield = Date.now();
+    for (const cb of callbacks) await cb.onTrainBegin?.({});
+    for (let epoch = 0; epoch < epochs && !this.stopTraining; epoch++) {
+      for (const cb of callbacks) await cb.onEpochBegin?.(epoch, {});
+      if (opts.shuffle ?? true) shuffleRng.shuffle(order);
+      for (const m of this.metrics) m.reset();
+      let lossSum = 0;
+      for (let b = 0; b < nBatches; b++) {
+        const start = b * bs;
+        const n = Math.min(bs, nTrain - start);
+        for (const cb of callbacks) await cb.onBatchBegin?.(b, { batch: b, size: n });
+        const xb = this.ioBuffer("x", n, xs.sampleShape);
+        const yb = this.ioBuffer("y", n, ys.sampleShape);
+        xs.gather(order, start, n, xb.data);
+        ys.gather(order, start, n, yb.data);
+        const loss = this.trainStep(xb, yb);
+        if (!Number.isFinite(loss)) throw new NonFiniteLossError(epoch, b, loss);
+        lossSum += loss * n;
+        for (const m of this.metrics) m.update(this.lastOutput as Tensor, yb);
+        if (callbacks.length > 0) {
+          const logs: Logs = { batch: b, size: n, loss };
+          for (const cb of callbacks) await cb.onBatchEnd?.(b, logs);
+        }
+        if (Date.now() - lastYield >= yieldEvery) {
+          await yieldToEventLoop();
+          lastYield = Date.now();
+        }
+      }
+      const logs: Logs = { loss: lossSum / nTrain };
+      for (const m of this.metrics) logs[m.name] = m.result();
+      if (val !== null) {
+        const v = this.evaluateRange(lossFn, val.xs, val.ys, val.idx, val.from, val.to, Math.max(bs, 256));
+        for (const [k, value] of Object.entries(v)) logs[`val_${k}`] = value;
+      }
+      history.record(epoch, logs);
+      for (const cb of callbacks) await cb.onEpochEnd?.(epoch, logs);
+    }
+    for (const cb of callbacks) await cb.onTrainEnd?.({});
+    return history;
+  }
+}
+
+function checkBatchSize(bs: unknown, where: string): number {
+  if (typeof bs !== "number" || !Number.isInteger(bs) || bs < 1) {
+    throw new ValueError(`${where}: batchSize must be a positive integer, got ${String(bs)}`);
+  }
+  return bs;
+}
+
+function identity(n: number): Uint32Array {
+  const a = new Uint32Array(n);
+  for (let i = 0; i < n; i++) a[i] = i;
+  return a;
+}

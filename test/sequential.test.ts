@@ -1,0 +1,215 @@
+import { describe, expect, it } from "vitest";
+import {
+  Adam,
+  Dense,
+  Flatten,
+  NonFiniteLossError,
+  Sequential,
+  SGD,
+  ShapeError,
+  Tensor,
+  Uint8Source,
+  ValueError,
+} from "../src/index.js";
+import { randomTensor } from "./helpers.js";
+
+const xorX = Tensor.from([
+  [0, 0],
+  [0, 1],
+  [1, 0],
+  [1, 1],
+]);
+const xorY = Tensor.from([[0], [1], [1], [0]]);
+
+function xorModel(seed = 1): Sequential {
+  const m = new Sequential({ inputShape: [2], seed });
+  m.add(new Dense({ units: 8, activation: "tanh" }));
+  m.add(new Dense({ units: 1 }));
+  m.compile({
+    optimizer: new SGD({ lr: 0.2, momentum: 0.9 }),
+    loss: { name: "binaryCrossEntropy", fromLogits: true },
+    metrics: ["accuracy"],
+  });
+  return m;
+}
+
+/** A toy 3-class problem: the class is which of three Gaussian blobs a point came from. */
+function blobs(n: number, seed: number): { x: Tensor; y: Uint8Array } {
+  const x = randomTensor([n, 2], seed, -0.5, 0.5, "float32");
+  const y = new Uint8Array(n);
+  const centers = [
+    [2, 0],
+    [-1, 1.7],
+    [-1, -1.7],
+  ];
+  for (let i = 0; i < n; i++) {
+    const c = i % 3;
+    y[i] = c;
+    x.data[2 * i] = (x.data[2 * i] as number) + (centers[c]?.[0] as number);
+    x.data[2 * i + 1] = (x.data[2 * i + 1] as number) + (centers[c]?.[1] as number);
+  }
+  return { x, y };
+}
+
+describe("Sequential end to end", () => {
+  it("fits XOR", async () => {
+    const m = xorModel();
+    const h = await m.fit(xorX, xorY, { epochs: 300, batchSize: 4 });
+    expect(h.history.accuracy?.at(-1)).toBe(1);
+    expect(h.history.loss?.at(-1)).toBeLessThan(0.05);
+    const p = m.predictProba(xorX);
+    expect(p.get(0, 0)).toBeLessThan(0.1);
+    expect(p.get(1, 0)).toBeGreaterThan(0.9);
+  });
+
+  it("loss goes down on a toy classification problem, with validation", async () => {
+    const { x, y } = blobs(300, 4);
+    const m = new Sequential({ inputShape: [2], seed: 2 });
+    m.add(new Dense({ units: 16, activation: "relu", kernelInitializer: "heNormal" }));
+    m.add(new Dense({ units: 3 }));
+    m.compile({ optimizer: new Adam({ lr: 0.01 }), loss: "sparseCategoricalCrossEntropy", metrics: ["accuracy"] });
+    const h = await m.fit(x, y, { epochs: 10, batchSize: 16, validationSplit: 0.2 });
+    const loss = h.history.loss as number[];
+    expect(loss.at(-1)).toBeLessThan((loss[0] as number) / 2);
+    expect(h.history.val_accuracy?.at(-1)).toBeGreaterThan(0.95);
+    expect(h.epoch).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    const ev = m.evaluate(x, y);
+    expect(ev.accuracy).toBeGreaterThan(0.95);
+    const probs = m.predictProba(x);
+    for (let r = 0; r < 5; r++) expect(probs.get(r, 0) + probs.get(r, 1) + probs.get(r, 2)).toBeCloseTo(1, 6);
+  });
+
+  it("same seed, same weights and history; another seed differs", async () => {
+    const run = async (seed: number) => {
+      const { x, y } = blobs(90, 1);
+      const m = new Sequential({ inputShape: [2], seed });
+      m.add(new Dense({ units: 8, activation: "relu" }));
+      m.add(new Dense({ units: 3 }));
+      m.compile({ optimizer: new SGD({ lr: 0.1, momentum: 0.9 }), loss: "sparseCategoricalCrossEntropy" });
+      const h = await m.fit(x, y, { epochs: 3, batchSize: 8 });
+      return { w: Array.from(m.params()[0]?.value.data ?? []), loss: h.history.loss };
+    };
+    const a = await run(7);
+    const b = await run(7);
+    const c = await run(8);
+    expect(b).toEqual(a);
+    expect(c.w).not.toEqual(a.w);
+  });
+
+  it("trains on (N, 28, 28) byte images through Flatten", async () => {
+    const n = 60;
+    const bytes = new Uint8Array(n * 28 * 28);
+    const labels = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      labels[i] = i % 2;
+      // class 0 lights the top half, class 1 the bottom half
+      for (let p = 0; p < 392; p++) bytes[i * 784 + (i % 2) * 392 + p] = 200;
+    }
+    const m = new Sequential({ inputShape: [28, 28], seed: 1 });
+    m.add(new Flatten());
+    m.add(new Dense({ units: 2 }));
+    m.compile({ optimizer: new SGD({ lr: 0.05 }), loss: "sparseCategoricalCrossEntropy", metrics: ["accuracy"] });
+    const h = await m.fit(new Uint8Source(bytes, [28, 28], 1 / 255), labels, { epochs: 3, batchSize: 10 });
+    expect(h.history.accuracy?.at(-1)).toBe(1);
+  });
+
+  it("summary lists layers, output shapes and parameter counts", () => {
+    const m = new Sequential({ inputShape: [784] });
+    m.add(new Dense({ units: 256, activation: "relu" }));
+    m.add(new Dense({ units: 10 }));
+    const s = m.summary();
+    expect(s).toMatch(/dense_1 \(dense\)\s+\(B, 256\)\s+200960/);
+    expect(s).toMatch(/dense_2 \(dense\)\s+\(B, 10\)\s+2570/);
+    expect(s).toMatch(/Total params: 203,530/);
+  });
+
+  it("callbacks see every epoch and batch; stopTraining ends fit early", async () => {
+    const m = xorModel();
+    const seen: string[] = [];
+    const h = await m.fit(xorX, xorY, {
+      epochs: 5,
+      batchSize: 2,
+      onBatchEnd: (b) => {
+        seen.push(`b${b}`);
+      },
+      onEpochEnd: (e) => {
+        seen.push(`e${e}`);
+        if (e === 1) m.stopTraining = true;
+      },
+    });
+    expect(seen).toEqual(["b0", "b1", "e0", "b0", "b1", "e1"]);
+    expect(h.epoch).toEqual([0, 1]);
+  });
+});
+
+describe("bad input gets a clear error", () => {
+  it("wrong input width names the layer and both shapes", () => {
+    const m = new Sequential({ inputShape: [4] });
+    m.add(new Dense({ units: 3, name: "hidden" }));
+    const layer = m.layers[0] as Dense;
+    expect(() => layer.forward(Tensor.zeros([2, 5]), "eval")).toThrow(ShapeError);
+    expect(() => layer.forward(Tensor.zeros([2, 5]), "eval")).toThrow(
+      "dense layer 'hidden': expected input of shape (B, 4), got (2, 5)",
+    );
+    expect(() => m.predict(Tensor.zeros([2, 5]))).toThrow(
+      "predict: the model expects input of shape (N, 4), got (2, 5)",
+    );
+  });
+
+  it("a Dense after an image input asks for Flatten", () => {
+    const m = new Sequential({ inputShape: [28, 28] });
+    expect(() => m.add(new Dense({ units: 3 }))).toThrow(
+      /expected a flat per-sample input .* got \(28, 28\); add a Flatten layer/,
+    );
+  });
+
+  it("labels out of range", async () => {
+    const m = new Sequential({ inputShape: [2] });
+    m.add(new Dense({ units: 3 }));
+    m.compile({ optimizer: new SGD(), loss: "sparseCategoricalCrossEntropy" });
+    await expect(m.fit(Tensor.zeros([2, 2]), [0, 3])).rejects.toThrow(
+      /label at row \d is 3; labels must be integers in \[0, 2\]/,
+    );
+  });
+
+  it("x/y length mismatch and bad fit options", async () => {
+    const m = xorModel();
+    await expect(m.fit(xorX, [0, 1, 1])).rejects.toThrow("fit: x has 4 samples but y has 3");
+    await expect(m.fit(xorX, xorY, { batchSize: 0 })).rejects.toThrow(/batchSize must be a positive integer, got 0/);
+    await expect(m.fit(xorX, xorY, { validationSplit: 1 })).rejects.toThrow(/validationSplit must be in \[0, 1\)/);
+  });
+
+  it("negative learning rate", () => {
+    expect(() => new Adam({ lr: -1e-3 })).toThrow(ValueError);
+  });
+
+  it("a NaN loss stops fit with an error naming epoch and batch", async () => {
+    const m = xorModel();
+    const x = xorX.clone();
+    x.data[5] = Number.NaN; // sample 2 (batch 2 of epoch 1 without shuffling, batch size 1)
+    const err = await m.fit(x, xorY, { epochs: 2, batchSize: 1, shuffle: false }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NonFiniteLossError);
+    expect((err as NonFiniteLossError).epoch).toBe(0);
+    expect((err as NonFiniteLossError).batch).toBe(2);
+    expect((err as Error).message).toMatch(/loss became NaN at epoch 1, batch 3/);
+  });
+
+  it("an exploding learning rate ends in a clear non-finite loss error", async () => {
+    const m = new Sequential({ inputShape: [1], seed: 1 });
+    m.add(new Dense({ units: 1 }));
+    m.compile({ optimizer: new SGD({ lr: 1e3 }), loss: "meanSquaredError" });
+    const x = Tensor.from([[1], [2], [3], [4]]);
+    const y = Tensor.from([[10], [20], [30], [40]]);
+    await expect(m.fit(x, y, { epochs: 50, batchSize: 4 })).rejects.toThrow(NonFiniteLossError);
+  });
+
+  it("compile and fit refuse what they cannot use", async () => {
+    const m = new Sequential({ inputShape: [2] });
+    m.add(new Dense({ units: 1 }));
+    await expect(m.fit(xorX, xorY)).rejects.toThrow(/call compile\(\{ optimizer, loss \}\) first/);
+    expect(() => m.compile({ optimizer: new SGD(), loss: "crossEntropy" as "huber" })).toThrow(
+      /unknown loss 'crossEntropy'/,
+    );
+    expect(() => new Sequential().predict(xorX)).toThrow(/input shape is unknown/);
+  });
+});

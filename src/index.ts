@@ -24,6 +24,7 @@ export {
   validationSplit,
 } from "./datasets.js";
 export { Dense, type DenseOptions } from "./dense.js";
+export { Dropout, type DropoutOptions } from "./dropout.js";
 export { NonFiniteLossError, ShapeError, TinyMlpError, ValueError } from "./errors.js";
 export { Flatten } from "./flatten.js";
 export { type GradCheckOptions, type GradCheckReport, type GradErrors, gradCheck } from "./gradcheck.js";
@@ -51,7 +52,7 @@ export {
   MeanSquaredError,
   SparseCategoricalCrossEntropy,
 } from "./losses.js";
-export { Accuracy, type Metric, type MetricName } from "./metrics.js";
+export { Accuracy, confusionMatrix, type Metric, type MetricName } from "./metrics.js";
 export { Adam, type AdamOptions, type Optimizer, type OptimizerConfig, SGD, type SGDOptions } from "./optimizers.js";
 export { Rng, type RngState } from "./rng.js";
 export {

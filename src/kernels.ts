@@ -66,9 +66,14 @@ export const KC = 256;
 /** Rows of op(A) packed at once. */
 export const MC = 120; // a multiple of MR
 
-/** A packed-double JS array of n zeros (not holey, not SMI: see above). */
+/**
+ * A JS array of n zeros whose elements kind is PACKED_DOUBLE: built by push
+ * (Array.from and new Array(n) give holey arrays, whose loads need a hole check).
+ */
 function doubles(n: number): number[] {
-  return Array.from({ length: n }, () => 0.5).fill(0);
+  const a: number[] = [];
+  for (let i = 0; i < n; i++) a.push(0.5);
+  return a.fill(0);
 }
 
 const packA: number[] = doubles(MC * KC);
@@ -97,6 +102,14 @@ export function gemm(
 ): void {
   if (!accumulate) C.fill(0, 0, M * N);
   if (M === 0 || N === 0 || K === 0) return;
+  if (M < SMALL && !transA) {
+    gemmFewRows(transB, M, N, K, A, B, C);
+    return;
+  }
+  if (K < SMALL) {
+    gemmThin(transA, transB, M, N, K, A, B, C);
+    return;
+  }
   const nPanels = ((N + NR - 1) / NR) | 0;
   const needB = nPanels * NR * KC;
   if (packB.length < needB) packB = doubles(needB);
@@ -118,6 +131,73 @@ export function gemm(
           const mr = Math.min(MR, M - i0);
           micro(kc, ap, (ipn * MR * kc) | 0, bp, bOff, C, i0, j0, N, mr, nr);
         }
+      }
+    }
+  }
+}
+
+/**
+ * With fewer rows than this (per-sample training, B = 1), packing the whole of
+ * op(B) would cost as much as the product; with a K this thin (the weight
+ * gradient of a per-sample step), each micro-kernel call would do a single
+ * step. Both cases use direct loops instead.
+ */
+const SMALL = 4;
+
+/** C (+)= A·op(B) for a few rows of A, without packing. */
+function gemmFewRows(
+  transB: boolean,
+  M: number,
+  N: number,
+  K: number,
+  A: FloatArray,
+  B: FloatArray,
+  C: FloatArray,
+): void {
+  for (let i = 0; i < M; i++) {
+    const ci = i * N;
+    const ai = i * K;
+    if (transB) {
+      // C[i, j] += Σ_p A[i, p]·B[j, p]: a dot product of two contiguous rows
+      for (let j = 0; j < N; j++) {
+        const bj = j * K;
+        let s = 0;
+        for (let p = 0; p < K; p++) s += (A[(ai + p) | 0] as number) * (B[(bj + p) | 0] as number);
+        C[ci + j] = (C[ci + j] as number) + s;
+      }
+    } else {
+      // C[i, :] += A[i, p]·B[p, :] for each p: contiguous rows; zero inputs are skipped
+      for (let p = 0; p < K; p++) {
+        const a = A[(ai + p) | 0] as number;
+        if (a === 0) continue;
+        const bp = p * N;
+        for (let j = 0; j < N; j++) C[(ci + j) | 0] = (C[(ci + j) | 0] as number) + a * (B[(bp + j) | 0] as number);
+      }
+    }
+  }
+}
+
+/** C (+)= op(A)·op(B) for a thin K: a sum of K outer products (rank-1 updates). */
+function gemmThin(
+  transA: boolean,
+  transB: boolean,
+  M: number,
+  N: number,
+  K: number,
+  A: FloatArray,
+  B: FloatArray,
+  C: FloatArray,
+): void {
+  for (let p = 0; p < K; p++) {
+    for (let i = 0; i < M; i++) {
+      const a = (transA ? A[p * M + i] : A[i * K + p]) as number;
+      if (a === 0) continue; // e.g. blank pixels
+      const ci = i * N;
+      if (transB) {
+        for (let j = 0; j < N; j++) C[(ci + j) | 0] = (C[(ci + j) | 0] as number) + a * (B[(j * K + p) | 0] as number);
+      } else {
+        const bp = p * N;
+        for (let j = 0; j < N; j++) C[(ci + j) | 0] = (C[(ci + j) | 0] as number) + a * (B[(bp + j) | 0] as number);
       }
     }
   }
@@ -238,11 +318,16 @@ function micro(
     return;
   }
   // Edge tile: write back only the rows and columns that exist.
-  const t = [c00, c01, c10, c11, c20, c21];
-  for (let r = 0; r < mr; r++) {
-    for (let c = 0; c < nr; c++) {
-      const o = (r0 + r * ldc + c) | 0;
-      C[o] = (C[o] as number) + (t[r * NR + c] as number);
-    }
+  const r1 = (r0 + ldc) | 0;
+  const r2 = (r1 + ldc) | 0;
+  C[r0] = (C[r0] as number) + c00;
+  if (nr > 1) C[(r0 + 1) | 0] = (C[(r0 + 1) | 0] as number) + c01;
+  if (mr > 1) {
+    C[r1] = (C[r1] as number) + c10;
+    if (nr > 1) C[(r1 + 1) | 0] = (C[(r1 + 1) | 0] as number) + c11;
+  }
+  if (mr > 2) {
+    C[r2] = (C[r2] as number) + c20;
+    if (nr > 1) C[(r2 + 1) | 0] = (C[(r2 + 1) | 0] as number) + c21;
   }
 }

@@ -41,7 +41,7 @@ export interface BuildContext {
 }
 
 /** The closed set of built-in layer kinds. */
-export type LayerKind = "dense" | "activation" | "flatten" | "softmax";
+export type LayerKind = "dense" | "activation" | "flatten" | "softmax" | "dropout";
 
 /** A layer's serializable description (its kind and constructor options). */
 export interface LayerConfig {

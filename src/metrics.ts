@@ -4,6 +4,7 @@
  * (B, K) with their argmax; a single output column (B, 1) is binary
  * (threshold 0.5 on probabilities, 0 on logits).
  */
+import { ShapeError, ValueError } from "./errors.js";
 import type { Tensor } from "./tensor.js";
 
 /** Built-in metric names. */
@@ -79,4 +80,34 @@ export class Accuracy implements Metric {
     this.correct = 0;
     this.total = 0;
   }
+}
+
+/**
+ * Counts of (true class, predicted class) pairs: `m[t][p]`.
+ * `predicted` may be class indices or a (N, K) tensor of scores (argmax taken).
+ * @example
+ * ```ts
+ * const m = confusionMatrix(model.predict(xTest), yTest, 10);
+ * m[4][9]; // fours taken for nines
+ * ```
+ */
+export function confusionMatrix(
+  predicted: Tensor | ArrayLike<number>,
+  labels: ArrayLike<number>,
+  numClasses: number,
+): number[][] {
+  const pred = "argMax" in predicted ? predicted.argMax() : predicted;
+  if (pred.length !== labels.length) {
+    throw new ShapeError(`confusionMatrix: ${pred.length} predictions but ${labels.length} labels`);
+  }
+  const m = Array.from({ length: numClasses }, () => new Array<number>(numClasses).fill(0));
+  for (let i = 0; i < labels.length; i++) {
+    const t = labels[i] as number;
+    const p = pred[i] as number;
+    if (!(Number.isInteger(t) && t >= 0 && t < numClasses && Number.isInteger(p) && p >= 0 && p < numClasses)) {
+      throw new ValueError(`confusionMatrix: pair ${i} (true ${t}, predicted ${p}) is outside [0, ${numClasses - 1}]`);
+    }
+    (m[t] as number[])[p] = ((m[t] as number[])[p] as number) + 1;
+  }
+  return m;
 }

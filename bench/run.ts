@@ -1,0 +1,206 @@
+/**
+ * npm run bench: kernel GFLOP/s at MLP shapes (blocked vs naive), and the W1 /
+ * W2 MNIST workloads in float32 and float64, each run in its own process and
+ * repeated; medians are reported. With --peers, the TensorFlow.js peers from
+ * ../shared/bench-peers run in the same invocation, interleaved, and the
+ * ratios are printed. Writes out/bench.json.
+ *
+ *   npm run bench                          # kernels, W1 ×3, W2 ×1
+ *   npm run bench -- --peers               # + tfjs-wasm and tfjs-cpu, same runs
+ *   npm run bench -- --reps 5 --no-w2
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { gemm, gemmNaive } from "../src/kernels.js";
+
+const { values } = parseArgs({
+  options: {
+    reps: { type: "string", default: "3" },
+    peers: { type: "boolean", default: false },
+    "peers-dir": { type: "string", default: resolve("..", "shared", "bench-peers") },
+    "no-w2": { type: "boolean", default: false },
+    "no-kernels": { type: "boolean", default: false },
+    "cpu-limit": { type: "string", default: "12800" },
+    out: { type: "string", default: "out/bench.json" },
+  },
+});
+const reps = Number(values.reps);
+const median = (a: number[]): number => {
+  const s = [...a].sort((x, y) => x - y);
+  const m = s.length >> 1;
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+};
+const fmt = (v: number | null | undefined, d = 0): string =>
+  v === null || v === undefined
+    ? "–"
+    : v.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
+
+const results: Record<string, unknown> = {
+  date: new Date().toISOString(),
+  machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version },
+};
+
+// ---------- kernels ----------
+if (!values["no-kernels"]) {
+  const shapes: [string, boolean, boolean, number, number, number][] = [
+    ["fwd  X·W   128×784·784×512", false, false, 128, 512, 784],
+    ["fwd  X·W   128×512·512×256", false, false, 128, 256, 512],
+    ["fwd  X·W   128×256·256×10", false, false, 128, 10, 256],
+    ["bwd  Xᵀ·dY 784×128·128×512", true, false, 784, 512, 128],
+    ["bwd  Xᵀ·dY 512×128·128×256", true, false, 512, 256, 128],
+    ["bwd  Xᵀ·dY 256×128·128×10", true, false, 256, 10, 128],
+    ["bwd  dY·Wᵀ 128×256·256×512", false, true, 128, 512, 256],
+    ["bwd  dY·Wᵀ 128×10·10×256", false, true, 128, 256, 10],
+  ];
+  const rand = (n: number): Float32Array => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 1.7));
+  // Warm up every layout on small problems with edge tiles, so V8 optimizes once.
+  for (const [ta, tb] of [
+    [false, false],
+    [true, false],
+    [false, true],
+  ] as const) {
+    for (let i = 0; i < 30; i++) gemm(ta, tb, 7, 5, 9, rand(63), rand(45), new Float32Array(35), false);
+  }
+  const time = (f: () => void, minMs: number): number => {
+    const res: number[] = [];
+    for (let r = 0; r < 5; r++) {
+      let it = 0;
+      const t0 = performance.now();
+      do {
+        f();
+        it++;
+      } while (performance.now() - t0 < minMs);
+      res.push((performance.now() - t0) / it / 1000);
+    }
+    return median(res);
+  };
+  const rows: { shape: string; blocked: number; naive: number }[] = [];
+  console.log("Kernels, float32, GFLOP/s (median of 5 timed blocks)");
+  console.log(`${"product".padEnd(30)} ${"blocked".padStart(8)} ${"naive".padStart(8)} ${"ratio".padStart(6)}`);
+  for (const [name, ta, tb, M, N, K] of shapes) {
+    const A = rand(M * K);
+    const B = rand(K * N);
+    const C = new Float32Array(M * N);
+    const flops = 2 * M * N * K;
+    const blocked = flops / time(() => gemm(ta, tb, M, N, K, A, B, C, false), 200) / 1e9;
+    const naive = flops / time(() => gemmNaive(ta, tb, M, N, K, A, B, C, false), 200) / 1e9;
+    rows.push({ shape: name, blocked, naive });
+    console.log(
+      `${name.padEnd(30)} ${fmt(blocked, 2).padStart(8)} ${fmt(naive, 2).padStart(8)} ${fmt(blocked / naive, 1).padStart(5)}×`,
+    );
+  }
+  results.kernels = rows;
+  console.log("");
+}
+
+// ---------- workloads, each in its own process ----------
+interface Run {
+  who: string;
+  result: Record<string, number | null>;
+}
+const tsx = join("node_modules", ".bin", "tsx");
+function runProcess(cmd: string, args: string[], cwd?: string): Record<string, number | null> {
+  const r = spawnSync(cmd, args, { cwd, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+  const line = r.stdout.split("\n").find((l) => l.startsWith("RESULT "));
+  if (!line) throw new Error(`${cmd} ${args.join(" ")} printed no RESULT:\n${r.stdout}\n${r.stderr}`);
+  return JSON.parse(line.slice(7));
+}
+
+let peersDir: string | null = null;
+if (values.peers) {
+  // shared/ is read-only: work on a copy, installed once.
+  peersDir = join(tmpdir(), "tinymlp-bench-peers");
+  if (!existsSync(join(peersDir, "node_modules", "@tensorflow", "tfjs-backend-wasm"))) {
+    cpSync(values["peers-dir"] as string, peersDir, { recursive: true });
+    console.log(`installing the peers in ${peersDir} (once)…`);
+    execFileSync("npm", ["install", "--no-audit", "--no-fund"], { cwd: peersDir, stdio: "inherit" });
+  }
+}
+
+const w1: Run[] = [];
+console.log(`W1 (784-512-256-10, SGD momentum, batch 128, 1 epoch of 60,000), ${reps} rounds, interleaved:`);
+for (let r = 0; r < reps; r++) {
+  for (const dtype of ["float32", "float64"]) {
+    const res = runProcess(tsx, ["bench/workload.ts", "--workload", "w1", "--dtype", dtype]);
+    w1.push({ who: `tinymlp ${dtype}`, result: res });
+    console.log(
+      `  round ${r + 1}: tinymlp ${dtype}: ${fmt(res.trainSps)} train samples/s, ${fmt(res.inferSps)} inference samples/s, peak RSS ${fmt(res.peakRssMiB)} MiB`,
+    );
+  }
+  if (peersDir) {
+    for (const [backend, limit] of [
+      ["wasm", "60000"],
+      ["cpu", values["cpu-limit"] as string],
+    ]) {
+      const res = runProcess(
+        "node",
+        [
+          "tfjs_mlp.js",
+          "--backend",
+          backend as string,
+          "--workload",
+          "w1",
+          "--limit",
+          limit as string,
+          "--infer-reps",
+          "1",
+        ],
+        peersDir,
+      );
+      const r2 = { trainSps: res.train_sps ?? null, inferSps: res.infer_sps ?? null, peakRssMiB: null };
+      w1.push({ who: `tfjs-${backend}`, result: r2 });
+      console.log(
+        `  round ${r + 1}: tfjs-${backend}: ${fmt(r2.trainSps)} train samples/s, ${fmt(r2.inferSps)} inference samples/s${limit !== "60000" ? ` (first ${limit} samples)` : ""}`,
+      );
+    }
+  }
+}
+const who = [...new Set(w1.map((r) => r.who))];
+const summary = who.map((w) => {
+  const rs = w1.filter((r) => r.who === w).map((r) => r.result);
+  const pick = (k: string): number | null => {
+    const v = rs.map((r) => r[k]).filter((x): x is number => typeof x === "number");
+    return v.length ? median(v) : null;
+  };
+  return { who: w, trainSps: pick("trainSps"), inferSps: pick("inferSps"), peakRssMiB: pick("peakRssMiB") };
+});
+results.w1 = { runs: w1, medians: summary };
+console.log(`\nW1 medians over ${reps} rounds`);
+console.log(`${"".padEnd(18)} ${"train/s".padStart(9)} ${"infer/s".padStart(9)} ${"peak RSS".padStart(9)}`);
+for (const s of summary) {
+  console.log(
+    `${s.who.padEnd(18)} ${fmt(s.trainSps).padStart(9)} ${fmt(s.inferSps).padStart(9)} ${s.peakRssMiB === null ? "–".padStart(9) : `${fmt(s.peakRssMiB)} MiB`.padStart(9)}`,
+  );
+}
+const ours = summary.find((s) => s.who === "tinymlp float32");
+const f64 = summary.find((s) => s.who === "tinymlp float64");
+if (ours?.trainSps && f64?.trainSps)
+  console.log(`float32 / float64 training speed: ${fmt(ours.trainSps / f64.trainSps, 2)}×`);
+for (const peer of ["tfjs-wasm", "tfjs-cpu"]) {
+  const p = summary.find((s) => s.who === peer);
+  if (ours?.trainSps && p?.trainSps) {
+    console.log(
+      `tinymlp float32 vs ${peer}: ${fmt(ours.trainSps / p.trainSps, 2)}× training, ${fmt((ours.inferSps ?? 0) / (p.inferSps ?? 1), 2)}× inference`,
+    );
+  }
+}
+
+if (!values["no-w2"]) {
+  console.log("\nW2 (same net, Adam 1e-3, batch 128): seconds and epochs of training to 98.0% test accuracy (max 15)");
+  const w2: Record<string, number | null>[] = [];
+  for (const dtype of ["float32", "float64"]) {
+    const res = runProcess(tsx, ["bench/workload.ts", "--workload", "w2", "--dtype", dtype]);
+    w2.push(res);
+    console.log(
+      `  tinymlp ${dtype}: ${res.epochsTo98 === null ? "not reached" : `${res.epochsTo98} epochs, ${fmt(res.secondsTo98, 1)} s`}, peak RSS ${fmt(res.peakRssMiB)} MiB`,
+    );
+  }
+  results.w2 = w2;
+}
+
+mkdirSync(join(values.out as string, ".."), { recursive: true });
+writeFileSync(values.out as string, `${JSON.stringify(results, null, 1)}\n`);
+console.log(`\nwrote ${values.out}`);

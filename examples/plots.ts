@@ -1,0 +1,147 @@
+/**
+ * Pictures for the examples, as SVG (text and lines are native there; any
+ * browser or GitHub shows them). Digit bitmaps are encoded as PNG with pngjs
+ * and embedded.
+ */
+import { PNG } from "pngjs";
+
+const esc = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+
+/** A line chart of one or more series over epochs 1..n. */
+export function lineChart(opts: {
+  title: string;
+  yLabel: string;
+  series: { name: string; values: number[]; color: string }[];
+  width?: number;
+  height?: number;
+}): string {
+  const W = opts.width ?? 520;
+  const H = opts.height ?? 320;
+  const m = { l: 60, r: 130, t: 36, b: 44 };
+  const all = opts.series.flatMap((s) => s.values).filter(Number.isFinite);
+  let lo = Math.min(...all);
+  let hi = Math.max(...all);
+  if (hi - lo < 1e-9) {
+    lo -= 0.5;
+    hi += 0.5;
+  }
+  const pad = (hi - lo) * 0.08;
+  lo -= pad;
+  hi += pad;
+  const n = Math.max(...opts.series.map((s) => s.values.length));
+  const x = (i: number): number => m.l + (n <= 1 ? 0 : (i / (n - 1)) * (W - m.l - m.r));
+  const y = (v: number): number => m.t + (1 - (v - lo) / (hi - lo)) * (H - m.t - m.b);
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${W}" height="${H}" fill="white"/>`,
+    `<text x="${W / 2 - m.r / 2}" y="20" text-anchor="middle" font-size="14" font-weight="bold">${esc(opts.title)}</text>`,
+  ];
+  for (let k = 0; k <= 4; k++) {
+    const v = lo + ((hi - lo) * k) / 4;
+    parts.push(
+      `<line x1="${m.l}" x2="${W - m.r}" y1="${y(v)}" y2="${y(v)}" stroke="#ddd"/>`,
+      `<text x="${m.l - 6}" y="${y(v) + 4}" text-anchor="end">${v.toPrecision(4)}</text>`,
+    );
+  }
+  for (let i = 0; i < n; i++) {
+    if (n > 15 && i % Math.ceil(n / 15) !== 0) continue;
+    parts.push(`<text x="${x(i)}" y="${H - m.b + 16}" text-anchor="middle">${i + 1}</text>`);
+  }
+  parts.push(
+    `<text x="${(m.l + W - m.r) / 2}" y="${H - 8}" text-anchor="middle">epoch</text>`,
+    `<text transform="translate(14 ${(m.t + H - m.b) / 2}) rotate(-90)" text-anchor="middle">${esc(opts.yLabel)}</text>`,
+  );
+  opts.series.forEach((s, k) => {
+    const pts = s.values.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(" ");
+    parts.push(`<polyline points="${pts}" fill="none" stroke="${s.color}" stroke-width="2"/>`);
+    for (const [i, v] of s.values.entries())
+      parts.push(`<circle cx="${x(i)}" cy="${y(v)}" r="2.5" fill="${s.color}"/>`);
+    parts.push(
+      `<line x1="${W - m.r + 12}" x2="${W - m.r + 32}" y1="${m.t + 10 + 18 * k}" y2="${m.t + 10 + 18 * k}" stroke="${s.color}" stroke-width="2"/>`,
+      `<text x="${W - m.r + 38}" y="${m.t + 14 + 18 * k}">${esc(s.name)}</text>`,
+    );
+  });
+  parts.push("</svg>");
+  return parts.join("\n");
+}
+
+/** A confusion matrix (rows: true class, columns: predicted), cells shaded by row share. */
+export function confusionMatrixSvg(matrix: number[][], title: string): string {
+  const K = matrix.length;
+  const c = 40;
+  const off = { l: 70, t: 70 };
+  const W = off.l + K * c + 20;
+  const H = off.t + K * c + 20;
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="11">`,
+    `<rect width="${W}" height="${H}" fill="white"/>`,
+    `<text x="${W / 2}" y="18" text-anchor="middle" font-size="14" font-weight="bold">${esc(title)}</text>`,
+    `<text x="${off.l + (K * c) / 2}" y="40" text-anchor="middle">predicted</text>`,
+    `<text transform="translate(18 ${off.t + (K * c) / 2}) rotate(-90)" text-anchor="middle">true</text>`,
+  ];
+  for (let i = 0; i < K; i++) {
+    parts.push(
+      `<text x="${off.l + i * c + c / 2}" y="${off.t - 8}" text-anchor="middle" font-weight="bold">${i}</text>`,
+      `<text x="${off.l - 8}" y="${off.t + i * c + c / 2 + 4}" text-anchor="end" font-weight="bold">${i}</text>`,
+    );
+    const row = matrix[i] as number[];
+    const total = row.reduce((a, b) => a + b, 0) || 1;
+    for (let j = 0; j < K; j++) {
+      const v = row[j] as number;
+      const share = v / total;
+      // diagonal in blue, errors in red, shaded by their share of the row
+      const alpha = i === j ? 0.15 + 0.85 * share : Math.min(1, share * 20);
+      const fill = i === j ? `rgba(40,90,200,${alpha.toFixed(3)})` : `rgba(210,40,40,${alpha.toFixed(3)})`;
+      parts.push(
+        `<rect x="${off.l + j * c}" y="${off.t + i * c}" width="${c}" height="${c}" fill="${fill}" stroke="#ccc"/>`,
+        `<text x="${off.l + j * c + c / 2}" y="${off.t + i * c + c / 2 + 4}" text-anchor="middle" fill="${i === j && share > 0.5 ? "white" : "black"}">${v}</text>`,
+      );
+    }
+  }
+  parts.push("</svg>");
+  return parts.join("\n");
+}
+
+/** One grayscale image (bytes, row-major) as a PNG, scaled up by `zoom`. */
+export function grayPng(pixels: Uint8Array, w: number, h: number, zoom = 2): Buffer {
+  const png = new PNG({ width: w * zoom, height: h * zoom, colorType: 0, inputColorType: 0, bitDepth: 8 });
+  for (let y = 0; y < h * zoom; y++) {
+    for (let x = 0; x < w * zoom; x++) {
+      // MNIST is white ink on black; show it as dark ink on white paper
+      png.data[y * w * zoom + x] = 255 - (pixels[Math.floor(y / zoom) * w + Math.floor(x / zoom)] as number);
+    }
+  }
+  return PNG.sync.write(png, { colorType: 0, inputColorType: 0 });
+}
+
+/** A grid of digit images with a caption under each. */
+export function digitGridSvg(
+  items: { pixels: Uint8Array; caption: string; color?: string }[],
+  w: number,
+  h: number,
+  title: string,
+  cols = 10,
+): string {
+  const zoom = 2;
+  const cw = w * zoom + 16;
+  const ch = h * zoom + 30;
+  const rows = Math.ceil(items.length / cols);
+  const W = cols * cw + 10;
+  const H = rows * ch + 40;
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${W}" height="${H}" fill="white"/>`,
+    `<text x="${W / 2}" y="22" text-anchor="middle" font-size="14" font-weight="bold">${esc(title)}</text>`,
+  ];
+  items.forEach((it, k) => {
+    const x0 = 5 + (k % cols) * cw + 8;
+    const y0 = 36 + Math.floor(k / cols) * ch;
+    const data = grayPng(it.pixels, w, h, zoom).toString("base64");
+    parts.push(
+      `<image x="${x0}" y="${y0}" width="${w * zoom}" height="${h * zoom}" href="data:image/png;base64,${data}"/>`,
+      `<text x="${x0 + (w * zoom) / 2}" y="${y0 + h * zoom + 15}" text-anchor="middle" fill="${it.color ?? "black"}">${esc(it.caption)}</text>`,
+    );
+  });
+  parts.push("</svg>");
+  return parts.join("\n");
+}

@@ -65,6 +65,7 @@ export class Dense implements Layer {
   private readonly biasInit: Initializer;
 
   private inFeatures = 0;
+  private inShape: readonly number[] = []; // [I], kept to check inputs without allocating
   private dtype: DType = "float32";
   /** W: (I, O), set by build. */
   kernel: Param | null = null;
@@ -116,6 +117,7 @@ export class Dense implements Layer {
     const I = inputShape[0] as number;
     const O = this.units;
     this.inFeatures = I;
+    this.inShape = [I];
     this.dtype = ctx.dtype;
     const W = Tensor.zeros([I, O], ctx.dtype);
     this.kernelInit.init(W.data, { fanIn: I, fanOut: O }, ctx.rng);
@@ -130,7 +132,7 @@ export class Dense implements Layer {
 
   forward(x: Tensor, _mode: Mode): Tensor {
     const W = this.requireBuilt();
-    const B = checkInput(this, x, [this.inFeatures]);
+    const B = checkInput(this, x, this.inShape);
     const I = this.inFeatures;
     const O = this.units;
     this.x = x;

@@ -53,7 +53,16 @@ export {
   SparseCategoricalCrossEntropy,
 } from "./losses.js";
 export { Accuracy, confusionMatrix, type Metric, type MetricName } from "./metrics.js";
-export { Adam, type AdamOptions, type Optimizer, type OptimizerConfig, SGD, type SGDOptions } from "./optimizers.js";
+export {
+  Adam,
+  type AdamOptions,
+  type Optimizer,
+  type OptimizerConfig,
+  type OptimizerState,
+  optimizerFromConfig,
+  SGD,
+  type SGDOptions,
+} from "./optimizers.js";
 export { Rng, type RngState } from "./rng.js";
 export {
   type BatchOptions,
@@ -65,4 +74,18 @@ export {
   Sequential,
   type SequentialOptions,
 } from "./sequential.js";
+export {
+  deserialize,
+  FORMAT_VERSION,
+  FormatError,
+  LIMITS,
+  type Loaded,
+  type ModelHeader,
+  type ModelJSON,
+  modelFromJSON,
+  modelToJSON,
+  serialize,
+  type TrainingState,
+} from "./serialize.js";
 export { allocFloat, type DType, type FloatArray, type NestedArray, Tensor } from "./tensor.js";
+export { VERSION } from "./version.js";

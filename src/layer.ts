@@ -134,7 +134,9 @@ export class Buffer {
  * @internal
  */
 export function checkInput(layer: Layer, x: Tensor, expected: readonly number[]): number {
-  const ok = x.shape.length === expected.length + 1 && expected.every((d, i) => x.shape[i + 1] === d);
+  // a plain loop: this runs every forward, and a callback would allocate a closure
+  let ok = x.shape.length === expected.length + 1;
+  for (let i = 0; ok && i < expected.length; i++) ok = x.shape[i + 1] === expected[i];
   if (!ok) {
     throw new ShapeError(
       `${layer.kind} layer '${layer.name}': expected input of shape ${fmtShape(["B", ...expected])}, got ${fmtShape(x.shape)}`,

@@ -60,14 +60,20 @@ export interface Loss {
   toJSON(): LossConfig;
 }
 
-function sameShape(where: string, pred: Tensor, target: Tensor): [number, number] {
-  const [B, D] = as2d(pred, where);
+/** Checks that target matches pred; returns the batch size B (the row width is size / B). */
+function sameShape(where: string, pred: Tensor, target: Tensor): number {
+  const B = batchOf(pred, where);
   if (target.size !== pred.size || (target.shape[0] ?? 0) !== B) {
     throw new ShapeError(
       `${where}: target shape ${fmtShape(target.shape)} does not match prediction shape ${fmtShape(pred.shape)}`,
     );
   }
-  return [B, D];
+  return B;
+}
+
+function batchOf(pred: Tensor, where: string): number {
+  if (pred.rank < 1) throw new ShapeError(`${where}: expected a batch, got a scalar`);
+  return pred.shape[0] as number;
 }
 
 /** L = 1/(B·D) Σ (p − t)². Gradient 2(p − t)/(B·D). */
@@ -75,7 +81,8 @@ export class MeanSquaredError implements Loss {
   readonly name = "meanSquaredError" as const;
   readonly outputLink = "none" as const;
   compute(pred: Tensor, target: Tensor, grad?: FloatArray): number {
-    const [B, D] = sameShape(this.name, pred, target);
+    const B = sameShape(this.name, pred, target);
+    const D = B === 0 ? 0 : pred.size / B;
     const p = pred.data;
     const t = target.data;
     const n = B * D;
@@ -98,7 +105,8 @@ export class MeanAbsoluteError implements Loss {
   readonly name = "meanAbsoluteError" as const;
   readonly outputLink = "none" as const;
   compute(pred: Tensor, target: Tensor, grad?: FloatArray): number {
-    const [B, D] = sameShape(this.name, pred, target);
+    const B = sameShape(this.name, pred, target);
+    const D = B === 0 ? 0 : pred.size / B;
     const p = pred.data;
     const t = target.data;
     const n = B * D;
@@ -126,7 +134,8 @@ export class Huber implements Loss {
     this.delta = checkNumber("huber", "delta", opts.delta ?? 1, (d) => d > 0, "a finite number > 0");
   }
   compute(pred: Tensor, target: Tensor, grad?: FloatArray): number {
-    const [B, D] = sameShape(this.name, pred, target);
+    const B = sameShape(this.name, pred, target);
+    const D = B === 0 ? 0 : pred.size / B;
     const p = pred.data;
     const t = target.data;
     const d = this.delta;
@@ -171,7 +180,8 @@ export class BinaryCrossEntropy implements Loss {
     return this.fromLogits ? "sigmoid" : "none";
   }
   compute(pred: Tensor, target: Tensor, grad?: FloatArray): number {
-    const [B, D] = sameShape(this.name, pred, target);
+    const B = sameShape(this.name, pred, target);
+    const D = B === 0 ? 0 : pred.size / B;
     const p = pred.data;
     const t = target.data;
     const n = B * D;
@@ -214,7 +224,8 @@ export class CategoricalCrossEntropy implements Loss {
     return this.fromLogits ? "softmax" : "none";
   }
   compute(pred: Tensor, target: Tensor, grad?: FloatArray): number {
-    const [B, K] = sameShape(this.name, pred, target);
+    const B = sameShape(this.name, pred, target);
+    const K = B === 0 ? 0 : pred.size / B;
     const p = pred.data;
     const t = target.data;
     const inv = 1 / B; // mean over the batch, applied once
@@ -272,7 +283,8 @@ export class SparseCategoricalCrossEntropy implements Loss {
     return this.fromLogits ? "softmax" : "none";
   }
   compute(pred: Tensor, target: Tensor, grad?: FloatArray): number {
-    const [B, K] = as2d(pred, this.name);
+    const B = batchOf(pred, this.name);
+    const K = B === 0 ? 0 : pred.size / B;
     if (target.size !== B) {
       throw new ShapeError(
         `${this.name}: expected ${B} integer labels (one per row of the prediction ${fmtShape(pred.shape)}), got target shape ${fmtShape(target.shape)}`,

@@ -2,12 +2,14 @@
  * tinymlp/node: helpers that need Node.js (file I/O). Everything else lives
  * in the browser-safe main entry.
  */
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { type ImageDataset, imageDataset } from "./datasets.js";
 import { TinyMlpError } from "./errors.js";
 import { type IdxArray, IdxFormatError, parseIdx } from "./idx.js";
+import type { Callback, Logs, Sequential } from "./sequential.js";
+import { deserialize, type Loaded, serialize } from "./serialize.js";
 
 /**
  * Reads an IDX file, raw or gzip-compressed (by content: a gzip file starts
@@ -59,6 +61,167 @@ export function loadMnist(dir: string): { train: ImageDataset; test: ImageDatase
     train: imageDataset(loadIdx(file("train-images-idx3-ubyte")), loadIdx(file("train-labels-idx1-ubyte"))),
     test: imageDataset(loadIdx(file("t10k-images-idx3-ubyte")), loadIdx(file("t10k-labels-idx1-ubyte"))),
   };
+}
+
+/**
+ * Writes bytes to `path` atomically: to a temporary file in the same folder,
+ * flushed to disk, then renamed over the target. A write that fails or is
+ * killed midway leaves the previous file as it was.
+ * @example
+ * ```ts
+ * writeFileAtomic("model.tmlp", model.serialize());
+ * ```
+ */
+export function writeFileAtomic(path: string, bytes: Uint8Array): void {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now().toString(36)}.tmp`);
+  let fd = -1;
+  try {
+    fd = openSync(tmp, "wx");
+    let off = 0;
+    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = -1;
+    renameSync(tmp, path);
+  } catch (e) {
+    if (fd >= 0) closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw new TinyMlpError(
+      `save: could not write '${path}' (the previous file, if any, is unchanged): ${(e as Error).message}`,
+    );
+  }
+  try {
+    // make the rename itself durable
+    const dfd = openSync(dirname(path), "r");
+    fsyncSync(dfd);
+    closeSync(dfd);
+  } catch {
+    // some platforms cannot fsync a folder; the data itself is already flushed
+  }
+}
+
+/**
+ * Saves a model (with its optimizer state, if compiled) to a file, atomically.
+ * @example
+ * ```ts
+ * import { save, load } from "tinymlp/node";
+ * save(model, "mnist.tmlp");
+ * const again = load("mnist.tmlp");
+ * ```
+ */
+export function save(model: Sequential, path: string): void {
+  writeFileAtomic(path, serialize(model));
+}
+
+/**
+ * Loads a model saved by {@link save} (or a checkpoint), validating everything.
+ * @throws FormatError naming what is wrong; TinyMlpError when the file cannot be read
+ */
+export function load(path: string): Sequential {
+  return loadCheckpoint(path).model;
+}
+
+/**
+ * Loads a checkpoint: the model and where training stood. Pass `training`
+ * to `fit({ resume })` to continue exactly.
+ * @example
+ * ```ts
+ * const { model, training } = loadCheckpoint("run.ckpt");
+ * await model.fit(x, y, { epochs: 10, batchSize: 128, resume: training });
+ * ```
+ */
+export function loadCheckpoint(path: string): Loaded {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new TinyMlpError(`load: cannot read '${path}': ${(e as Error).message}`);
+  }
+  return deserialize(bytes);
+}
+
+/** Options of {@link ModelCheckpoint}. */
+export interface ModelCheckpointOptions {
+  /** File to write (replaced atomically each time). */
+  path: string;
+  /** Save every this many epochs (default 1). */
+  everyEpochs?: number;
+  /** Also save every this many batches (default: never). */
+  everyBatches?: number;
+  /** Save at epoch ends only when `monitor` improved (default false). */
+  saveBestOnly?: boolean;
+  /** The log value compared by saveBestOnly (default "val_loss"). */
+  monitor?: string;
+  /** Whether smaller or larger is better; "auto" picks max for accuracies, else min. */
+  mode?: "min" | "max" | "auto";
+}
+
+/**
+ * A fit callback that writes checkpoints (model, optimizer state, generator
+ * state, position in training) atomically, every N epochs and/or batches,
+ * or only when the monitored value improves.
+ * @example
+ * ```ts
+ * await model.fit(x, y, { epochs: 20, callbacks: [new ModelCheckpoint({ path: "run.ckpt", everyBatches: 100 })] });
+ * ```
+ */
+export class ModelCheckpoint implements Callback {
+  private model: Sequential | null = null;
+  private best: number | null = null;
+  /** How many checkpoints were written. */
+  saved = 0;
+  private readonly opts: Required<Omit<ModelCheckpointOptions, "everyBatches">> & { everyBatches: number };
+
+  constructor(opts: ModelCheckpointOptions) {
+    if (typeof opts?.path !== "string" || opts.path === "") throw new TinyMlpError("ModelCheckpoint: path is required");
+    const positive = (v: number | undefined, name: string, dflt: number): number => {
+      const x = v ?? dflt;
+      if (!Number.isInteger(x) || x < 0)
+        throw new TinyMlpError(`ModelCheckpoint: ${name} must be an integer >= 0, got ${v}`);
+      return x;
+    };
+    this.opts = {
+      path: opts.path,
+      everyEpochs: positive(opts.everyEpochs, "everyEpochs", 1),
+      everyBatches: positive(opts.everyBatches, "everyBatches", 0),
+      saveBestOnly: opts.saveBestOnly ?? false,
+      monitor: opts.monitor ?? "val_loss",
+      mode: opts.mode ?? "auto",
+    };
+  }
+
+  setModel(model: Sequential): void {
+    this.model = model;
+  }
+
+  onBatchEnd(batch: number): void {
+    const every = this.opts.everyBatches;
+    if (every > 0 && (batch + 1) % every === 0) this.write();
+  }
+
+  onEpochEnd(epoch: number, logs: Logs): void {
+    if (this.opts.saveBestOnly) {
+      const v = logs[this.opts.monitor];
+      if (v === undefined)
+        throw new TinyMlpError(
+          `ModelCheckpoint: '${this.opts.monitor}' is not in the logs (${Object.keys(logs).join(", ")})`,
+        );
+      const max = this.opts.mode === "max" || (this.opts.mode === "auto" && /acc/.test(this.opts.monitor));
+      if (this.best === null || (max ? v > this.best : v < this.best)) {
+        this.best = v;
+        this.write();
+      }
+      return;
+    }
+    if (this.opts.everyEpochs > 0 && (epoch + 1) % this.opts.everyEpochs === 0) this.write();
+  }
+
+  private write(): void {
+    if (this.model === null)
+      throw new TinyMlpError("ModelCheckpoint: not attached to a model (use it in fit's callbacks)");
+    writeFileAtomic(this.opts.path, this.model.checkpoint());
+    this.saved++;
+  }
 }
 
 export { encodeIdx, type IdxArray, IdxFormatError, parseIdx } from "./idx.js";

@@ -19,6 +19,18 @@ export interface OptimizerConfig {
 }
 
 /**
+ * An optimizer's internal state, for checkpoints: a step count and, per named
+ * slot (e.g. Adam's `m` and `v`), one array per parameter (null while the
+ * parameter has not been stepped yet).
+ */
+export interface OptimizerState {
+  /** Steps taken. */
+  step: number;
+  /** Slot name → one array per parameter (same order as the params list). */
+  slots: Record<string, (FloatArray | null)[]>;
+}
+
+/**
  * Updates parameters from their accumulated gradients.
  *
  * @example
@@ -36,10 +48,56 @@ export interface Optimizer {
   step(params: readonly Param[]): void;
   /** The serializable form. */
   toJSON(): OptimizerConfig;
+  /** The state for `params` (copies), to save in a checkpoint. */
+  getState(params: readonly Param[]): OptimizerState;
+  /** Restores a state from {@link Optimizer.getState} for the same parameters. */
+  setState(params: readonly Param[], state: OptimizerState): void;
+}
+
+function getSlots(maps: Record<string, Map<Param, FloatArray>>, params: readonly Param[]): OptimizerState["slots"] {
+  const slots: OptimizerState["slots"] = {};
+  for (const [name, map] of Object.entries(maps)) {
+    slots[name] = params.map((p) => {
+      const a = map.get(p);
+      return a === undefined ? null : a.slice();
+    });
+  }
+  return slots;
+}
+
+function setSlots(
+  where: string,
+  maps: Record<string, Map<Param, FloatArray>>,
+  params: readonly Param[],
+  state: OptimizerState,
+): void {
+  for (const [name, map] of Object.entries(maps)) {
+    const arrays = state.slots[name];
+    if (!Array.isArray(arrays) || arrays.length !== params.length) {
+      throw new ValueError(`${where}.setState: slot '${name}' needs one entry per parameter (${params.length})`);
+    }
+    map.clear();
+    params.forEach((p, i) => {
+      const a = arrays[i];
+      if (a === null || a === undefined) return;
+      if (a.length !== p.value.size) {
+        throw new ValueError(
+          `${where}.setState: slot '${name}' of '${p.name}' has ${a.length} values, expected ${p.value.size}`,
+        );
+      }
+      const copy = allocFloat(p.value.dtype, a.length);
+      copy.set(a);
+      map.set(p, copy);
+    });
+  }
 }
 
 function checkLr(where: string, lr: unknown): number {
-  return checkNumber(where, "lr", lr, (v) => v >= 0, "a finite number >= 0");
+  // checked on every step (a schedule may have changed it): no closure here
+  if (typeof lr !== "number" || !(lr >= 0) || lr === Number.POSITIVE_INFINITY) {
+    throw new ValueError(`${where}: lr must be a finite number >= 0, got ${String(lr)}`);
+  }
+  return lr;
 }
 
 /** Options of {@link SGD}. */
@@ -122,6 +180,14 @@ export class SGD implements Optimizer {
         w[i] = (w[i] as number) - lr * d;
       }
     }
+  }
+
+  getState(params: readonly Param[]): OptimizerState {
+    return { step: 0, slots: getSlots({ momentum: this.buf }, params) };
+  }
+
+  setState(params: readonly Param[], state: OptimizerState): void {
+    setSlots("SGD", { momentum: this.buf }, params, state);
   }
 
   toJSON(): OptimizerConfig {
@@ -223,6 +289,18 @@ export class Adam implements Optimizer {
     }
   }
 
+  getState(params: readonly Param[]): OptimizerState {
+    return { step: this.t, slots: getSlots({ m: this.m, v: this.v }, params) };
+  }
+
+  setState(params: readonly Param[], state: OptimizerState): void {
+    if (!Number.isInteger(state.step) || state.step < 0) {
+      throw new ValueError(`Adam.setState: step must be an integer >= 0, got ${String(state.step)}`);
+    }
+    setSlots("Adam", { m: this.m, v: this.v }, params, state);
+    this.t = state.step;
+  }
+
   toJSON(): OptimizerConfig {
     return {
       name: this.name,
@@ -233,4 +311,19 @@ export class Adam implements Optimizer {
       weightDecay: this.weightDecay,
     };
   }
+}
+
+/**
+ * Builds an optimizer from its config (the closed set: sgd, adam).
+ * @throws ValueError for an unknown name or a bad option
+ * @example
+ * ```ts
+ * const opt = optimizerFromConfig({ name: "adam", lr: 1e-3 });
+ * ```
+ */
+export function optimizerFromConfig(cfg: OptimizerConfig): Optimizer {
+  const { name, ...opts } = cfg;
+  if (name === "sgd") return new SGD(opts as SGDOptions);
+  if (name === "adam") return new Adam(opts as AdamOptions);
+  throw new ValueError(`unknown optimizer '${String(name)}'; known: sgd, adam`);
 }

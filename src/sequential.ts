@@ -10,8 +10,9 @@ import type { Layer, Mode, Param } from "./layer.js";
 import { applyOutputLink, getLoss, type Loss, type LossConfig, type LossName } from "./losses.js";
 import { Accuracy, type Metric, type MetricName } from "./metrics.js";
 import type { Optimizer } from "./optimizers.js";
-import { Rng } from "./rng.js";
-import { allocFloat, type DType, Tensor } from "./tensor.js";
+import { Rng, type RngState } from "./rng.js";
+import { deserialize, type ModelJSON, modelFromJSON, modelToJSON, serialize, type TrainingState } from "./serialize.js";
+import { allocFloat, type DType, shapeSize, Tensor } from "./tensor.js";
 
 /** Options of {@link Sequential}. */
 export interface SequentialOptions {
@@ -58,6 +59,8 @@ export interface Callback {
   onBatchBegin?(batch: number, logs: Logs): void | Promise<void>;
   /** After each batch, with that batch's `loss` and `size`. */
   onBatchEnd?(batch: number, logs: Logs): void | Promise<void>;
+  /** Called by fit before training begins, with the model being trained. */
+  setModel?(model: Sequential): void;
 }
 
 /** Options of {@link Sequential.fit}. */
@@ -82,6 +85,21 @@ export interface FitOptions {
   onBatchEnd?: Callback["onBatchEnd"];
   /** Yield to the event loop at least this often, in ms (default 25), so a page stays responsive. */
   yieldEvery?: number;
+  /**
+   * Continue a run from a checkpoint's training state (see `deserialize` /
+   * `loadCheckpoint`): same data, batch size, epochs and seed give weights
+   * bit-identical to a run that was never interrupted.
+   */
+  resume?: TrainingState | null;
+}
+
+/** Where fit stands; read by checkpoints. */
+interface FitState {
+  epoch: number;
+  batch: number;
+  rngEpochStart: RngState;
+  lossSum: number;
+  history: Record<string, number[]>;
 }
 
 /** Options of predict and evaluate. */
@@ -154,7 +172,9 @@ export class Sequential {
   private shapes: (readonly number[])[] = []; // per-sample output shape of each layer
   private lastOutput: Tensor | null = null;
   private dOut: Tensor | null = null; // dL/doutput buffer
-  private readonly ioBufs = new Map<string, Tensor>();
+  private readonly ioBufs = { x: new Map<number, Tensor>(), y: new Map<number, Tensor>() };
+  private paramCache: Param[] | null = null;
+  private fitState: FitState | null = null;
 
   constructor(opts: SequentialOptions = {}) {
     this.dtype = opts.dtype ?? "float32";
@@ -164,6 +184,73 @@ export class Sequential {
     this.rng = new Rng(opts.seed ?? 0);
     this.inputShape = opts.inputShape ? [...opts.inputShape] : null;
     for (const l of opts.layers ?? []) this.add(l);
+  }
+
+  /**
+   * The model as a JSON-able object: architecture, metadata, weights (and
+   * optimizer state if compiled). See docs/persistence.md.
+   * @example
+   * ```ts
+   * const text = JSON.stringify(model.toJSON());
+   * const copy = Sequential.fromJSON(JSON.parse(text));
+   * ```
+   */
+  toJSON(): ModelJSON {
+    return modelToJSON(this);
+  }
+
+  /**
+   * Rebuilds a model from {@link Sequential.toJSON}'s object, validating every field.
+   * @throws FormatError naming the field that is wrong
+   */
+  static fromJSON(doc: unknown): Sequential {
+    return modelFromJSON(doc).model;
+  }
+
+  /**
+   * The model as one Uint8Array (the binary form of the same document).
+   * @example
+   * ```ts
+   * const bytes = model.serialize();
+   * const copy = Sequential.deserialize(bytes);
+   * ```
+   */
+  serialize(): Uint8Array {
+    return serialize(this);
+  }
+
+  /**
+   * Rebuilds a model from {@link Sequential.serialize}'s bytes, validating everything.
+   * @throws FormatError naming the field or byte range that is wrong
+   */
+  static deserialize(bytes: Uint8Array): Sequential {
+    return deserialize(bytes).model;
+  }
+
+  /**
+   * A checkpoint: the model, its optimizer state, its generator state and,
+   * during fit, the position in training. Restore with `deserialize` and pass
+   * its `training` to `fit({ resume })`.
+   * @example
+   * ```ts
+   * const bytes = model.checkpoint();
+   * const { model: m, training } = deserialize(bytes);
+   * await m.fit(x, y, { epochs: 10, resume: training });
+   * ```
+   */
+  checkpoint(): Uint8Array {
+    const f = this.fitState;
+    const training: TrainingState = f
+      ? {
+          epoch: f.epoch,
+          batch: f.batch,
+          rng: this.rng.getState(),
+          rngEpochStart: f.rngEpochStart,
+          lossSum: f.lossSum,
+          history: Object.fromEntries(Object.entries(f.history).map(([k, v]) => [k, [...v]])),
+        }
+      : { epoch: 0, batch: 0, rng: this.rng.getState(), rngEpochStart: this.rng.getState(), lossSum: 0, history: {} };
+    return serialize(this, training);
   }
 
   /** Appends a layer (built at once if the input shape is known). */
@@ -179,6 +266,7 @@ export class Sequential {
       if (s) this.inputShape = [...s];
     }
     this.layers.push(layer);
+    this.paramCache = null;
     if (this.inputShape !== null) {
       const prev =
         this.shapes.length === 0 ? this.inputShape : (this.shapes[this.shapes.length - 1] as readonly number[]);
@@ -208,7 +296,9 @@ export class Sequential {
 
   /** Every trainable parameter, layer by layer. */
   params(): Param[] {
-    return this.layers.flatMap((l) => l.params());
+    // cached: the training step asks for it every batch
+    if (this.paramCache === null) this.paramCache = this.layers.flatMap((l) => l.params());
+    return this.paramCache;
   }
 
   /** Total number of trainable scalars. */
@@ -300,7 +390,9 @@ export class Sequential {
   }
 
   /**
-   * One gradient step on one batch; returns the batch's mean loss (before the step).
+   * One gradient step on one batch; returns the batch's mean loss (before the
+   * step). When the loss is NaN or ±Infinity, no update is made and that value
+   * is returned (fit turns it into a NonFiniteLossError).
    * @example
    * ```ts
    * const loss = model.trainStep(xBatch, yBatch);
@@ -311,10 +403,11 @@ export class Sequential {
     const out = this.forward(x, "train"); //            forward
     const dOut = this.outputGradBuffer(out);
     const loss = lossFn.compute(out, y, dOut.data); //  loss (and dL/dout)
+    this.lastOutput = out;
+    if (!Number.isFinite(loss)) return loss; //           never step on NaN/Infinity: keep the last good weights
     this.zeroGrad(); //                                  zero grad
     this.backward(dOut); //                              backward
     optimizer.step(this.params()); //                    step
-    this.lastOutput = out;
     return loss;
   }
 
@@ -344,12 +437,13 @@ export class Sequential {
   }
 
   /** A reused (B, ...shape) buffer, by purpose and batch size. */
-  private ioBuffer(key: string, batch: number, shape: readonly number[]): Tensor {
-    const k = `${key}:${batch}`;
-    let t = this.ioBufs.get(k);
-    if (t === undefined) {
-      t = new Tensor(allocFloat(this.dtype, batch * shape.reduce((a, b) => a * b, 1)), [batch, ...shape]);
-      this.ioBufs.set(k, t);
+  private ioBuffer(key: "x" | "y", batch: number, shape: readonly number[]): Tensor {
+    const byBatch = this.ioBufs[key];
+    let t = byBatch.get(batch);
+    const size = batch * shapeSize(shape);
+    if (t === undefined || t.size !== size) {
+      t = new Tensor(allocFloat(this.dtype, size), [batch, ...shape]);
+      byBatch.set(batch, t);
     }
     return t;
   }
@@ -509,48 +603,97 @@ export class Sequential {
     }
 
     const shuffleRng = opts.seed === undefined ? this.rng : new Rng(opts.seed);
-    const order = identity(nTrain);
+    const shuffle = opts.shuffle ?? true;
+    const order = new Uint32Array(nTrain);
     const history = new History();
     const nBatches = Math.ceil(nTrain / bs);
+    const resume = opts.resume ?? null;
+    let firstEpoch = 0;
+    if (resume) {
+      if (!(resume.epoch <= epochs))
+        throw new ValueError(`fit: the checkpoint is at epoch ${resume.epoch + 1}, beyond epochs = ${epochs}`);
+      if (resume.batch > nBatches) {
+        throw new ValueError(
+          `fit: the checkpoint is at batch ${resume.batch}, but an epoch here has ${nBatches} batches (other data or batch size?)`,
+        );
+      }
+      firstEpoch = resume.epoch;
+      (Object.keys(resume.history) as string[]).forEach((k) => {
+        history.history[k] = [...(resume.history[k] as number[])];
+      });
+      for (let e = 0; e < (resume.history.loss?.length ?? 0); e++) history.epoch.push(e);
+    }
     this.stopTraining = false;
     let lastYield = Date.now();
-    for (const cb of callbacks) await cb.onTrainBegin?.({});
-    for (let epoch = 0; epoch < epochs && !this.stopTraining; epoch++) {
-      for (const cb of callbacks) await cb.onEpochBegin?.(epoch, {});
-      if (opts.shuffle ?? true) shuffleRng.shuffle(order);
-      for (const m of this.metrics) m.reset();
-      let lossSum = 0;
-      for (let b = 0; b < nBatches; b++) {
-        const start = b * bs;
-        const n = Math.min(bs, nTrain - start);
-        for (const cb of callbacks) await cb.onBatchBegin?.(b, { batch: b, size: n });
-        const xb = this.ioBuffer("x", n, xs.sampleShape);
-        const yb = this.ioBuffer("y", n, ys.sampleShape);
-        xs.gather(order, start, n, xb.data);
-        ys.gather(order, start, n, yb.data);
-        const loss = this.trainStep(xb, yb);
-        if (!Number.isFinite(loss)) throw new NonFiniteLossError(epoch, b, loss);
-        lossSum += loss * n;
-        for (const m of this.metrics) m.update(this.lastOutput as Tensor, yb);
-        if (callbacks.length > 0) {
-          const logs: Logs = { batch: b, size: n, loss };
-          for (const cb of callbacks) await cb.onBatchEnd?.(b, logs);
+    const state: FitState = {
+      epoch: firstEpoch,
+      batch: 0,
+      rngEpochStart: shuffleRng.getState(),
+      lossSum: 0,
+      history: history.history,
+    };
+    this.fitState = state;
+    try {
+      for (const cb of callbacks) cb.setModel?.(this);
+      for (const cb of callbacks) await cb.onTrainBegin?.({});
+      for (let epoch = firstEpoch; epoch < epochs && !this.stopTraining; epoch++) {
+        const resuming = resume !== null && epoch === resume.epoch;
+        // The epoch's order depends only on the shuffling generator's state at
+        // its start, so a checkpoint can re-derive it exactly.
+        if (resuming) shuffleRng.setState(resume.rngEpochStart);
+        state.epoch = epoch;
+        state.rngEpochStart = shuffleRng.getState();
+        for (let i = 0; i < nTrain; i++) order[i] = i;
+        if (shuffle) shuffleRng.shuffle(order);
+        const firstBatch = resuming ? resume.batch : 0;
+        // Dropout continues where it stopped. (With one generator for both, a
+        // checkpoint at an epoch boundary holds the pre-shuffle state, which
+        // the shuffle just advanced exactly as the uninterrupted run did.)
+        if (resuming && (shuffleRng !== this.rng || resume.batch > 0)) this.rng.setState(resume.rng);
+        for (const cb of callbacks) await cb.onEpochBegin?.(epoch, {});
+        for (const m of this.metrics) m.reset();
+        state.lossSum = resuming ? resume.lossSum : 0;
+        for (let b = firstBatch; b < nBatches; b++) {
+          const start = b * bs;
+          const n = Math.min(bs, nTrain - start);
+          if (callbacks.length > 0) for (const cb of callbacks) await cb.onBatchBegin?.(b, { batch: b, size: n });
+          const xb = this.ioBuffer("x", n, xs.sampleShape);
+          const yb = this.ioBuffer("y", n, ys.sampleShape);
+          xs.gather(order, start, n, xb.data);
+          ys.gather(order, start, n, yb.data);
+          const loss = this.trainStep(xb, yb);
+          // trainStep leaves the weights untouched on a non-finite loss
+          if (!Number.isFinite(loss)) throw new NonFiniteLossError(epoch, b, loss);
+          state.lossSum += loss * n;
+          state.batch = b + 1;
+          for (const m of this.metrics) m.update(this.lastOutput as Tensor, yb);
+          if (callbacks.length > 0) {
+            const logs: Logs = { batch: b, size: n, loss };
+            for (const cb of callbacks) await cb.onBatchEnd?.(b, logs);
+          }
+          if (Date.now() - lastYield >= yieldEvery) {
+            await yieldToEventLoop();
+            lastYield = Date.now();
+          }
         }
-        if (Date.now() - lastYield >= yieldEvery) {
-          await yieldToEventLoop();
-          lastYield = Date.now();
+        const logs: Logs = { loss: state.lossSum / nTrain };
+        for (const m of this.metrics) logs[m.name] = m.result();
+        if (val !== null) {
+          const v = this.evaluateRange(lossFn, val.xs, val.ys, val.idx, val.from, val.to, Math.max(bs, 256));
+          for (const [k, value] of Object.entries(v)) logs[`val_${k}`] = value;
         }
+        history.record(epoch, logs);
+        // A checkpoint taken now starts the next epoch.
+        state.epoch = epoch + 1;
+        state.batch = 0;
+        state.lossSum = 0;
+        state.rngEpochStart = shuffleRng.getState();
+        for (const cb of callbacks) await cb.onEpochEnd?.(epoch, logs);
       }
-      const logs: Logs = { loss: lossSum / nTrain };
-      for (const m of this.metrics) logs[m.name] = m.result();
-      if (val !== null) {
-        const v = this.evaluateRange(lossFn, val.xs, val.ys, val.idx, val.from, val.to, Math.max(bs, 256));
-        for (const [k, value] of Object.entries(v)) logs[`val_${k}`] = value;
-      }
-      history.record(epoch, logs);
-      for (const cb of callbacks) await cb.onEpochEnd?.(epoch, logs);
+      for (const cb of callbacks) await cb.onTrainEnd?.({});
+    } finally {
+      this.fitState = null;
     }
-    for (const cb of callbacks) await cb.onTrainEnd?.({});
     return history;
   }
 }

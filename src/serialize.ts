@@ -1,0 +1,601 @@
+/**
+ * The tinymlp model format, version 1 (spec: docs/persistence.md).
+ *
+ * A model is a JSON header (architecture, metadata, optional optimizer and
+ * training state) plus a list of float arrays (weights, then optimizer slots),
+ * in the model's dtype. Two encodings of the same document:
+ *   - JSON (`model.toJSON()` / `Sequential.fromJSON()`): arrays as number lists;
+ *   - bytes (`serialize()` / `deserialize()`): "TMLP", u32 version, u32 header
+ *     length, the header as UTF-8 JSON, zero padding to a multiple of 8, then
+ *     the arrays back to back, little-endian.
+ *
+ * Loading validates everything before allocating anything big: the version,
+ * every key and value of the header (unknown keys and `__proto__`-like keys
+ * are refused), the layer stack's shapes, and the declared array sizes
+ * against the actual bytes. Every failure is a {@link FormatError} naming the
+ * field.
+ */
+
+import { Activation, Softmax } from "./activation-layer.js";
+import { ACTIVATION_NAMES, type ActivationConfig } from "./activations.js";
+import { Dense } from "./dense.js";
+import { Dropout } from "./dropout.js";
+import { TinyMlpError } from "./errors.js";
+import { Flatten } from "./flatten.js";
+import { INITIALIZER_NAMES, type InitializerConfig } from "./initializers.js";
+import type { Layer, LayerConfig, LayerKind } from "./layer.js";
+import { LOSS_NAMES, type LossConfig } from "./losses.js";
+import { type Optimizer, type OptimizerConfig, type OptimizerState, optimizerFromConfig } from "./optimizers.js";
+import type { RngState } from "./rng.js";
+import { Sequential } from "./sequential.js";
+import { allocFloat, type DType, type FloatArray } from "./tensor.js";
+import { VERSION } from "./version.js";
+
+/** The format version this code writes and reads. */
+export const FORMAT_VERSION = 1;
+const MAGIC = [0x54, 0x4d, 0x4c, 0x50]; // "TMLP"
+/** Limits a header may not exceed (a hostile file must not make us allocate much). */
+export const LIMITS = {
+  headerBytes: 16 * 1024 * 1024,
+  layers: 1000,
+  dim: 10_000_000,
+  inputSize: 100_000_000,
+  nameLength: 200,
+} as const;
+
+/**
+ * A model file or document is malformed or unsupported. The message names the
+ * field (`model.layers[2].units`) and what was wrong with it.
+ * @example
+ * ```ts
+ * try { Sequential.fromJSON(doc); } catch (e) { if (e instanceof FormatError) console.error(e.message); }
+ * ```
+ */
+export class FormatError extends TinyMlpError {}
+
+/** Where training stood when a checkpoint was written. */
+export interface TrainingState {
+  /** Epoch in progress (0-based). */
+  epoch: number;
+  /** Batches of that epoch already done. */
+  batch: number;
+  /** The model Rng's state now. */
+  rng: RngState;
+  /** The shuffling Rng's state at the start of the epoch (re-derives its order). */
+  rngEpochStart: RngState;
+  /** Sum of batch losses × batch sizes so far in the epoch. */
+  lossSum: number;
+  /** History of completed epochs. */
+  history: Record<string, number[]>;
+}
+
+/** The header of a saved model. */
+export interface ModelHeader {
+  format: "tinymlp-model";
+  formatVersion: number;
+  tinymlpVersion: string;
+  createdAt: string;
+  model: { inputShape: number[]; dtype: DType; layers: LayerConfig[]; rng: RngState };
+  /** One entry per parameter, in `model.params()` order. */
+  weights: { name: string; shape: number[] }[];
+  /** Present when the model was compiled. */
+  compile?: { loss: LossConfig; metrics: string[] };
+  /** Optimizer config and which slot arrays follow the weights. */
+  optimizer?: { config: OptimizerConfig; step: number; slots: Record<string, boolean[]> };
+  /** Present in checkpoints. */
+  training?: TrainingState;
+}
+
+/** A saved model as a plain JSON-able object: the header plus the arrays as number lists. */
+export interface ModelJSON extends ModelHeader {
+  /** The weights then the present optimizer slot arrays, in header order. */
+  arrays: number[][];
+}
+
+interface Doc {
+  header: ModelHeader;
+  arrays: FloatArray[];
+}
+
+// ---------- writing ----------
+
+/** Collects a model (and, if compiled, its optimizer) into a document. */
+function toDoc(model: Sequential, training?: TrainingState): Doc {
+  const params = model.params();
+  const header: ModelHeader = {
+    format: "tinymlp-model",
+    formatVersion: FORMAT_VERSION,
+    tinymlpVersion: VERSION,
+    createdAt: new Date().toISOString(),
+    model: {
+      inputShape: [...model.inputShapePerSample],
+      dtype: model.dtype,
+      layers: model.layers.map((l) => l.toJSON()),
+      rng: model.rng.getState(),
+    },
+    weights: params.map((p) => ({ name: p.name, shape: [...p.value.shape] })),
+  };
+  const arrays: FloatArray[] = params.map((p) => p.value.data);
+  if (model.loss && model.optimizer) {
+    header.compile = { loss: model.loss.toJSON(), metrics: model.metrics.map((m) => m.name) };
+    const st = model.optimizer.getState(params);
+    const slots: Record<string, boolean[]> = {};
+    for (const [name, list] of Object.entries(st.slots)) {
+      slots[name] = list.map((a) => a !== null);
+      for (const a of list) if (a !== null) arrays.push(a);
+    }
+    header.optimizer = { config: model.optimizer.toJSON(), step: st.step, slots };
+  }
+  if (training) header.training = training;
+  return { header, arrays };
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * The model (with its optimizer state, if compiled) as one Uint8Array.
+ * @example
+ * ```ts
+ * const bytes = serialize(model);
+ * const copy = deserialize(bytes);
+ * ```
+ */
+export function serialize(model: Sequential, training?: TrainingState): Uint8Array {
+  const { header, arrays } = toDoc(model, training);
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const start = align8(12 + json.length);
+  const width = model.dtype === "float64" ? 8 : 4;
+  const total = start + arrays.reduce((s, a) => s + a.length * width, 0);
+  const out = new Uint8Array(total);
+  out.set(MAGIC, 0);
+  const view = new DataView(out.buffer);
+  view.setUint32(4, FORMAT_VERSION, true);
+  view.setUint32(8, json.length, true);
+  out.set(json, 12);
+  let off = start;
+  for (const a of arrays) {
+    if (LITTLE_ENDIAN) out.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), off);
+    else
+      for (let i = 0; i < a.length; i++)
+        width === 8
+          ? view.setFloat64(off + 8 * i, a[i] as number, true)
+          : view.setFloat32(off + 4 * i, a[i] as number, true);
+    off += a.length * width;
+  }
+  return out;
+}
+
+/**
+ * The model as a JSON-able object (arrays as number lists: float32 values
+ * round-trip exactly through JSON text).
+ * @example
+ * ```ts
+ * const text = JSON.stringify(modelToJSON(model));
+ * ```
+ */
+export function modelToJSON(model: Sequential, training?: TrainingState): ModelJSON {
+  const { header, arrays } = toDoc(model, training);
+  return { ...header, arrays: arrays.map((a) => Array.from(a)) };
+}
+
+function align8(n: number): number {
+  return (n + 7) & ~7;
+}
+
+// ---------- reading ----------
+
+/** What loading returns: the model, plus the training state of a checkpoint. */
+export interface Loaded {
+  /** The rebuilt model (compiled, with optimizer state, if it was). */
+  model: Sequential;
+  /** Where training stood, for checkpoints. */
+  training: TrainingState | null;
+}
+
+/**
+ * Rebuilds a model from {@link serialize}'s bytes, validating everything.
+ * @throws FormatError naming the field or byte range that is wrong
+ * @example
+ * ```ts
+ * const { model } = deserialize(bytes);
+ * ```
+ */
+export function deserialize(bytes: Uint8Array): Loaded {
+  if (!(bytes instanceof Uint8Array)) throw new FormatError("deserialize: expected a Uint8Array");
+  if (bytes.length < 12)
+    throw new FormatError(`file: ${bytes.length} bytes is too short for a tinymlp model (12-byte preamble)`);
+  for (let i = 0; i < 4; i++) {
+    if (bytes[i] !== MAGIC[i]) throw new FormatError("file: not a tinymlp model (the first bytes are not 'TMLP')");
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const version = view.getUint32(4, true);
+  if (version !== FORMAT_VERSION) {
+    throw new FormatError(
+      `formatVersion: this tinymlp reads version ${FORMAT_VERSION}, the file is version ${version}`,
+    );
+  }
+  const hlen = view.getUint32(8, true);
+  if (hlen > LIMITS.headerBytes || 12 + hlen > bytes.length) {
+    throw new FormatError(`header: declared length ${hlen} exceeds the file (${bytes.length} bytes) or the limit`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(12, 12 + hlen)));
+  } catch (e) {
+    throw new FormatError(`header: not valid UTF-8 JSON (${(e as Error).message})`);
+  }
+  const header = checkHeader(parsed, false);
+  const start = align8(12 + hlen);
+  for (let i = 12 + hlen; i < Math.min(start, bytes.length); i++) {
+    if (bytes[i] !== 0) throw new FormatError(`padding: byte ${i} should be 0`);
+  }
+  const lengths = arrayLengths(header);
+  const width = header.model.dtype === "float64" ? 8 : 4;
+  const need = lengths.reduce((s, n) => s + n * width, 0);
+  if (bytes.length - start !== need) {
+    throw new FormatError(
+      `data: the header declares ${need} bytes of arrays after byte ${start}, the file has ${Math.max(0, bytes.length - start)}`,
+    );
+  }
+  let off = start;
+  const arrays = lengths.map((n) => {
+    const a = allocFloat(header.model.dtype, n);
+    if (LITTLE_ENDIAN) new Uint8Array(a.buffer).set(bytes.subarray(off, off + n * width));
+    else
+      for (let i = 0; i < n; i++)
+        a[i] = width === 8 ? view.getFloat64(off + 8 * i, true) : view.getFloat32(off + 4 * i, true);
+    off += n * width;
+    return a;
+  });
+  return build(header, arrays);
+}
+
+/**
+ * Rebuilds a model from {@link modelToJSON}'s object (or its parsed text).
+ * @throws FormatError naming the field that is wrong
+ * @example
+ * ```ts
+ * const { model } = modelFromJSON(JSON.parse(text));
+ * ```
+ */
+export function modelFromJSON(doc: unknown): Loaded {
+  const header = checkHeader(doc, true);
+  const lengths = arrayLengths(header);
+  const raw = (doc as { arrays: unknown }).arrays;
+  if (!Array.isArray(raw) || raw.length !== lengths.length) {
+    throw new FormatError(`arrays: expected a list of ${lengths.length} number lists`);
+  }
+  const arrays = lengths.map((n, k) => {
+    const list = raw[k];
+    if (!Array.isArray(list) || list.length !== n) throw new FormatError(`arrays[${k}]: expected ${n} numbers`);
+    const a = allocFloat(header.model.dtype, n);
+    for (let i = 0; i < n; i++) {
+      const v = list[i];
+      if (typeof v !== "number" || !Number.isFinite(v))
+        throw new FormatError(`arrays[${k}][${i}]: expected a finite number`);
+      a[i] = v;
+    }
+    return a;
+  });
+  return build(header, arrays);
+}
+
+/** Lengths of the arrays that follow the header: the weights, then present optimizer slots. */
+function arrayLengths(h: ModelHeader): number[] {
+  const lengths = h.weights.map((w) => w.shape.reduce((a, b) => a * b, 1));
+  if (h.optimizer) {
+    for (const present of Object.values(h.optimizer.slots)) {
+      present.forEach((p, i) => {
+        if (p) lengths.push(lengths[i] as number);
+      });
+    }
+  }
+  return lengths;
+}
+
+function build(h: ModelHeader, arrays: FloatArray[]): Loaded {
+  const model = new Sequential({ inputShape: h.model.inputShape, dtype: h.model.dtype });
+  h.model.layers.forEach((cfg, i) => {
+    try {
+      model.add(LAYER_FACTORIES[cfg.kind](cfg));
+    } catch (e) {
+      if (e instanceof FormatError) throw e;
+      throw new FormatError(`model.layers[${i}]: ${(e as Error).message}`);
+    }
+  });
+  model.rng.setState(h.model.rng);
+  const params = model.params();
+  if (params.length !== h.weights.length) {
+    throw new FormatError(`weights: the layers have ${params.length} parameters, the header lists ${h.weights.length}`);
+  }
+  params.forEach((p, i) => {
+    const w = h.weights[i] as { name: string; shape: number[] };
+    if (
+      w.name !== p.name ||
+      w.shape.length !== p.value.shape.length ||
+      w.shape.some((d, k) => d !== p.value.shape[k])
+    ) {
+      throw new FormatError(
+        `weights[${i}]: '${w.name}' (${w.shape.join("×")}) does not match the layers' parameter '${p.name}' (${p.value.shape.join("×")})`,
+      );
+    }
+    p.value.data.set(arrays[i] as FloatArray);
+  });
+  if (h.compile && h.optimizer) {
+    let optimizer: Optimizer;
+    try {
+      optimizer = optimizerFromConfig(h.optimizer.config);
+      model.compile({ optimizer, loss: h.compile.loss, metrics: h.compile.metrics as "accuracy"[] });
+    } catch (e) {
+      throw new FormatError(`optimizer: ${(e as Error).message}`);
+    }
+    let k = params.length;
+    const state: OptimizerState = { step: h.optimizer.step, slots: {} };
+    for (const [name, present] of Object.entries(h.optimizer.slots)) {
+      state.slots[name] = present.map((p) => (p ? (arrays[k++] as FloatArray) : null));
+    }
+    try {
+      optimizer.setState(params, state);
+    } catch (e) {
+      throw new FormatError(`optimizer: ${(e as Error).message}`);
+    }
+  }
+  return { model, training: h.training ?? null };
+}
+
+// ---------- strict header validation ----------
+
+const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
+
+type Obj = Record<string, unknown>;
+
+function fail(path: string, msg: string): never {
+  throw new FormatError(`${path}: ${msg}`);
+}
+
+/** An own-keys object with exactly the allowed keys (required ones present). */
+function obj(v: unknown, path: string, required: string[], optional: string[] = []): Obj {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) fail(path, "expected an object");
+  const o = v as Obj;
+  for (const k of Object.keys(o)) {
+    if (FORBIDDEN_KEYS.has(k)) fail(`${path}.${k}`, "forbidden key");
+    if (!required.includes(k) && !optional.includes(k)) fail(`${path}.${k}`, "unknown key");
+  }
+  for (const k of required) if (!Object.hasOwn(o, k)) fail(`${path}.${k}`, "missing");
+  return o;
+}
+
+function int(v: unknown, path: string, min: number, max: number): number {
+  if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
+    fail(path, `expected an integer in [${min}, ${max}], got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+function num(v: unknown, path: string, min = Number.NEGATIVE_INFINITY, max = Number.POSITIVE_INFINITY): number {
+  if (typeof v !== "number" || !Number.isFinite(v) || v < min || v > max) {
+    fail(path, `expected a finite number in [${min}, ${max}], got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+function str(v: unknown, path: string, max: number = LIMITS.nameLength): string {
+  if (typeof v !== "string" || v.length > max) fail(path, `expected a string of at most ${max} characters`);
+  return v;
+}
+
+function bool(v: unknown, path: string): boolean {
+  if (typeof v !== "boolean") fail(path, `expected true or false, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function oneOf<T extends string>(v: unknown, path: string, allowed: readonly T[]): T {
+  if (typeof v !== "string" || !allowed.includes(v as T))
+    fail(path, `expected one of ${allowed.join(", ")}, got ${JSON.stringify(v)}`);
+  return v as T;
+}
+
+function list(v: unknown, path: string, max: number): unknown[] {
+  if (!Array.isArray(v) || v.length > max) fail(path, `expected a list of at most ${max} items`);
+  return v;
+}
+
+function rngState(v: unknown, path: string): RngState {
+  const l = list(v, path, 4);
+  if (l.length !== 4) fail(path, "expected 4 unsigned 32-bit integers");
+  const s = l.map((w, i) => int(w, `${path}[${i}]`, 0, 0xffffffff)) as unknown as RngState;
+  if (s.every((w) => w === 0)) fail(path, "an all-zero generator state is invalid");
+  return s;
+}
+
+function activationConfig(v: unknown, path: string): ActivationConfig {
+  const o = obj(v, path, ["name"], ["alpha"]);
+  const name = oneOf(o.name, `${path}.name`, ACTIVATION_NAMES);
+  const cfg: ActivationConfig = { name };
+  if (o.alpha !== undefined) cfg.alpha = num(o.alpha, `${path}.alpha`, 0, 1e6);
+  return cfg;
+}
+
+function initializerConfig(v: unknown, path: string): InitializerConfig {
+  const o = obj(v, path, ["name"], ["value", "minval", "maxval", "mean", "stddev", "gain"]);
+  const cfg: InitializerConfig = { name: oneOf(o.name, `${path}.name`, INITIALIZER_NAMES) };
+  for (const k of ["value", "minval", "maxval", "mean", "stddev", "gain"] as const) {
+    if (o[k] !== undefined) cfg[k] = num(o[k], `${path}.${k}`, -1e6, 1e6);
+  }
+  return cfg;
+}
+
+/** Validates one layer config and returns its per-sample output shape and parameter shapes. */
+function checkLayer(
+  v: unknown,
+  path: string,
+  input: number[],
+): { cfg: LayerConfig; output: number[]; params: number[][] } {
+  const kind = oneOf((v as Obj | null)?.kind, `${path}.kind`, Object.keys(LAYER_FACTORIES) as LayerKind[]);
+  const flat = input.reduce((a, b) => a * b, 1);
+  switch (kind) {
+    case "dense": {
+      const o = obj(
+        v,
+        path,
+        ["kind", "name", "units"],
+        ["activation", "useBias", "kernelInitializer", "biasInitializer"],
+      );
+      if (input.length !== 1) fail(`${path}`, `a dense layer needs a flat input, got (${input.join(", ")})`);
+      const units = int(o.units, `${path}.units`, 1, LIMITS.dim);
+      const cfg: LayerConfig = { kind, name: str(o.name, `${path}.name`), units };
+      if (o.activation !== undefined) cfg.activation = activationConfig(o.activation, `${path}.activation`);
+      const useBias = o.useBias === undefined ? true : bool(o.useBias, `${path}.useBias`);
+      cfg.useBias = useBias;
+      if (o.kernelInitializer !== undefined)
+        cfg.kernelInitializer = initializerConfig(o.kernelInitializer, `${path}.kernelInitializer`);
+      if (o.biasInitializer !== undefined)
+        cfg.biasInitializer = initializerConfig(o.biasInitializer, `${path}.biasInitializer`);
+      const params = [[input[0] as number, units]];
+      if (useBias) params.push([units]);
+      return { cfg, output: [units], params };
+    }
+    case "activation": {
+      const o = obj(v, path, ["kind", "name", "activation"]);
+      return {
+        cfg: {
+          kind,
+          name: str(o.name, `${path}.name`),
+          activation: activationConfig(o.activation, `${path}.activation`),
+        },
+        output: input,
+        params: [],
+      };
+    }
+    case "dropout": {
+      const o = obj(v, path, ["kind", "name", "rate"]);
+      const rate = num(o.rate, `${path}.rate`, 0, 1);
+      if (rate >= 1) fail(`${path}.rate`, "must be below 1");
+      return { cfg: { kind, name: str(o.name, `${path}.name`), rate }, output: input, params: [] };
+    }
+    case "flatten":
+    case "softmax": {
+      const o = obj(v, path, ["kind", "name"]);
+      return {
+        cfg: { kind, name: str(o.name, `${path}.name`) },
+        output: kind === "flatten" ? [flat] : input,
+        params: [],
+      };
+    }
+  }
+}
+
+function checkHeader(v: unknown, withArrays: boolean): ModelHeader {
+  const top = ["format", "formatVersion", "tinymlpVersion", "createdAt", "model", "weights"];
+  const o = obj(v, "header", withArrays ? [...top, "arrays"] : top, ["compile", "optimizer", "training"]);
+  if (o.format !== "tinymlp-model") fail("format", `expected "tinymlp-model", got ${JSON.stringify(o.format)}`);
+  const formatVersion = int(o.formatVersion, "formatVersion", 0, 1e9);
+  if (formatVersion !== FORMAT_VERSION)
+    fail("formatVersion", `this tinymlp reads version ${FORMAT_VERSION}, got ${formatVersion}`);
+  const m = obj(o.model, "model", ["inputShape", "dtype", "layers", "rng"]);
+  const inputShape = list(m.inputShape, "model.inputShape", 8).map((d, i) =>
+    int(d, `model.inputShape[${i}]`, 1, LIMITS.dim),
+  );
+  if (inputShape.length === 0) fail("model.inputShape", "expected at least one dimension");
+  if (inputShape.reduce((a, b) => a * b, 1) > LIMITS.inputSize)
+    fail("model.inputShape", `more than ${LIMITS.inputSize} elements per sample`);
+  const dtype = oneOf(m.dtype, "model.dtype", ["float32", "float64"] as const);
+  const layerList = list(m.layers, "model.layers", LIMITS.layers);
+  if (layerList.length === 0) fail("model.layers", "expected at least one layer");
+  let shape = inputShape;
+  const layers: LayerConfig[] = [];
+  const paramShapes: number[][] = [];
+  const names = new Set<string>();
+  layerList.forEach((l, i) => {
+    const { cfg, output, params } = checkLayer(l, `model.layers[${i}]`, shape);
+    if (names.has(cfg.name as string)) fail(`model.layers[${i}].name`, `duplicate name '${cfg.name}'`);
+    names.add(cfg.name as string);
+    layers.push(cfg);
+    paramShapes.push(...params);
+    shape = output;
+  });
+  const weightList = list(o.weights, "weights", paramShapes.length);
+  if (weightList.length !== paramShapes.length)
+    fail("weights", `expected ${paramShapes.length} entries for these layers, got ${weightList.length}`);
+  const weights = weightList.map((w, i) => {
+    const e = obj(w, `weights[${i}]`, ["name", "shape"]);
+    const s = list(e.shape, `weights[${i}].shape`, 4).map((d, k) => int(d, `weights[${i}].shape[${k}]`, 1, LIMITS.dim));
+    const want = paramShapes[i] as number[];
+    if (s.length !== want.length || s.some((d, k) => d !== want[k])) {
+      fail(`weights[${i}].shape`, `expected (${want.join(", ")}) for these layers, got (${s.join(", ")})`);
+    }
+    return { name: str(e.name, `weights[${i}].name`, 2 * LIMITS.nameLength + 20), shape: s };
+  });
+  const header: ModelHeader = {
+    format: "tinymlp-model",
+    formatVersion,
+    tinymlpVersion: str(o.tinymlpVersion, "tinymlpVersion", 50),
+    createdAt: str(o.createdAt, "createdAt", 50),
+    model: { inputShape, dtype, layers, rng: rngState(m.rng, "model.rng") },
+    weights,
+  };
+  if (o.compile !== undefined) {
+    const c = obj(o.compile, "compile", ["loss", "metrics"]);
+    const l = obj(c.loss, "compile.loss", ["name"], ["fromLogits", "delta"]);
+    const loss: LossConfig = { name: oneOf(l.name, "compile.loss.name", LOSS_NAMES) };
+    if (l.fromLogits !== undefined) loss.fromLogits = bool(l.fromLogits, "compile.loss.fromLogits");
+    if (l.delta !== undefined) loss.delta = num(l.delta, "compile.loss.delta", 1e-12, 1e12);
+    const metrics = list(c.metrics, "compile.metrics", 8).map((x, i) =>
+      oneOf(x, `compile.metrics[${i}]`, ["accuracy"] as const),
+    );
+    header.compile = { loss, metrics };
+  }
+  if (o.optimizer !== undefined) {
+    if (header.compile === undefined) fail("optimizer", "present without compile");
+    const op = obj(o.optimizer, "optimizer", ["config", "step", "slots"]);
+    const cfgObj = obj(
+      op.config,
+      "optimizer.config",
+      ["name"],
+      ["lr", "momentum", "dampening", "nesterov", "weightDecay", "beta1", "beta2", "epsilon"],
+    );
+    const name = oneOf(cfgObj.name, "optimizer.config.name", ["sgd", "adam"] as const);
+    const config: OptimizerConfig = { name };
+    for (const [k, val] of Object.entries(cfgObj)) {
+      if (k === "name") continue;
+      config[k] = k === "nesterov" ? bool(val, `optimizer.config.${k}`) : num(val, `optimizer.config.${k}`, 0, 1e6);
+    }
+    const expectSlots = name === "sgd" ? ["momentum"] : ["m", "v"];
+    const so = obj(op.slots, "optimizer.slots", expectSlots);
+    const slots: Record<string, boolean[]> = {};
+    for (const s of expectSlots) {
+      const l = list(so[s], `optimizer.slots.${s}`, weights.length);
+      if (l.length !== weights.length) fail(`optimizer.slots.${s}`, `expected ${weights.length} entries`);
+      slots[s] = l.map((b, i) => bool(b, `optimizer.slots.${s}[${i}]`));
+    }
+    header.optimizer = { config, step: int(op.step, "optimizer.step", 0, Number.MAX_SAFE_INTEGER), slots };
+  } else if (header.compile !== undefined) {
+    fail("optimizer", "missing (compile is present)");
+  }
+  if (o.training !== undefined) {
+    const t = obj(o.training, "training", ["epoch", "batch", "rng", "rngEpochStart", "lossSum", "history"]);
+    const hist = obj(t.history, "training.history", [], ["loss", "accuracy", "val_loss", "val_accuracy"]);
+    const history: Record<string, number[]> = {};
+    for (const [k, val] of Object.entries(hist)) {
+      history[k] = list(val, `training.history.${k}`, 1e6).map((x, i) => num(x, `training.history.${k}[${i}]`));
+    }
+    header.training = {
+      epoch: int(t.epoch, "training.epoch", 0, 1e9),
+      batch: int(t.batch, "training.batch", 0, 1e9),
+      rng: rngState(t.rng, "training.rng"),
+      rngEpochStart: rngState(t.rngEpochStart, "training.rngEpochStart"),
+      lossSum: num(t.lossSum, "training.lossSum"),
+      history,
+    };
+  }
+  return header;
+}
+
+/** The closed set of layer kinds and how each is built: through its constructor, so defaults live in one place. */
+const LAYER_FACTORIES: Record<LayerKind, (cfg: LayerConfig) => Layer> = {
+  dense: (c) => new Dense(c as unknown as ConstructorParameters<typeof Dense>[0]),
+  activation: (c) => new Activation(c as unknown as ConstructorParameters<typeof Activation>[0]),
+  softmax: (c) => new Softmax({ name: c.name as string }),
+  flatten: (c) => new Flatten({ name: c.name as string }),
+  dropout: (c) => new Dropout(c as unknown as ConstructorParameters<typeof Dropout>[0]),
+};

@@ -1,0 +1,294 @@
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import {
+  Activation,
+  Adam,
+  Dense,
+  Dropout,
+  deserialize,
+  Flatten,
+  FormatError,
+  Sequential,
+  SGD,
+  Softmax,
+  Tensor,
+  VERSION,
+} from "../src/index.js";
+import { load, save } from "../src/node.js";
+import { checksum, data, makeModel } from "./fixtures/train-child.js";
+import { randomTensor } from "./helpers.js";
+
+const tsx = join(process.cwd(), "node_modules", ".bin", "tsx");
+const child = (args: string[]): { checksum: string; loss: number[] } => {
+  const out = execFileSync(tsx, [join("test", "fixtures", "train-child.ts"), ...args], { encoding: "utf8" });
+  const line = out.split("\n").find((l) => l.startsWith("RESULT ")) as string;
+  return JSON.parse(line.slice(7));
+};
+
+/** A model with every layer kind, compiled with `opt`. */
+function everyKind(dtype: "float32" | "float64", opt: () => SGD | Adam): Sequential {
+  const m = new Sequential({ inputShape: [3, 4], dtype, seed: 5 });
+  m.add(new Flatten());
+  m.add(new Dense({ units: 8, activation: { name: "leakyRelu", alpha: 0.2 }, kernelInitializer: "orthogonal" }));
+  m.add(new Dropout({ rate: 0.25 }));
+  m.add(new Activation({ activation: "gelu" }));
+  m.add(
+    new Dense({ units: 5, useBias: false, kernelInitializer: { name: "randomUniform", minval: -0.3, maxval: 0.3 } }),
+  );
+  m.add(new Softmax());
+  m.compile({
+    optimizer: opt(),
+    loss: { name: "sparseCategoricalCrossEntropy", fromLogits: false },
+    metrics: ["accuracy"],
+  });
+  return m;
+}
+
+describe("save and load", () => {
+  const x = randomTensor([6, 3, 4], 1, -1, 1, "float64");
+  const y = Tensor.from([0, 1, 2, 3, 4, 0], { dtype: "float64" });
+  for (const dtype of ["float32", "float64"] as const) {
+    for (const [name, opt] of [
+      ["sgd", () => new SGD({ lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 1e-3 })],
+      ["adam", () => new Adam({ lr: 0.01, weightDecay: 1e-3 })],
+    ] as const) {
+      it(`round trip (${dtype}, ${name}): same predictions, and continued training is identical`, () => {
+        const a = everyKind(dtype, opt);
+        for (let i = 0; i < 3; i++) a.trainOnBatch(x, y); // build optimizer state
+        for (const [enc, dec] of [
+          [(m: Sequential) => m.serialize(), (b: Uint8Array) => Sequential.deserialize(b)],
+          [(m: Sequential) => JSON.parse(JSON.stringify(m.toJSON())), (j: unknown) => Sequential.fromJSON(j)],
+        ] as const) {
+          const b = (dec as (v: unknown) => Sequential)((enc as (m: Sequential) => unknown)(a));
+          expect(b.summary()).toBe(a.summary());
+          expect(Array.from(b.predict(x).data)).toEqual(Array.from(a.predict(x).data));
+          const a2 = (dec as (v: unknown) => Sequential)((enc as (m: Sequential) => unknown)(a)); // a's twin, so a stays untouched
+          for (let i = 0; i < 3; i++) {
+            expect(b.trainOnBatch(x, y)).toBe(a2.trainOnBatch(x, y));
+          }
+          expect(b.params().map((p) => Array.from(p.value.data))).toEqual(
+            a2.params().map((p) => Array.from(p.value.data)),
+          );
+        }
+      });
+    }
+  }
+
+  it("continued training after load equals never stopping", () => {
+    const a = everyKind("float32", () => new Adam({ lr: 0.01 }));
+    const b = everyKind("float32", () => new Adam({ lr: 0.01 }));
+    for (let i = 0; i < 3; i++) a.trainOnBatch(x, y);
+    for (let i = 0; i < 3; i++) b.trainOnBatch(x, y);
+    const c = Sequential.deserialize(b.serialize());
+    // Dropout draws from the model's Rng, whose state is saved too.
+    for (let i = 0; i < 3; i++) expect(c.trainOnBatch(x, y)).toBe(a.trainOnBatch(x, y));
+  });
+
+  it("the header records format and tinymlp versions; package.json agrees", () => {
+    const j = everyKind("float32", () => new SGD()).toJSON();
+    expect(j.formatVersion).toBe(1);
+    expect(j.tinymlpVersion).toBe(VERSION);
+    expect(JSON.parse(readFileSync("package.json", "utf8")).version).toBe(VERSION);
+    expect(Number.isNaN(Date.parse(j.createdAt))).toBe(false);
+  });
+
+  it("save/load through a file; a failed save leaves the old file intact", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tinymlp-save-"));
+    const path = join(dir, "m.tmlp");
+    const a = everyKind("float64", () => new SGD());
+    save(a, path);
+    expect(Array.from(load(path).predict(x).data)).toEqual(Array.from(a.predict(x).data));
+    const before = readFileSync(path);
+    // an unbuilt model cannot be serialized: the save fails before touching the file
+    expect(() => save(new Sequential(), path)).toThrow();
+    // a target that cannot be renamed over (a folder) fails after writing the temporary file
+    expect(() => save(a, dir)).toThrow(/could not write/);
+    expect(readFileSync(path)).toEqual(before);
+    expect(readdirSync(dir)).toEqual(["m.tmlp"]); // no temporary files left behind
+  });
+
+  it("a save killed midway leaves the previous file loadable", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tinymlp-kill-"));
+    const path = join(dir, "big.tmlp");
+    // a big model (~16 MB), saved over and over by a child that we SIGKILL
+    const script = join(dir, "saver.ts");
+    writeFileSync(
+      script,
+      `import { Dense, Sequential } from ${JSON.stringify(join(process.cwd(), "src", "index.ts"))};
+import { save } from ${JSON.stringify(join(process.cwd(), "src", "node.ts"))};
+const m = new Sequential({ inputShape: [2000], dtype: "float64", seed: 1 });
+m.add(new Dense({ units: 1000 }));
+save(m, ${JSON.stringify(path)});
+console.log("first");
+for (;;) save(m, ${JSON.stringify(path)});
+`,
+    );
+    const proc = spawn(tsx, [script], { stdio: ["ignore", "pipe", "inherit"] });
+    await new Promise<void>((resolve) => proc.stdout.once("data", () => resolve()));
+    await new Promise((r) => setTimeout(r, 300)); // mid-way through some later save
+    proc.kill("SIGKILL");
+    await new Promise((r) => proc.once("exit", r));
+    const m = load(path);
+    expect(m.countParams()).toBe(2000 * 1000 + 1000);
+  });
+});
+
+describe("checkpoints and exact resume", () => {
+  it("N/2 steps, checkpoint, fresh model, N/2 more = N straight (bit-identical)", async () => {
+    const { x, y } = data();
+    const straight = makeModel();
+    await straight.fit(x, y, { epochs: 4, batchSize: 16 });
+
+    const first = makeModel();
+    let ckpt: Uint8Array | null = null;
+    await first.fit(x, y, {
+      epochs: 4,
+      batchSize: 16,
+      callbacks: {
+        onBatchEnd: (b, _logs) => {
+          if (ckpt === null && b === 6) {
+            ckpt = first.checkpoint(); // epoch 1, mid-epoch (15 batches per epoch)
+            first.stopTraining = true;
+          }
+        },
+      },
+    });
+    // (fit stops at the end of that epoch; we resume from the mid-epoch checkpoint)
+    const { model, training } = deserialize(ckpt as unknown as Uint8Array);
+    expect(training?.epoch).toBe(0);
+    expect(training?.batch).toBe(7);
+    const h = await model.fit(x, y, { epochs: 4, batchSize: 16, resume: training });
+    expect(checksum(model)).toBe(checksum(straight));
+    expect(h.history.loss?.length).toBe(4);
+  });
+
+  it("epoch-boundary checkpoints resume exactly too", async () => {
+    const { x, y } = data();
+    const straight = makeModel();
+    const hs = await straight.fit(x, y, { epochs: 3, batchSize: 16 });
+    const first = makeModel();
+    let ckpt: Uint8Array | null = null;
+    await first.fit(x, y, {
+      epochs: 3,
+      batchSize: 16,
+      onEpochEnd: (e) => {
+        if (e === 1) {
+          ckpt = first.checkpoint();
+          first.stopTraining = true;
+        }
+      },
+    });
+    const { model, training } = deserialize(ckpt as unknown as Uint8Array);
+    const h = await model.fit(x, y, { epochs: 3, batchSize: 16, resume: training });
+    expect(checksum(model)).toBe(checksum(straight));
+    expect(h.history.loss).toEqual(hs.history.loss);
+  });
+
+  it("across processes: a run SIGKILLed while checkpointing resumes to the uninterrupted result", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tinymlp-resume-"));
+    const ckpt = join(dir, "run.ckpt");
+    const straight = child(["--epochs", "4"]);
+    // the same run, slowed down, checkpointing every batch; killed at some point
+    const proc = spawn(tsx, [join("test", "fixtures", "train-child.ts"), "--epochs", "4", "--ckpt", ckpt, "--slow"], {
+      stdio: "ignore",
+    });
+    const t0 = Date.now();
+    while (!existsSync(ckpt) && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 400));
+    proc.kill("SIGKILL");
+    await new Promise((r) => proc.once("exit", r));
+    // it really was cut short: the checkpoint is before the end of training
+    const at = deserialize(readFileSync(ckpt)).training;
+    expect((at?.epoch ?? 4) * 100 + (at?.batch ?? 0)).toBeLessThan(400);
+    const resumed = child(["--epochs", "4", "--resume", ckpt]);
+    expect(resumed.checksum).toBe(straight.checksum);
+  });
+
+  it("a NaN loss stops fit and leaves the last good checkpoint usable", async () => {
+    const { x, y } = data();
+    const m = makeModel();
+    const bad = x.clone();
+    bad.data[5 * 12] = Number.NaN; // sample 5
+    let last: Uint8Array | null = null;
+    await expect(
+      m.fit(bad, y, { epochs: 1, batchSize: 16, shuffle: false, onBatchEnd: () => void (last = m.checkpoint()) }),
+    ).rejects.toThrow(/epoch 1, batch 1/);
+    expect(last).toBeNull(); // batch 0 held the NaN: no step, no checkpoint
+    await expect(m.fit(x, y, { epochs: 1, batchSize: 16 })).resolves.toBeDefined(); // weights were never touched
+    expect(m.params().every((p) => p.value.data.every(Number.isFinite))).toBe(true);
+  });
+});
+
+describe("determinism", () => {
+  it("same seed: bit-identical weights and metrics in two processes", () => {
+    const a = child(["--epochs", "2"]);
+    const b = child(["--epochs", "2"]);
+    expect(b).toEqual(a);
+  });
+
+  it("same seed: bit-identical in one process", async () => {
+    const { x, y } = data();
+    const run = async () => {
+      const m = makeModel();
+      const h = await m.fit(x, y, { epochs: 2, batchSize: 16 });
+      return { c: checksum(m), h: h.history };
+    };
+    expect(await run()).toEqual(await run());
+  });
+});
+
+describe("strict loading", () => {
+  const good = (): Record<string, unknown> => JSON.parse(JSON.stringify(makeModel().toJSON()));
+
+  it("names the field that is wrong", () => {
+    const cases: [(d: Record<string, unknown>) => void, RegExp][] = [
+      [(d) => void (d.formatVersion = 2), /formatVersion: this tinymlp reads version 1, got 2/],
+      [
+        (d) => void ((d.model as { layers: { units: unknown }[] }).layers[0]!.units = -3),
+        /model.layers\[0\].units: expected an integer/,
+      ],
+      [
+        (d) => void ((d.model as { layers: { kind: unknown }[] }).layers[1]!.kind = "conv2d"),
+        /model.layers\[1\].kind: expected one of/,
+      ],
+      [(d) => void ((d.model as { layers: { rate: unknown }[] }).layers[1]!.rate = 1.5), /model.layers\[1\].rate/],
+      [
+        (d) => void ((d.model as Record<string, unknown>).dtype = "int8"),
+        /model.dtype: expected one of float32, float64/,
+      ],
+      [(d) => void ((d.model as { inputShape: unknown[] }).inputShape = [1e9]), /model.inputShape\[0\]/],
+      [(d) => void (d.surprise = 1), /header.surprise: unknown key/],
+      [(d) => void (d.weights as unknown[]).pop(), /weights: expected 4 entries/],
+      [(d) => void (d.arrays as number[][])[0]!.pop(), /arrays\[0\]: expected 192 numbers/],
+      [(d) => void ((d.arrays as unknown[][])[1]![0] = "x"), /arrays\[1\]\[0\]: expected a finite number/],
+      [(d) => void ((d.optimizer as { config: { lr: unknown } }).config.lr = -1), /optimizer.config.lr/],
+    ];
+    for (const [mutate, msg] of cases) {
+      const d = good();
+      mutate(d);
+      expect(() => Sequential.fromJSON(d)).toThrow(FormatError);
+      expect(() => Sequential.fromJSON(d)).toThrow(msg);
+    }
+  });
+
+  it("refuses __proto__ and constructor keys without assigning them", () => {
+    for (const key of ["__proto__", "constructor", "prototype"]) {
+      const text = JSON.stringify(makeModel().toJSON()).replace('"model":{', `"model":{"${key}":{"polluted":true},`);
+      expect(() => Sequential.fromJSON(JSON.parse(text))).toThrow(new RegExp(`model.${key}: forbidden key`));
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    }
+  });
+
+  it("binary: bad magic, truncation and trailing bytes", () => {
+    const bytes = makeModel().serialize();
+    expect(() => deserialize(bytes.subarray(0, 8))).toThrow(/too short/);
+    const b2 = bytes.slice();
+    b2[0] = 0x55;
+    expect(() => deserialize(b2)).toThrow(/not a tinymlp model/);
+    expect(() => deserialize(bytes.subarray(0, bytes.length - 4))).toThrow(/data: the header declares \d+ bytes/);
+    expect(() => deserialize(new Uint8Array([...bytes, 0, 0, 0, 0]))).toThrow(/data: the header declares/);
+  });
+});

@@ -214,7 +214,14 @@ describe("checkpoints and exact resume", () => {
     bad.data[5 * 12] = Number.NaN; // sample 5
     let last: Uint8Array | null = null;
     await expect(
-      m.fit(bad, y, { epochs: 1, batchSize: 16, shuffle: false, onBatchEnd: () => void (last = m.checkpoint()) }),
+      m.fit(bad, y, {
+        epochs: 1,
+        batchSize: 16,
+        shuffle: false,
+        onBatchEnd: () => {
+          last = m.checkpoint();
+        },
+      }),
     ).rejects.toThrow(/epoch 1, batch 1/);
     expect(last).toBeNull(); // batch 0 held the NaN: no step, no checkpoint
     await expect(m.fit(x, y, { epochs: 1, batchSize: 16 })).resolves.toBeDefined(); // weights were never touched
@@ -245,26 +252,72 @@ describe("strict loading", () => {
 
   it("names the field that is wrong", () => {
     const cases: [(d: Record<string, unknown>) => void, RegExp][] = [
-      [(d) => void (d.formatVersion = 2), /formatVersion: this tinymlp reads version 1, got 2/],
       [
-        (d) => void ((d.model as { layers: { units: unknown }[] }).layers[0]!.units = -3),
+        (d) => {
+          d.formatVersion = 2;
+        },
+        /formatVersion: this tinymlp reads version 1, got 2/,
+      ],
+      [
+        (d) => {
+          (d.model as { layers: { units: unknown }[] }).layers[0]!.units = -3;
+        },
         /model.layers\[0\].units: expected an integer/,
       ],
       [
-        (d) => void ((d.model as { layers: { kind: unknown }[] }).layers[1]!.kind = "conv2d"),
+        (d) => {
+          (d.model as { layers: { kind: unknown }[] }).layers[1]!.kind = "conv2d";
+        },
         /model.layers\[1\].kind: expected one of/,
       ],
-      [(d) => void ((d.model as { layers: { rate: unknown }[] }).layers[1]!.rate = 1.5), /model.layers\[1\].rate/],
       [
-        (d) => void ((d.model as Record<string, unknown>).dtype = "int8"),
+        (d) => {
+          (d.model as { layers: { rate: unknown }[] }).layers[1]!.rate = 1.5;
+        },
+        /model.layers\[1\].rate/,
+      ],
+      [
+        (d) => {
+          (d.model as Record<string, unknown>).dtype = "int8";
+        },
         /model.dtype: expected one of float32, float64/,
       ],
-      [(d) => void ((d.model as { inputShape: unknown[] }).inputShape = [1e9]), /model.inputShape\[0\]/],
-      [(d) => void (d.surprise = 1), /header.surprise: unknown key/],
-      [(d) => void (d.weights as unknown[]).pop(), /weights: expected 4 entries/],
-      [(d) => void (d.arrays as number[][])[0]!.pop(), /arrays\[0\]: expected 192 numbers/],
-      [(d) => void ((d.arrays as unknown[][])[1]![0] = "x"), /arrays\[1\]\[0\]: expected a finite number/],
-      [(d) => void ((d.optimizer as { config: { lr: unknown } }).config.lr = -1), /optimizer.config.lr/],
+      [
+        (d) => {
+          (d.model as { inputShape: unknown[] }).inputShape = [1e9];
+        },
+        /model.inputShape\[0\]/,
+      ],
+      [
+        (d) => {
+          d.surprise = 1;
+        },
+        /header.surprise: unknown key/,
+      ],
+      [
+        (d) => {
+          (d.weights as unknown[]).pop();
+        },
+        /weights: expected 4 entries/,
+      ],
+      [
+        (d) => {
+          (d.arrays as number[][])[0]!.pop();
+        },
+        /arrays\[0\]: expected 192 numbers/,
+      ],
+      [
+        (d) => {
+          (d.arrays as unknown[][])[1]![0] = "x";
+        },
+        /arrays\[1\]\[0\]: expected a finite number/,
+      ],
+      [
+        (d) => {
+          (d.optimizer as { config: { lr: unknown } }).config.lr = -1;
+        },
+        /optimizer.config.lr/,
+      ],
     ];
     for (const [mutate, msg] of cases) {
       const d = good();

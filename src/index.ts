@@ -54,15 +54,39 @@ export {
 } from "./losses.js";
 export { Accuracy, confusionMatrix, type Metric, type MetricName } from "./metrics.js";
 export {
+  Adagrad,
+  type AdagradOptions,
   Adam,
   type AdamOptions,
+  AdamW,
+  type BaseOptions,
+  clipByGlobalNorm,
+  clipByValue,
+  Nadam,
+  type NadamOptions,
+  OPTIMIZER_NAMES,
   type Optimizer,
   type OptimizerConfig,
+  type OptimizerName,
   type OptimizerState,
   optimizerFromConfig,
+  RMSprop,
+  type RMSpropOptions,
   SGD,
   type SGDOptions,
 } from "./optimizers.js";
+export {
+  ConstantSchedule,
+  CosineDecay,
+  ExponentialDecay,
+  type LearningRateSchedule,
+  OneCycle,
+  SCHEDULE_NAMES,
+  type ScheduleConfig,
+  type ScheduleName,
+  StepDecay,
+  scheduleFromConfig,
+} from "./schedules.js";
 export { Rng, type RngState } from "./rng.js";
 export {
   type BatchOptions,

@@ -30,6 +30,11 @@ export interface Param {
   readonly grad: Tensor;
   /** Whether weight decay / regularizers apply (kernels yes, biases no). */
   readonly decay: boolean;
+  /**
+   * false for state that is saved with the model but not trained (e.g. batch
+   * normalization's running statistics): optimizers skip it. Default true.
+   */
+  readonly trainable?: boolean;
 }
 
 /** What a layer gets when it is built. */

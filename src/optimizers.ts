@@ -1,33 +1,45 @@
 /**
  * Optimizers. Each follows PyTorch's documented update rule (torch.optim) so
- * results can be checked against it. An optimizer keeps per-parameter state
- * (moment buffers) keyed by the Param object, allocated on the first step and
- * reused after.
+ * results can be checked against it; the TSDoc of each class gives the
+ * formula. Rules are small classes over one shared step:
  *
- * Notation: θ parameter, g its gradient, η the learning rate, λ weight decay.
+ *   lr ← the schedule's rate for this step (or the constant rate)
+ *   clip the gradients (global norm, then value), if asked
+ *   update every trainable parameter with the rule
+ *
+ * Per-parameter state (moment buffers) is keyed by the Param object,
+ * allocated on the first step and reused after.
+ *
+ * Notation: θ parameter, g its gradient, η the learning rate, λ weight decay, t the step (from 1).
  */
 import { checkNumber, ValueError } from "./errors.js";
 import type { Param } from "./layer.js";
+import { type LearningRateSchedule, type ScheduleConfig, scheduleFromConfig } from "./schedules.js";
 import { allocFloat, type FloatArray } from "./tensor.js";
+
+/** The built-in optimizer names (a closed set). */
+export type OptimizerName = "sgd" | "adam" | "adamw" | "rmsprop" | "adagrad" | "nadam";
 
 /** Serializable description of an optimizer. */
 export interface OptimizerConfig {
   /** The optimizer's name. */
-  name: "sgd" | "adam";
-  /** Other options, as passed to the constructor. */
+  name: OptimizerName;
+  /** Other options, as passed to the constructor (`lr` may be a schedule config). */
   [option: string]: unknown;
 }
 
 /**
- * An optimizer's internal state, for checkpoints: a step count and, per named
- * slot (e.g. Adam's `m` and `v`), one array per parameter (null while the
- * parameter has not been stepped yet).
+ * An optimizer's internal state, for checkpoints: the step count, per named
+ * slot (e.g. Adam's `m` and `v`) one array per parameter (null while the
+ * parameter has not been stepped yet), and any scalar state.
  */
 export interface OptimizerState {
   /** Steps taken. */
   step: number;
   /** Slot name → one array per parameter (same order as the params list). */
   slots: Record<string, (FloatArray | null)[]>;
+  /** Other scalar state (e.g. Nadam's running product of μ). */
+  scalars?: Record<string, number>;
 }
 
 /**
@@ -41,10 +53,12 @@ export interface OptimizerState {
  */
 export interface Optimizer {
   /** The optimizer's name. */
-  readonly name: string;
-  /** The learning rate used by the next step (schedules may change it). */
+  readonly name: OptimizerName;
+  /** The learning rate of the next step. Setting it replaces any schedule with that constant. */
   lr: number;
-  /** One update of every parameter from its `grad`. */
+  /** Steps taken so far (the schedule's clock). */
+  readonly iterations: number;
+  /** One update of every trainable parameter from its `grad`. */
   step(params: readonly Param[]): void;
   /** The serializable form. */
   toJSON(): OptimizerConfig;
@@ -54,68 +68,207 @@ export interface Optimizer {
   setState(params: readonly Param[], state: OptimizerState): void;
 }
 
-function getSlots(maps: Record<string, Map<Param, FloatArray>>, params: readonly Param[]): OptimizerState["slots"] {
-  const slots: OptimizerState["slots"] = {};
-  for (const [name, map] of Object.entries(maps)) {
-    slots[name] = params.map((p) => {
-      const a = map.get(p);
-      return a === undefined ? null : a.slice();
-    });
-  }
-  return slots;
+/** Options every optimizer accepts. */
+export interface BaseOptions {
+  /** Learning rate η: a number or a schedule (default depends on the optimizer). */
+  lr?: number | LearningRateSchedule;
+  /** Rescale all gradients together so their global L2 norm is at most this (torch.nn.utils.clip_grad_norm_). */
+  clipNorm?: number;
+  /** Clamp every gradient element to [−clipValue, clipValue] (applied after clipNorm). */
+  clipValue?: number;
+  /** L2 penalty λ (coupled: added to the gradient; AdamW: decoupled). Applies to params with `decay` (kernels). */
+  weightDecay?: number;
 }
 
-function setSlots(
-  where: string,
-  maps: Record<string, Map<Param, FloatArray>>,
-  params: readonly Param[],
-  state: OptimizerState,
-): void {
-  for (const [name, map] of Object.entries(maps)) {
-    const arrays = state.slots[name];
-    if (!Array.isArray(arrays) || arrays.length !== params.length) {
-      throw new ValueError(`${where}.setState: slot '${name}' needs one entry per parameter (${params.length})`);
-    }
-    map.clear();
-    params.forEach((p, i) => {
-      const a = arrays[i];
-      if (a === null || a === undefined) return;
-      if (a.length !== p.value.size) {
-        throw new ValueError(
-          `${where}.setState: slot '${name}' of '${p.name}' has ${a.length} values, expected ${p.value.size}`,
-        );
-      }
-      const copy = allocFloat(p.value.dtype, a.length);
-      copy.set(a);
-      map.set(p, copy);
-    });
-  }
-}
-
-function checkLr(where: string, lr: unknown): number {
-  // checked on every step (a schedule may have changed it): no closure here
+function checkLr(where: string, lr: unknown, step: number, schedule: LearningRateSchedule | null): number {
+  // checked every step (a schedule may produce anything): no closure allocation here
   if (typeof lr !== "number" || !(lr >= 0) || lr === Number.POSITIVE_INFINITY) {
-    throw new ValueError(`${where}: lr must be a finite number >= 0, got ${String(lr)}`);
+    const src = schedule ? `schedule '${schedule.name}' gave lr ${String(lr)} at step ${step}` : `got ${String(lr)}`;
+    throw new ValueError(`${where}: lr must be a finite number >= 0; ${src}`);
   }
   return lr;
 }
 
+abstract class BaseOptimizer implements Optimizer {
+  abstract readonly name: OptimizerName;
+  /** Steps taken so far. */
+  iterations = 0;
+  /** The schedule, if the rate is not constant. */
+  schedule: LearningRateSchedule | null = null;
+  /** Global-norm clipping threshold, or null. */
+  readonly clipNorm: number | null;
+  /** Value clipping threshold, or null. */
+  readonly clipValue: number | null;
+  /** L2 penalty λ. */
+  readonly weightDecay: number;
+  private constantLr: number;
+  /** Per-slot state arrays, keyed by parameter. */
+  protected readonly slots: Record<string, Map<Param, FloatArray>>;
+
+  protected constructor(where: string, opts: BaseOptions, defaultLr: number, slotNames: string[]) {
+    const lr = opts.lr ?? defaultLr;
+    if (typeof lr === "object" && lr !== null && typeof lr.lr === "function") {
+      this.schedule = lr;
+      this.constantLr = 0;
+    } else {
+      this.constantLr = checkLr(where, lr, 0, null);
+    }
+    this.clipNorm =
+      opts.clipNorm === undefined
+        ? null
+        : checkNumber(where, "clipNorm", opts.clipNorm, (v) => v > 0, "a finite number > 0");
+    this.clipValue =
+      opts.clipValue === undefined
+        ? null
+        : checkNumber(where, "clipValue", opts.clipValue, (v) => v > 0, "a finite number > 0");
+    this.weightDecay = checkNumber(where, "weightDecay", opts.weightDecay ?? 0, (v) => v >= 0, "a finite number >= 0");
+    this.slots = Object.fromEntries(slotNames.map((s) => [s, new Map<Param, FloatArray>()]));
+  }
+
+  get lr(): number {
+    return this.schedule ? this.schedule.lr(this.iterations) : this.constantLr;
+  }
+
+  set lr(v: number) {
+    this.constantLr = checkLr(this.constructor.name, v, this.iterations, null);
+    this.schedule = null;
+  }
+
+  step(params: readonly Param[]): void {
+    const lr = checkLr(this.constructor.name, this.lr, this.iterations, this.schedule);
+    if (this.clipNorm !== null) clipByGlobalNorm(params, this.clipNorm);
+    if (this.clipValue !== null) clipByValue(params, this.clipValue);
+    this.iterations++;
+    for (const p of params) if (p.trainable !== false) this.update(p, lr, p.decay ? this.weightDecay : 0);
+  }
+
+  /** The rule: one update of one parameter. */
+  protected abstract update(p: Param, lr: number, wd: number): void;
+
+  /** The state array of `slot` for `p`, zero-filled on first use. */
+  protected slot(name: string, p: Param): FloatArray {
+    const map = this.slots[name] as Map<Param, FloatArray>;
+    let a = map.get(p);
+    if (a === undefined) {
+      a = allocFloat(p.value.dtype, p.value.size);
+      map.set(p, a);
+    }
+    return a;
+  }
+
+  /** Whether `p` has been stepped (its slot exists). */
+  protected has(name: string, p: Param): boolean {
+    return (this.slots[name] as Map<Param, FloatArray>).has(p);
+  }
+
+  protected scalars(): Record<string, number> {
+    return {};
+  }
+
+  protected setScalars(_s: Record<string, number>): void {}
+
+  getState(params: readonly Param[]): OptimizerState {
+    const slots: OptimizerState["slots"] = {};
+    for (const [name, map] of Object.entries(this.slots)) {
+      slots[name] = params.map((p) => map.get(p)?.slice() ?? null);
+    }
+    return { step: this.iterations, slots, scalars: this.scalars() };
+  }
+
+  setState(params: readonly Param[], state: OptimizerState): void {
+    const where = `${this.constructor.name}.setState`;
+    if (!Number.isInteger(state.step) || state.step < 0)
+      throw new ValueError(`${where}: step must be an integer >= 0, got ${String(state.step)}`);
+    for (const [name, map] of Object.entries(this.slots)) {
+      const arrays = state.slots[name];
+      if (!Array.isArray(arrays) || arrays.length !== params.length) {
+        throw new ValueError(`${where}: slot '${name}' needs one entry per parameter (${params.length})`);
+      }
+      map.clear();
+      params.forEach((p, i) => {
+        const a = arrays[i];
+        if (a === null || a === undefined) return;
+        if (a.length !== p.value.size)
+          throw new ValueError(
+            `${where}: slot '${name}' of '${p.name}' has ${a.length} values, expected ${p.value.size}`,
+          );
+        const copy = allocFloat(p.value.dtype, a.length);
+        copy.set(a);
+        map.set(p, copy);
+      });
+    }
+    this.iterations = state.step;
+    this.setScalars(state.scalars ?? {});
+  }
+
+  protected baseConfig(): Record<string, unknown> {
+    const c: Record<string, unknown> = {
+      lr: this.schedule ? this.schedule.toJSON() : this.constantLr,
+      weightDecay: this.weightDecay,
+    };
+    if (this.clipNorm !== null) c.clipNorm = this.clipNorm;
+    if (this.clipValue !== null) c.clipValue = this.clipValue;
+    return c;
+  }
+
+  abstract toJSON(): OptimizerConfig;
+}
+
+/**
+ * Scales every trainable gradient by min(1, maxNorm / (‖g‖ + 1e-6)), ‖g‖ the
+ * L2 norm of all of them together (as torch.nn.utils.clip_grad_norm_).
+ * Returns the norm before clipping.
+ * @example
+ * ```ts
+ * clipByGlobalNorm(model.params(), 1.0);
+ * ```
+ */
+export function clipByGlobalNorm(params: readonly Param[], maxNorm: number): number {
+  let ss = 0;
+  for (const p of params) {
+    if (p.trainable === false) continue;
+    const g = p.grad.data;
+    for (let i = 0; i < g.length; i++) ss += (g[i] as number) * (g[i] as number);
+  }
+  const norm = Math.sqrt(ss);
+  const coef = maxNorm / (norm + 1e-6);
+  if (coef < 1) {
+    for (const p of params) {
+      if (p.trainable === false) continue;
+      const g = p.grad.data;
+      for (let i = 0; i < g.length; i++) g[i] = (g[i] as number) * coef;
+    }
+  }
+  return norm;
+}
+
+/**
+ * Clamps every trainable gradient element to [−v, v].
+ * @example
+ * ```ts
+ * clipByValue(model.params(), 0.5);
+ * ```
+ */
+export function clipByValue(params: readonly Param[], v: number): void {
+  for (const p of params) {
+    if (p.trainable === false) continue;
+    const g = p.grad.data;
+    for (let i = 0; i < g.length; i++) g[i] = Math.min(v, Math.max(-v, g[i] as number));
+  }
+}
+
 /** Options of {@link SGD}. */
-export interface SGDOptions {
-  /** Learning rate η (default 0.01). */
-  lr?: number;
+export interface SGDOptions extends BaseOptions {
   /** Momentum μ in [0, 1) (default 0). */
   momentum?: number;
   /** Dampening τ in [0, 1] (default 0). */
   dampening?: number;
   /** Nesterov momentum (needs momentum > 0 and dampening 0). */
   nesterov?: boolean;
-  /** L2 penalty λ added to the gradient (default 0). Applies to params with `decay` (kernels). */
-  weightDecay?: number;
 }
 
 /**
- * Stochastic gradient descent with momentum, as `torch.optim.SGD`:
+ * Stochastic gradient descent with momentum, as `torch.optim.SGD` (default lr 0.01):
  * ```
  * g ← g + λθ
  * b ← g                      (first step)
@@ -128,102 +281,80 @@ export interface SGDOptions {
  * new SGD({ lr: 0.05, momentum: 0.9, nesterov: true });
  * ```
  */
-export class SGD implements Optimizer {
-  readonly name = "sgd";
-  /** Learning rate η. */
-  lr: number;
+export class SGD extends BaseOptimizer {
+  readonly name = "sgd" as const;
   /** Momentum μ. */
   readonly momentum: number;
   /** Dampening τ. */
   readonly dampening: number;
   /** Whether Nesterov momentum is used. */
   readonly nesterov: boolean;
-  /** L2 penalty λ. */
-  readonly weightDecay: number;
-  private readonly buf = new Map<Param, FloatArray>();
 
   constructor(opts: SGDOptions = {}) {
-    this.lr = checkLr("SGD", opts.lr ?? 0.01);
+    super("SGD", opts, 0.01, ["momentum"]);
     this.momentum = checkNumber("SGD", "momentum", opts.momentum ?? 0, (v) => v >= 0 && v < 1, "in [0, 1)");
     this.dampening = checkNumber("SGD", "dampening", opts.dampening ?? 0, (v) => v >= 0 && v <= 1, "in [0, 1]");
     this.nesterov = opts.nesterov ?? false;
-    this.weightDecay = checkNumber("SGD", "weightDecay", opts.weightDecay ?? 0, (v) => v >= 0, "a finite number >= 0");
     if (this.nesterov && (this.momentum === 0 || this.dampening !== 0)) {
       throw new ValueError("SGD: nesterov needs momentum > 0 and dampening 0");
     }
   }
 
-  step(params: readonly Param[]): void {
-    const lr = checkLr("SGD", this.lr);
+  protected update(p: Param, lr: number, wd: number): void {
+    const w = p.value.data;
+    const g = p.grad.data;
+    const n = w.length;
     const mu = this.momentum;
-    const damp = 1 - this.dampening;
-    for (const p of params) {
-      const w = p.value.data;
-      const g = p.grad.data;
-      const wd = p.decay ? this.weightDecay : 0;
-      const n = w.length;
-      if (mu === 0) {
-        for (let i = 0; i < n; i++) w[i] = (w[i] as number) - lr * ((g[i] as number) + wd * (w[i] as number));
-        continue;
-      }
-      let b = this.buf.get(p);
-      const first = b === undefined;
-      if (b === undefined) {
-        b = allocFloat(p.value.dtype, n);
-        this.buf.set(p, b);
-      }
-      for (let i = 0; i < n; i++) {
-        const gi = (g[i] as number) + wd * (w[i] as number);
-        const bi = first ? gi : mu * (b[i] as number) + damp * gi;
-        b[i] = bi;
-        const d = this.nesterov ? gi + mu * bi : bi;
-        w[i] = (w[i] as number) - lr * d;
-      }
+    if (mu === 0) {
+      for (let i = 0; i < n; i++) w[i] = (w[i] as number) - lr * ((g[i] as number) + wd * (w[i] as number));
+      return;
     }
-  }
-
-  getState(params: readonly Param[]): OptimizerState {
-    return { step: 0, slots: getSlots({ momentum: this.buf }, params) };
-  }
-
-  setState(params: readonly Param[], state: OptimizerState): void {
-    setSlots("SGD", { momentum: this.buf }, params, state);
+    const first = !this.has("momentum", p);
+    const b = this.slot("momentum", p);
+    const damp = 1 - this.dampening;
+    for (let i = 0; i < n; i++) {
+      const gi = (g[i] as number) + wd * (w[i] as number);
+      const bi = first ? gi : mu * (b[i] as number) + damp * gi;
+      b[i] = bi;
+      w[i] = (w[i] as number) - lr * (this.nesterov ? gi + mu * bi : bi);
+    }
   }
 
   toJSON(): OptimizerConfig {
     return {
       name: this.name,
-      lr: this.lr,
+      ...this.baseConfig(),
       momentum: this.momentum,
       dampening: this.dampening,
       nesterov: this.nesterov,
-      weightDecay: this.weightDecay,
     };
   }
 }
 
-/** Options of {@link Adam}. */
-export interface AdamOptions {
-  /** Learning rate η (default 0.001). */
-  lr?: number;
+/** Options of {@link Adam} and {@link AdamW}. */
+export interface AdamOptions extends BaseOptions {
   /** β₁ in [0, 1) (default 0.9). */
   beta1?: number;
   /** β₂ in [0, 1) (default 0.999). */
   beta2?: number;
   /** ε > 0 added to the denominator (default 1e-8). */
   epsilon?: number;
-  /** L2 penalty λ added to the gradient (default 0; coupled, as torch.optim.Adam). */
-  weightDecay?: number;
+}
+
+function checkBetas(where: string, opts: AdamOptions): [number, number, number] {
+  return [
+    checkNumber(where, "beta1", opts.beta1 ?? 0.9, (v) => v >= 0 && v < 1, "in [0, 1)"),
+    checkNumber(where, "beta2", opts.beta2 ?? 0.999, (v) => v >= 0 && v < 1, "in [0, 1)"),
+    checkNumber(where, "epsilon", opts.epsilon ?? 1e-8, (v) => v > 0, "a finite number > 0"),
+  ];
 }
 
 /**
- * Adam (Kingma & Ba 2015), as `torch.optim.Adam`:
+ * Adam (Kingma & Ba 2015), as `torch.optim.Adam` (default lr 1e-3):
  * ```
- * t ← t + 1
  * g ← g + λθ
- * m ← β₁m + (1 − β₁)g
- * v ← β₂v + (1 − β₂)g²
- * m̂ ← m / (1 − β₁ᵗ)      v̂ ← v / (1 − β₂ᵗ)
+ * m ← β₁m + (1 − β₁)g          v ← β₂v + (1 − β₂)g²
+ * m̂ ← m / (1 − β₁ᵗ)            v̂ ← v / (1 − β₂ᵗ)
  * θ ← θ − η·m̂ / (√v̂ + ε)
  * ```
  * (The bias corrections divide; convnetjs multiplied by them, a bug no test caught.)
@@ -232,89 +363,333 @@ export interface AdamOptions {
  * new Adam({ lr: 1e-3 });
  * ```
  */
-export class Adam implements Optimizer {
-  readonly name = "adam";
-  /** Learning rate η. */
-  lr: number;
+export class Adam extends BaseOptimizer {
+  readonly name: "adam" | "adamw" = "adam";
   /** β₁. */
   readonly beta1: number;
   /** β₂. */
   readonly beta2: number;
   /** ε. */
   readonly epsilon: number;
-  /** L2 penalty λ. */
-  readonly weightDecay: number;
-  /** Steps taken so far (t). */
-  t = 0;
-  private readonly m = new Map<Param, FloatArray>();
-  private readonly v = new Map<Param, FloatArray>();
+  /** Whether weight decay is decoupled (AdamW). */
+  protected readonly decoupled: boolean = false;
 
-  constructor(opts: AdamOptions = {}) {
-    this.lr = checkLr("Adam", opts.lr ?? 1e-3);
-    this.beta1 = checkNumber("Adam", "beta1", opts.beta1 ?? 0.9, (v) => v >= 0 && v < 1, "in [0, 1)");
-    this.beta2 = checkNumber("Adam", "beta2", opts.beta2 ?? 0.999, (v) => v >= 0 && v < 1, "in [0, 1)");
-    this.epsilon = checkNumber("Adam", "epsilon", opts.epsilon ?? 1e-8, (v) => v > 0, "a finite number > 0");
-    this.weightDecay = checkNumber("Adam", "weightDecay", opts.weightDecay ?? 0, (v) => v >= 0, "a finite number >= 0");
+  constructor(opts: AdamOptions = {}, where = "Adam") {
+    super(where, opts, 1e-3, ["m", "v"]);
+    [this.beta1, this.beta2, this.epsilon] = checkBetas(where, opts);
   }
 
-  step(params: readonly Param[]): void {
-    const lr = checkLr("Adam", this.lr);
-    this.t += 1;
+  /** Steps taken (Adam's t). */
+  get t(): number {
+    return this.iterations;
+  }
+
+  protected update(p: Param, lr: number, wd: number): void {
+    const t = this.iterations;
     const b1 = this.beta1;
     const b2 = this.beta2;
-    const bc1 = 1 - b1 ** this.t;
-    const bc2 = 1 - b2 ** this.t;
+    const bc1 = 1 - b1 ** t;
+    const bc2 = 1 - b2 ** t;
     const eps = this.epsilon;
-    for (const p of params) {
-      const w = p.value.data;
-      const g = p.grad.data;
-      const n = w.length;
-      const wd = p.decay ? this.weightDecay : 0;
-      let m = this.m.get(p);
-      let v = this.v.get(p);
-      if (m === undefined || v === undefined) {
-        m = allocFloat(p.value.dtype, n);
-        v = allocFloat(p.value.dtype, n);
-        this.m.set(p, m);
-        this.v.set(p, v);
-      }
-      for (let i = 0; i < n; i++) {
-        const gi = (g[i] as number) + wd * (w[i] as number);
-        const mi = b1 * (m[i] as number) + (1 - b1) * gi;
-        const vi = b2 * (v[i] as number) + (1 - b2) * gi * gi;
-        m[i] = mi;
-        v[i] = vi;
-        w[i] = (w[i] as number) - (lr * (mi / bc1)) / (Math.sqrt(vi / bc2) + eps);
-      }
+    const w = p.value.data;
+    const g = p.grad.data;
+    const m = this.slot("m", p);
+    const v = this.slot("v", p);
+    const n = w.length;
+    const coupled = this.decoupled ? 0 : wd;
+    const shrink = this.decoupled ? 1 - lr * wd : 1; // AdamW: θ ← θ(1 − ηλ) first
+    for (let i = 0; i < n; i++) {
+      const wi = (w[i] as number) * shrink;
+      const gi = (g[i] as number) + coupled * (w[i] as number);
+      const mi = b1 * (m[i] as number) + (1 - b1) * gi;
+      const vi = b2 * (v[i] as number) + (1 - b2) * gi * gi;
+      m[i] = mi;
+      v[i] = vi;
+      w[i] = wi - (lr * (mi / bc1)) / (Math.sqrt(vi / bc2) + eps);
     }
-  }
-
-  getState(params: readonly Param[]): OptimizerState {
-    return { step: this.t, slots: getSlots({ m: this.m, v: this.v }, params) };
-  }
-
-  setState(params: readonly Param[], state: OptimizerState): void {
-    if (!Number.isInteger(state.step) || state.step < 0) {
-      throw new ValueError(`Adam.setState: step must be an integer >= 0, got ${String(state.step)}`);
-    }
-    setSlots("Adam", { m: this.m, v: this.v }, params, state);
-    this.t = state.step;
   }
 
   toJSON(): OptimizerConfig {
-    return {
-      name: this.name,
-      lr: this.lr,
-      beta1: this.beta1,
-      beta2: this.beta2,
-      epsilon: this.epsilon,
-      weightDecay: this.weightDecay,
-    };
+    return { name: this.name, ...this.baseConfig(), beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon };
   }
 }
 
 /**
- * Builds an optimizer from its config (the closed set: sgd, adam).
+ * AdamW (Loshchilov & Hutter 2019), as `torch.optim.AdamW`: Adam with
+ * decoupled weight decay (default lr 1e-3, weightDecay 0.01):
+ * ```
+ * θ ← θ − ηλθ
+ * then Adam's update with the raw gradient g
+ * ```
+ * @example
+ * ```ts
+ * new AdamW({ lr: 1e-3, weightDecay: 0.05 });
+ * ```
+ */
+export class AdamW extends Adam {
+  override readonly name = "adamw" as const;
+  protected override readonly decoupled = true;
+  constructor(opts: AdamOptions = {}) {
+    super({ ...opts, weightDecay: opts.weightDecay ?? 0.01 }, "AdamW");
+  }
+}
+
+/** Options of {@link RMSprop}. */
+export interface RMSpropOptions extends BaseOptions {
+  /** Smoothing constant α (default 0.99). */
+  alpha?: number;
+  /** ε (default 1e-8). */
+  epsilon?: number;
+  /** Momentum μ in [0, 1) (default 0). */
+  momentum?: number;
+  /** Normalize by the centered second moment (an estimate of the variance). */
+  centered?: boolean;
+}
+
+/**
+ * RMSprop (Hinton 2012), as `torch.optim.RMSprop` (default lr 0.01):
+ * ```
+ * g ← g + λθ
+ * v ← αv + (1 − α)g²
+ * centered: ḡ ← αḡ + (1 − α)g;  ṽ ← v − ḡ²   (else ṽ ← v)
+ * momentum: b ← μb + g / (√ṽ + ε);  θ ← θ − ηb
+ * else:     θ ← θ − η·g / (√ṽ + ε)
+ * ```
+ * @example
+ * ```ts
+ * new RMSprop({ lr: 1e-3, momentum: 0.9, centered: true });
+ * ```
+ */
+export class RMSprop extends BaseOptimizer {
+  readonly name = "rmsprop" as const;
+  /** α. */
+  readonly alpha: number;
+  /** ε. */
+  readonly epsilon: number;
+  /** μ. */
+  readonly momentum: number;
+  /** Whether centered. */
+  readonly centered: boolean;
+  constructor(opts: RMSpropOptions = {}) {
+    super("RMSprop", opts, 0.01, ["v", "gAvg", "momentum"]);
+    this.alpha = checkNumber("RMSprop", "alpha", opts.alpha ?? 0.99, (v) => v >= 0 && v < 1, "in [0, 1)");
+    this.epsilon = checkNumber("RMSprop", "epsilon", opts.epsilon ?? 1e-8, (v) => v > 0, "a finite number > 0");
+    this.momentum = checkNumber("RMSprop", "momentum", opts.momentum ?? 0, (v) => v >= 0 && v < 1, "in [0, 1)");
+    this.centered = opts.centered ?? false;
+  }
+  protected update(p: Param, lr: number, wd: number): void {
+    const w = p.value.data;
+    const g = p.grad.data;
+    const v = this.slot("v", p);
+    const ga = this.centered ? this.slot("gAvg", p) : null;
+    const b = this.momentum > 0 ? this.slot("momentum", p) : null;
+    const a = this.alpha;
+    for (let i = 0; i < w.length; i++) {
+      const gi = (g[i] as number) + wd * (w[i] as number);
+      const vi = a * (v[i] as number) + (1 - a) * gi * gi;
+      v[i] = vi;
+      let denomSq = vi;
+      if (ga) {
+        const gai = a * (ga[i] as number) + (1 - a) * gi;
+        ga[i] = gai;
+        denomSq = vi - gai * gai;
+      }
+      const step = gi / (Math.sqrt(denomSq) + this.epsilon);
+      if (b) {
+        const bi = this.momentum * (b[i] as number) + step;
+        b[i] = bi;
+        w[i] = (w[i] as number) - lr * bi;
+      } else {
+        w[i] = (w[i] as number) - lr * step;
+      }
+    }
+  }
+  toJSON(): OptimizerConfig {
+    return {
+      name: this.name,
+      ...this.baseConfig(),
+      alpha: this.alpha,
+      epsilon: this.epsilon,
+      momentum: this.momentum,
+      centered: this.centered,
+    };
+  }
+}
+
+/** Options of {@link Adagrad}. */
+export interface AdagradOptions extends BaseOptions {
+  /** Decay of the rate with the step (default 0). */
+  lrDecay?: number;
+  /** ε (default 1e-10). */
+  epsilon?: number;
+  /** Starting value of the sum of squares (default 0). */
+  initialAccumulatorValue?: number;
+}
+
+/**
+ * Adagrad (Duchi et al. 2011), as `torch.optim.Adagrad` (default lr 0.01):
+ * ```
+ * η̃ ← η / (1 + (t − 1)·lrDecay)
+ * g ← g + λθ
+ * s ← s + g²
+ * θ ← θ − η̃·g / (√s + ε)
+ * ```
+ * @example
+ * ```ts
+ * new Adagrad({ lr: 0.05 });
+ * ```
+ */
+export class Adagrad extends BaseOptimizer {
+  readonly name = "adagrad" as const;
+  /** lrDecay. */
+  readonly lrDecay: number;
+  /** ε. */
+  readonly epsilon: number;
+  /** Initial accumulator value. */
+  readonly initialAccumulatorValue: number;
+  constructor(opts: AdagradOptions = {}) {
+    super("Adagrad", opts, 0.01, ["sum"]);
+    this.lrDecay = checkNumber("Adagrad", "lrDecay", opts.lrDecay ?? 0, (v) => v >= 0, "a finite number >= 0");
+    this.epsilon = checkNumber("Adagrad", "epsilon", opts.epsilon ?? 1e-10, (v) => v > 0, "a finite number > 0");
+    this.initialAccumulatorValue = checkNumber(
+      "Adagrad",
+      "initialAccumulatorValue",
+      opts.initialAccumulatorValue ?? 0,
+      (v) => v >= 0,
+      "a finite number >= 0",
+    );
+  }
+  protected update(p: Param, lr: number, wd: number): void {
+    const fresh = !this.has("sum", p);
+    const s = this.slot("sum", p);
+    if (fresh) s.fill(this.initialAccumulatorValue);
+    const clr = lr / (1 + (this.iterations - 1) * this.lrDecay);
+    const w = p.value.data;
+    const g = p.grad.data;
+    for (let i = 0; i < w.length; i++) {
+      const gi = (g[i] as number) + wd * (w[i] as number);
+      const si = (s[i] as number) + gi * gi;
+      s[i] = si;
+      w[i] = (w[i] as number) - (clr * gi) / (Math.sqrt(si) + this.epsilon);
+    }
+  }
+  toJSON(): OptimizerConfig {
+    return {
+      name: this.name,
+      ...this.baseConfig(),
+      lrDecay: this.lrDecay,
+      epsilon: this.epsilon,
+      initialAccumulatorValue: this.initialAccumulatorValue,
+    };
+  }
+}
+
+/** Options of {@link Nadam}. */
+export interface NadamOptions extends AdamOptions {
+  /** ψ, the momentum schedule's decay (default 0.004). */
+  momentumDecay?: number;
+}
+
+/**
+ * Nadam (Dozat 2016), as `torch.optim.NAdam` (default lr 2e-3):
+ * ```
+ * g ← g + λθ
+ * μₜ ← β₁(1 − ½·0.96^(tψ))      μₜ₊₁ ← β₁(1 − ½·0.96^((t+1)ψ))
+ * m ← β₁m + (1 − β₁)g            v ← β₂v + (1 − β₂)g²      v̂ ← v / (1 − β₂ᵗ)
+ * θ ← θ − η(1 − μₜ)/(1 − Πᵢ₌₁ᵗ μᵢ) · g/(√v̂ + ε) − η·μₜ₊₁/(1 − Πᵢ₌₁ᵗ⁺¹ μᵢ) · m/(√v̂ + ε)
+ * ```
+ * @example
+ * ```ts
+ * new Nadam({ lr: 2e-3 });
+ * ```
+ */
+export class Nadam extends BaseOptimizer {
+  readonly name = "nadam" as const;
+  /** β₁. */
+  readonly beta1: number;
+  /** β₂. */
+  readonly beta2: number;
+  /** ε. */
+  readonly epsilon: number;
+  /** ψ. */
+  readonly momentumDecay: number;
+  private muProduct = 1;
+  private muProductStep = 0; // the step muProduct was last advanced for
+  constructor(opts: NadamOptions = {}) {
+    super("Nadam", opts, 2e-3, ["m", "v"]);
+    [this.beta1, this.beta2, this.epsilon] = checkBetas("Nadam", opts);
+    this.momentumDecay = checkNumber(
+      "Nadam",
+      "momentumDecay",
+      opts.momentumDecay ?? 0.004,
+      (v) => v >= 0,
+      "a finite number >= 0",
+    );
+  }
+  protected update(p: Param, lr: number, wd: number): void {
+    const t = this.iterations;
+    const b1 = this.beta1;
+    const b2 = this.beta2;
+    const mu = b1 * (1 - 0.5 * 0.96 ** (t * this.momentumDecay));
+    const muNext = b1 * (1 - 0.5 * 0.96 ** ((t + 1) * this.momentumDecay));
+    if (this.muProductStep !== t) {
+      // one shared product for all parameters, advanced once per step
+      this.muProduct *= mu;
+      this.muProductStep = t;
+    }
+    const prod = this.muProduct;
+    const prodNext = prod * muNext;
+    const bc2 = 1 - b2 ** t;
+    const w = p.value.data;
+    const g = p.grad.data;
+    const m = this.slot("m", p);
+    const v = this.slot("v", p);
+    const cg = (lr * (1 - mu)) / (1 - prod);
+    const cm = (lr * muNext) / (1 - prodNext);
+    for (let i = 0; i < w.length; i++) {
+      const gi = (g[i] as number) + wd * (w[i] as number);
+      const mi = b1 * (m[i] as number) + (1 - b1) * gi;
+      const vi = b2 * (v[i] as number) + (1 - b2) * gi * gi;
+      m[i] = mi;
+      v[i] = vi;
+      const denom = Math.sqrt(vi / bc2) + this.epsilon;
+      w[i] = (w[i] as number) - (cg * gi) / denom - (cm * mi) / denom;
+    }
+  }
+  protected override scalars(): Record<string, number> {
+    return { muProduct: this.muProduct, muProductStep: this.muProductStep };
+  }
+  protected override setScalars(s: Record<string, number>): void {
+    this.muProduct = s.muProduct ?? 1;
+    this.muProductStep = s.muProductStep ?? 0;
+  }
+  toJSON(): OptimizerConfig {
+    return {
+      name: this.name,
+      ...this.baseConfig(),
+      beta1: this.beta1,
+      beta2: this.beta2,
+      epsilon: this.epsilon,
+      momentumDecay: this.momentumDecay,
+    };
+  }
+}
+
+const FACTORIES: Record<OptimizerName, (o: Record<string, unknown>) => Optimizer> = {
+  sgd: (o) => new SGD(o as SGDOptions),
+  adam: (o) => new Adam(o as AdamOptions),
+  adamw: (o) => new AdamW(o as AdamOptions),
+  rmsprop: (o) => new RMSprop(o as RMSpropOptions),
+  adagrad: (o) => new Adagrad(o as AdagradOptions),
+  nadam: (o) => new Nadam(o as NadamOptions),
+};
+
+/** Every built-in optimizer name. */
+export const OPTIMIZER_NAMES = Object.keys(FACTORIES) as OptimizerName[];
+
+/**
+ * Builds an optimizer from its config (the closed set of OPTIMIZER_NAMES);
+ * `lr` may be a schedule config.
  * @throws ValueError for an unknown name or a bad option
  * @example
  * ```ts
@@ -323,7 +698,8 @@ export class Adam implements Optimizer {
  */
 export function optimizerFromConfig(cfg: OptimizerConfig): Optimizer {
   const { name, ...opts } = cfg;
-  if (name === "sgd") return new SGD(opts as SGDOptions);
-  if (name === "adam") return new Adam(opts as AdamOptions);
-  throw new ValueError(`unknown optimizer '${String(name)}'; known: sgd, adam`);
+  if (!Object.hasOwn(FACTORIES, name))
+    throw new ValueError(`unknown optimizer '${String(name)}'; known: ${OPTIMIZER_NAMES.join(", ")}`);
+  if (typeof opts.lr === "object" && opts.lr !== null) opts.lr = scheduleFromConfig(opts.lr as ScheduleConfig);
+  return FACTORIES[name](opts);
 }

@@ -25,8 +25,16 @@ import { Flatten } from "./flatten.js";
 import { INITIALIZER_NAMES, type InitializerConfig } from "./initializers.js";
 import type { Layer, LayerConfig, LayerKind } from "./layer.js";
 import { LOSS_NAMES, type LossConfig } from "./losses.js";
-import { type Optimizer, type OptimizerConfig, type OptimizerState, optimizerFromConfig } from "./optimizers.js";
+import {
+  OPTIMIZER_NAMES,
+  type Optimizer,
+  type OptimizerConfig,
+  type OptimizerName,
+  type OptimizerState,
+  optimizerFromConfig,
+} from "./optimizers.js";
 import type { RngState } from "./rng.js";
+import { SCHEDULE_NAMES, type ScheduleConfig } from "./schedules.js";
 import { Sequential } from "./sequential.js";
 import { allocFloat, type DType, type FloatArray } from "./tensor.js";
 import { VERSION } from "./version.js";
@@ -81,7 +89,12 @@ export interface ModelHeader {
   /** Present when the model was compiled. */
   compile?: { loss: LossConfig; metrics: string[] };
   /** Optimizer config and which slot arrays follow the weights. */
-  optimizer?: { config: OptimizerConfig; step: number; slots: Record<string, boolean[]> };
+  optimizer?: {
+    config: OptimizerConfig;
+    step: number;
+    slots: Record<string, boolean[]>;
+    scalars?: Record<string, number>;
+  };
   /** Present in checkpoints. */
   training?: TrainingState;
 }
@@ -125,6 +138,7 @@ function toDoc(model: Sequential, training?: TrainingState): Doc {
       for (const a of list) if (a !== null) arrays.push(a);
     }
     header.optimizer = { config: model.optimizer.toJSON(), step: st.step, slots };
+    if (st.scalars && Object.keys(st.scalars).length > 0) header.optimizer.scalars = st.scalars;
   }
   if (training) header.training = training;
   return { header, arrays };
@@ -330,7 +344,7 @@ function build(h: ModelHeader, arrays: FloatArray[]): Loaded {
       throw new FormatError(`optimizer: ${(e as Error).message}`);
     }
     let k = params.length;
-    const state: OptimizerState = { step: h.optimizer.step, slots: {} };
+    const state: OptimizerState = { step: h.optimizer.step, slots: {}, scalars: h.optimizer.scalars ?? {} };
     for (const [name, present] of Object.entries(h.optimizer.slots)) {
       state.slots[name] = present.map((p) => (p ? (arrays[k++] as FloatArray) : null));
     }
@@ -547,28 +561,31 @@ function checkHeader(v: unknown, withArrays: boolean): ModelHeader {
   }
   if (o.optimizer !== undefined) {
     if (header.compile === undefined) fail("optimizer", "present without compile");
-    const op = obj(o.optimizer, "optimizer", ["config", "step", "slots"]);
-    const cfgObj = obj(
-      op.config,
-      "optimizer.config",
-      ["name"],
-      ["lr", "momentum", "dampening", "nesterov", "weightDecay", "beta1", "beta2", "epsilon"],
-    );
-    const name = oneOf(cfgObj.name, "optimizer.config.name", ["sgd", "adam"] as const);
+    const op = obj(o.optimizer, "optimizer", ["config", "step", "slots"], ["scalars"]);
+    const cfgObj = obj(op.config, "optimizer.config", ["name"], OPTIMIZER_KEYS);
+    const name = oneOf(cfgObj.name, "optimizer.config.name", OPTIMIZER_NAMES);
     const config: OptimizerConfig = { name };
     for (const [k, val] of Object.entries(cfgObj)) {
       if (k === "name") continue;
-      config[k] = k === "nesterov" ? bool(val, `optimizer.config.${k}`) : num(val, `optimizer.config.${k}`, 0, 1e6);
+      const path = `optimizer.config.${k}`;
+      if (k === "lr" && typeof val === "object") config.lr = scheduleConfig(val, path);
+      else config[k] = BOOLEAN_KEYS.includes(k) ? bool(val, path) : num(val, path, 0, 1e6);
     }
-    const expectSlots = name === "sgd" ? ["momentum"] : ["m", "v"];
+    const expectSlots = SLOTS[name];
     const so = obj(op.slots, "optimizer.slots", expectSlots);
     const slots: Record<string, boolean[]> = {};
-    for (const s of expectSlots) {
-      const l = list(so[s], `optimizer.slots.${s}`, weights.length);
-      if (l.length !== weights.length) fail(`optimizer.slots.${s}`, `expected ${weights.length} entries`);
-      slots[s] = l.map((b, i) => bool(b, `optimizer.slots.${s}[${i}]`));
+    for (const sl of expectSlots) {
+      const l = list(so[sl], `optimizer.slots.${sl}`, weights.length);
+      if (l.length !== weights.length) fail(`optimizer.slots.${sl}`, `expected ${weights.length} entries`);
+      slots[sl] = l.map((b, i) => bool(b, `optimizer.slots.${sl}[${i}]`));
     }
     header.optimizer = { config, step: int(op.step, "optimizer.step", 0, Number.MAX_SAFE_INTEGER), slots };
+    if (op.scalars !== undefined) {
+      const sc = obj(op.scalars, "optimizer.scalars", [], ["muProduct", "muProductStep"]);
+      header.optimizer.scalars = Object.fromEntries(
+        Object.entries(sc).map(([k, v]) => [k, num(v, `optimizer.scalars.${k}`)]),
+      );
+    }
   } else if (header.compile !== undefined) {
     fail("optimizer", "missing (compile is present)");
   }
@@ -589,6 +606,57 @@ function checkHeader(v: unknown, withArrays: boolean): ModelHeader {
     };
   }
   return header;
+}
+
+const OPTIMIZER_KEYS = [
+  "lr",
+  "weightDecay",
+  "clipNorm",
+  "clipValue",
+  "momentum",
+  "dampening",
+  "nesterov",
+  "beta1",
+  "beta2",
+  "epsilon",
+  "alpha",
+  "centered",
+  "lrDecay",
+  "initialAccumulatorValue",
+  "momentumDecay",
+];
+const BOOLEAN_KEYS = ["nesterov", "centered", "staircase"];
+const SLOTS: Record<OptimizerName, string[]> = {
+  sgd: ["momentum"],
+  adam: ["m", "v"],
+  adamw: ["m", "v"],
+  nadam: ["m", "v"],
+  rmsprop: ["v", "gAvg", "momentum"],
+  adagrad: ["sum"],
+};
+
+function scheduleConfig(v: unknown, path: string): ScheduleConfig {
+  const keys = [
+    "lr",
+    "stepSize",
+    "gamma",
+    "decayRate",
+    "decaySteps",
+    "staircase",
+    "alpha",
+    "warmupSteps",
+    "maxLr",
+    "totalSteps",
+    "pctStart",
+    "divFactor",
+    "finalDivFactor",
+  ];
+  const o = obj(v, path, ["name"], keys);
+  const cfg: ScheduleConfig = { name: oneOf(o.name, `${path}.name`, SCHEDULE_NAMES) };
+  for (const [k, val] of Object.entries(o)) {
+    if (k !== "name") cfg[k] = BOOLEAN_KEYS.includes(k) ? bool(val, `${path}.${k}`) : num(val, `${path}.${k}`, 0, 1e12);
+  }
+  return cfg;
 }
 
 /** The closed set of layer kinds and how each is built: through its constructor, so defaults live in one place. */

@@ -1,17 +1,32 @@
 /**
  * Exact optimizer steps against test/reference/optimizers.json, produced by
  * test/reference/optimizers.py: an independent Python implementation of the
- * update rules in PyTorch's documentation for torch.optim.SGD / Adam.
+ * update rules in PyTorch's documentation for torch.optim.SGD, Adam, AdamW,
+ * RMSprop, Adagrad, NAdam and clip_grad_norm_.
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { Adam, type Optimizer, type Param, SGD, Tensor, ValueError } from "../src/index.js";
+import {
+  Adagrad,
+  Adam,
+  AdamW,
+  ExponentialDecay,
+  Nadam,
+  type Optimizer,
+  type OptimizerName,
+  optimizerFromConfig,
+  type Param,
+  RMSprop,
+  SGD,
+  Tensor,
+  ValueError,
+} from "../src/index.js";
 
 interface Ref {
   theta0: Record<string, number[]>;
   grads: Record<string, number[]>[];
   decay: Record<string, boolean>;
-  cases: { optimizer: "sgd" | "adam"; options: Record<string, number | boolean>; steps: Record<string, number[]>[] }[];
+  cases: { optimizer: OptimizerName; options: Record<string, number | boolean>; steps: Record<string, number[]>[] }[];
 }
 const ref = JSON.parse(readFileSync(new URL("./reference/optimizers.json", import.meta.url), "utf8")) as Ref;
 
@@ -28,7 +43,7 @@ describe("optimizers follow PyTorch's update rules exactly (float64)", () => {
   for (const c of ref.cases) {
     it(`${c.optimizer} ${JSON.stringify(c.options)}`, () => {
       const params = makeParams();
-      const opt: Optimizer = c.optimizer === "sgd" ? new SGD(c.options) : new Adam(c.options);
+      const opt: Optimizer = optimizerFromConfig({ name: c.optimizer, ...c.options });
       c.steps.forEach((expected, t) => {
         for (const p of params) p.grad.data.set(ref.grads[t]?.[p.name] as number[]);
         opt.step(params);
@@ -58,6 +73,22 @@ describe("optimizers follow PyTorch's update rules exactly (float64)", () => {
       ["sgd momentum", () => new SGD({ lr: 0.05, momentum: 0.9 }), 500],
       ["sgd nesterov", () => new SGD({ lr: 0.05, momentum: 0.9, nesterov: true }), 500],
       ["adam", () => new Adam({ lr: 0.05 }), 2000],
+      ["adamw", () => new AdamW({ lr: 0.05, weightDecay: 0 }), 2000],
+      // RMSprop's steps stay ~lr in size near the optimum: decay the rate (tests schedules too)
+      ["rmsprop", () => new RMSprop({ lr: new ExponentialDecay({ lr: 0.01, decayRate: 0.5, decaySteps: 300 }) }), 3000],
+      [
+        "rmsprop centered momentum",
+        () =>
+          new RMSprop({
+            lr: new ExponentialDecay({ lr: 0.005, decayRate: 0.5, decaySteps: 300 }),
+            momentum: 0.5,
+            centered: true,
+          }),
+        3000,
+      ],
+      ["adagrad", () => new Adagrad({ lr: 0.5 }), 2000],
+      ["nadam", () => new Nadam({ lr: 0.05 }), 2000],
+      ["sgd clipped", () => new SGD({ lr: 0.1, clipNorm: 1 }), 1000],
     ];
     for (const [name, make, steps] of configs) {
       const p: Param = {
@@ -81,14 +112,16 @@ describe("optimizers follow PyTorch's update rules exactly (float64)", () => {
 
   it("rejects bad hyper-parameters with a clear error", () => {
     expect(() => new SGD({ lr: -0.1 })).toThrow(ValueError);
-    expect(() => new SGD({ lr: -0.1 })).toThrow(/SGD: lr must be a finite number >= 0, got -0.1/);
+    expect(() => new SGD({ lr: -0.1 })).toThrow(/SGD: lr must be a finite number >= 0; got -0.1/);
     expect(() => new SGD({ lr: Number.NaN })).toThrow(/got NaN/);
     expect(() => new SGD({ momentum: 1 })).toThrow(/momentum must be in \[0, 1\)/);
     expect(() => new SGD({ nesterov: true })).toThrow(/nesterov needs momentum > 0/);
     expect(() => new Adam({ beta1: 1 })).toThrow(/beta1 must be in \[0, 1\)/);
     expect(() => new Adam({ epsilon: 0 })).toThrow(/epsilon must be a finite number > 0/);
-    const opt = new Adam();
-    opt.lr = -1;
-    expect(() => opt.step([])).toThrow(/Adam: lr must be a finite number >= 0, got -1/);
+    expect(() => new Adam({ lr: -1 })).toThrow(/Adam: lr must be a finite number >= 0; got -1/);
+    expect(() => new SGD({ clipNorm: 0 })).toThrow(/clipNorm must be a finite number > 0/);
+    expect(() => new RMSprop({ alpha: 1 })).toThrow(/alpha must be in \[0, 1\)/);
+    expect(() => new Adagrad({ lrDecay: -1 })).toThrow(/lrDecay must be/);
+    expect(() => optimizerFromConfig({ name: "lion" as "sgd" })).toThrow(/unknown optimizer 'lion'/);
   });
 });

@@ -1,0 +1,273 @@
+/**
+ * Learning-rate schedules: objects an optimizer consults before every step,
+ * `lr(step)` with `step` = updates already made (0 for the first). Each
+ * follows the formula of the PyTorch scheduler or Keras schedule it is named
+ * after (see each class). A schedule that yields a negative or non-finite
+ * rate makes the step throw, naming the schedule and the step.
+ */
+import { checkNumber, ValueError } from "./errors.js";
+
+/** The built-in schedule names (a closed set). */
+export type ScheduleName = "constant" | "stepDecay" | "exponentialDecay" | "cosineDecay" | "oneCycle";
+
+/** A schedule's serializable description: its name and constructor options. */
+export interface ScheduleConfig {
+  /** Which schedule. */
+  name: ScheduleName;
+  /** Constructor options. */
+  [option: string]: unknown;
+}
+
+/**
+ * A learning rate as a function of the step.
+ * @example
+ * ```ts
+ * const opt = new SGD({ lr: new CosineDecay({ lr: 0.1, decaySteps: 10_000, warmupSteps: 500 }), momentum: 0.9 });
+ * ```
+ */
+export interface LearningRateSchedule {
+  /** Its name. */
+  readonly name: ScheduleName;
+  /** The rate for the update after `step` updates. */
+  lr(step: number): number;
+  /** The serializable form. */
+  toJSON(): ScheduleConfig;
+}
+
+const pos = (where: string, name: string, v: unknown): number =>
+  checkNumber(where, name, v, (x) => x > 0, "a finite number > 0");
+const nonNeg = (where: string, name: string, v: unknown): number =>
+  checkNumber(where, name, v, (x) => x >= 0, "a finite number >= 0");
+const posInt = (where: string, name: string, v: unknown): number =>
+  checkNumber(where, name, v, (x) => Number.isInteger(x) && x >= 1, "an integer >= 1");
+
+/**
+ * The same rate at every step.
+ * @example
+ * ```ts
+ * new ConstantSchedule({ lr: 0.01 }).lr(1000); // 0.01
+ * ```
+ */
+export class ConstantSchedule implements LearningRateSchedule {
+  readonly name = "constant" as const;
+  /** The rate. */
+  readonly rate: number;
+  constructor(opts: { lr: number }) {
+    this.rate = nonNeg("ConstantSchedule", "lr", opts?.lr);
+  }
+  lr(): number {
+    return this.rate;
+  }
+  toJSON(): ScheduleConfig {
+    return { name: this.name, lr: this.rate };
+  }
+}
+
+/**
+ * Step decay, as `torch.optim.lr_scheduler.StepLR`: lr · gamma^⌊step / stepSize⌋.
+ * @example
+ * ```ts
+ * const s = new StepDecay({ lr: 0.1, stepSize: 1000, gamma: 0.5 });
+ * s.lr(2500); // 0.025
+ * ```
+ */
+export class StepDecay implements LearningRateSchedule {
+  readonly name = "stepDecay" as const;
+  /** Initial rate. */
+  readonly initial: number;
+  /** Steps between decays. */
+  readonly stepSize: number;
+  /** Factor per decay. */
+  readonly gamma: number;
+  constructor(opts: { lr: number; stepSize: number; gamma?: number }) {
+    this.initial = nonNeg("StepDecay", "lr", opts?.lr);
+    this.stepSize = posInt("StepDecay", "stepSize", opts.stepSize);
+    this.gamma = nonNeg("StepDecay", "gamma", opts.gamma ?? 0.1);
+  }
+  lr(step: number): number {
+    return this.initial * this.gamma ** Math.floor(step / this.stepSize);
+  }
+  toJSON(): ScheduleConfig {
+    return { name: this.name, lr: this.initial, stepSize: this.stepSize, gamma: this.gamma };
+  }
+}
+
+/**
+ * Exponential decay, as Keras's `ExponentialDecay`:
+ * lr · decayRate^(step / decaySteps), with the exponent floored when `staircase`.
+ * @example
+ * ```ts
+ * new ExponentialDecay({ lr: 0.1, decayRate: 0.5, decaySteps: 100 }).lr(50); // 0.1·0.5^0.5
+ * ```
+ */
+export class ExponentialDecay implements LearningRateSchedule {
+  readonly name = "exponentialDecay" as const;
+  /** Initial rate. */
+  readonly initial: number;
+  /** Factor per `decaySteps`. */
+  readonly decayRate: number;
+  /** Steps per factor. */
+  readonly decaySteps: number;
+  /** Decay in whole steps of decaySteps. */
+  readonly staircase: boolean;
+  constructor(opts: { lr: number; decayRate: number; decaySteps?: number; staircase?: boolean }) {
+    this.initial = nonNeg("ExponentialDecay", "lr", opts?.lr);
+    this.decayRate = pos("ExponentialDecay", "decayRate", opts.decayRate);
+    this.decaySteps = posInt("ExponentialDecay", "decaySteps", opts.decaySteps ?? 1);
+    this.staircase = opts.staircase ?? false;
+  }
+  lr(step: number): number {
+    const p = step / this.decaySteps;
+    return this.initial * this.decayRate ** (this.staircase ? Math.floor(p) : p);
+  }
+  toJSON(): ScheduleConfig {
+    return {
+      name: this.name,
+      lr: this.initial,
+      decayRate: this.decayRate,
+      decaySteps: this.decaySteps,
+      staircase: this.staircase,
+    };
+  }
+}
+
+/**
+ * Cosine decay with an optional linear warm-up (Loshchilov & Hutter 2017;
+ * Keras's `CosineDecay`): during the first `warmupSteps` steps the rate rises
+ * linearly, lr·(step + 1)/warmupSteps; then, with s = step − warmupSteps,
+ * lr · ((1 − alpha)·½(1 + cos(π·min(s, decaySteps)/decaySteps)) + alpha).
+ * @example
+ * ```ts
+ * const s = new CosineDecay({ lr: 0.1, decaySteps: 1000, warmupSteps: 100 });
+ * s.lr(99); // 0.1 (end of warm-up)
+ * s.lr(600); // 0.05 (half-way down)
+ * ```
+ */
+export class CosineDecay implements LearningRateSchedule {
+  readonly name = "cosineDecay" as const;
+  /** Peak rate (after warm-up). */
+  readonly peak: number;
+  /** Steps of the cosine part. */
+  readonly decaySteps: number;
+  /** Final rate as a fraction of the peak. */
+  readonly alpha: number;
+  /** Steps of linear warm-up. */
+  readonly warmupSteps: number;
+  constructor(opts: { lr: number; decaySteps: number; alpha?: number; warmupSteps?: number }) {
+    this.peak = nonNeg("CosineDecay", "lr", opts?.lr);
+    this.decaySteps = posInt("CosineDecay", "decaySteps", opts.decaySteps);
+    this.alpha = checkNumber("CosineDecay", "alpha", opts.alpha ?? 0, (a) => a >= 0 && a <= 1, "in [0, 1]");
+    this.warmupSteps = checkNumber(
+      "CosineDecay",
+      "warmupSteps",
+      opts.warmupSteps ?? 0,
+      (w) => Number.isInteger(w) && w >= 0,
+      "an integer >= 0",
+    );
+  }
+  lr(step: number): number {
+    if (step < this.warmupSteps) return (this.peak * (step + 1)) / this.warmupSteps;
+    const s = Math.min(step - this.warmupSteps, this.decaySteps);
+    const cos = 0.5 * (1 + Math.cos((Math.PI * s) / this.decaySteps));
+    return this.peak * ((1 - this.alpha) * cos + this.alpha);
+  }
+  toJSON(): ScheduleConfig {
+    return {
+      name: this.name,
+      lr: this.peak,
+      decaySteps: this.decaySteps,
+      alpha: this.alpha,
+      warmupSteps: this.warmupSteps,
+    };
+  }
+}
+
+/**
+ * The one-cycle policy (Smith & Topin 2018), as `torch.optim.lr_scheduler.OneCycleLR`
+ * with cosine annealing: from maxLr/divFactor up to maxLr over the first
+ * pctStart of totalSteps, then down to maxLr/(divFactor·finalDivFactor).
+ * @example
+ * ```ts
+ * const s = new OneCycle({ maxLr: 0.1, totalSteps: 1000 });
+ * s.lr(0); // 0.004;  s.lr(299): 0.1;  s.lr(999): 4e-7
+ * ```
+ */
+export class OneCycle implements LearningRateSchedule {
+  readonly name = "oneCycle" as const;
+  /** Peak rate. */
+  readonly maxLr: number;
+  /** Length of the cycle in steps. */
+  readonly totalSteps: number;
+  /** Fraction of the cycle spent rising. */
+  readonly pctStart: number;
+  /** maxLr / initial rate. */
+  readonly divFactor: number;
+  /** initial rate / final rate. */
+  readonly finalDivFactor: number;
+  constructor(opts: {
+    maxLr: number;
+    totalSteps: number;
+    pctStart?: number;
+    divFactor?: number;
+    finalDivFactor?: number;
+  }) {
+    this.maxLr = nonNeg("OneCycle", "maxLr", opts?.maxLr);
+    this.totalSteps = checkNumber(
+      "OneCycle",
+      "totalSteps",
+      opts.totalSteps,
+      (t) => Number.isInteger(t) && t >= 2,
+      "an integer >= 2",
+    );
+    this.pctStart = checkNumber("OneCycle", "pctStart", opts.pctStart ?? 0.3, (p) => p > 0 && p < 1, "in (0, 1)");
+    this.divFactor = pos("OneCycle", "divFactor", opts.divFactor ?? 25);
+    this.finalDivFactor = pos("OneCycle", "finalDivFactor", opts.finalDivFactor ?? 1e4);
+  }
+  lr(step: number): number {
+    const initial = this.maxLr / this.divFactor;
+    const final = initial / this.finalDivFactor;
+    const upEnd = this.pctStart * this.totalSteps - 1;
+    // PyTorch's _annealing_cos: end + (start − end)/2 · (1 + cos(π·pct))
+    const anneal = (start: number, end: number, pct: number): number =>
+      end + ((start - end) / 2) * (1 + Math.cos(Math.PI * pct));
+    if (step <= upEnd) return anneal(initial, this.maxLr, upEnd <= 0 ? 1 : step / upEnd);
+    const downLen = this.totalSteps - 1 - upEnd;
+    return anneal(this.maxLr, final, Math.min(1, (step - upEnd) / downLen));
+  }
+  toJSON(): ScheduleConfig {
+    return {
+      name: this.name,
+      maxLr: this.maxLr,
+      totalSteps: this.totalSteps,
+      pctStart: this.pctStart,
+      divFactor: this.divFactor,
+      finalDivFactor: this.finalDivFactor,
+    };
+  }
+}
+
+const FACTORIES: Record<ScheduleName, (c: ScheduleConfig) => LearningRateSchedule> = {
+  constant: (c) => new ConstantSchedule(c as unknown as { lr: number }),
+  stepDecay: (c) => new StepDecay(c as unknown as ConstructorParameters<typeof StepDecay>[0]),
+  exponentialDecay: (c) => new ExponentialDecay(c as unknown as ConstructorParameters<typeof ExponentialDecay>[0]),
+  cosineDecay: (c) => new CosineDecay(c as unknown as ConstructorParameters<typeof CosineDecay>[0]),
+  oneCycle: (c) => new OneCycle(c as unknown as ConstructorParameters<typeof OneCycle>[0]),
+};
+
+/** Every built-in schedule name. */
+export const SCHEDULE_NAMES = Object.keys(FACTORIES) as ScheduleName[];
+
+/**
+ * Builds a schedule from its config.
+ * @throws ValueError for an unknown name or a bad option
+ * @example
+ * ```ts
+ * scheduleFromConfig({ name: "stepDecay", lr: 0.1, stepSize: 100 });
+ * ```
+ */
+export function scheduleFromConfig(c: ScheduleConfig): LearningRateSchedule {
+  if (typeof c !== "object" || c === null || !Object.hasOwn(FACTORIES, c.name)) {
+    throw new ValueError(`unknown schedule '${String(c?.name)}'; known: ${SCHEDULE_NAMES.join(", ")}`);
+  }
+  return FACTORIES[c.name](c);
+}

@@ -11,7 +11,7 @@
  *            dx  = dz·Wᵀ   (B, I)               (from z = x·W: ∂z_bo/∂x_bi = W_io)
  */
 import { type Activation, type ActivationConfig, type ActivationName, getActivation } from "./activations.js";
-import { fmtShape, ShapeError, ValueError } from "./errors.js";
+import { checkNumber, fmtShape, ShapeError, ValueError } from "./errors.js";
 import { getInitializer, type Initializer, type InitializerConfig, type InitializerName } from "./initializers.js";
 import { gemm } from "./kernels.js";
 import type { Layer } from "./layer.js";
@@ -38,6 +38,13 @@ export interface DenseOptions extends LayerOptions {
   kernelInitializer?: InitializerName | InitializerConfig;
   /** Bias initializer (default `"zeros"`). */
   biasInitializer?: InitializerName | InitializerConfig;
+  /** Penalty on the kernel added to the loss: l1·Σ|W| + l2·ΣW² (Keras's form: no ½). */
+  kernelRegularizer?: { l1?: number; l2?: number };
+  /**
+   * Max-norm constraint (Srivastava et al. 2014): after each step, each unit's
+   * incoming weight vector (a column of W) is rescaled to norm ≤ maxNorm.
+   */
+  kernelConstraint?: { maxNorm: number };
 }
 
 /**
@@ -61,6 +68,12 @@ export class Dense implements Layer {
   readonly useBias: boolean;
   /** Per-sample input shape given in the options, if any. */
   readonly inputShape: readonly number[] | undefined;
+  /** L1 and L2 penalty factors on the kernel (0 when absent). */
+  readonly l1: number;
+  /** L2 penalty factor. */
+  readonly l2: number;
+  /** Max-norm of each unit's incoming weights, or null. */
+  readonly maxNorm: number | null;
   private readonly kernelInit: Initializer;
   private readonly biasInit: Initializer;
 
@@ -102,6 +115,51 @@ export class Dense implements Layer {
     this.kernelInit = getInitializer(opts.kernelInitializer ?? "glorotUniform");
     this.biasInit = getInitializer(opts.biasInitializer ?? "zeros");
     this.inputShape = opts.inputShape;
+    const reg = opts.kernelRegularizer ?? {};
+    this.l1 = checkNumber("Dense", "kernelRegularizer.l1", reg.l1 ?? 0, (v) => v >= 0, "a finite number >= 0");
+    this.l2 = checkNumber("Dense", "kernelRegularizer.l2", reg.l2 ?? 0, (v) => v >= 0, "a finite number >= 0");
+    this.maxNorm =
+      opts.kernelConstraint === undefined
+        ? null
+        : checkNumber(
+            "Dense",
+            "kernelConstraint.maxNorm",
+            opts.kernelConstraint?.maxNorm,
+            (v) => v > 0,
+            "a finite number > 0",
+          );
+  }
+
+  /** l1·Σ|W| + l2·ΣW². */
+  regularizationLoss(): number {
+    if (this.kernel === null || (this.l1 === 0 && this.l2 === 0)) return 0;
+    const w = this.kernel.value.data;
+    let s1 = 0;
+    let s2 = 0;
+    for (let i = 0; i < w.length; i++) {
+      const v = w[i] as number;
+      s1 += Math.abs(v);
+      s2 += v * v;
+    }
+    return this.l1 * s1 + this.l2 * s2;
+  }
+
+  /** Rescales each column of W (a unit's incoming weights) to L2 norm ≤ maxNorm. */
+  applyConstraints(): void {
+    if (this.maxNorm === null || this.kernel === null) return;
+    const w = this.kernel.value.data;
+    const I = this.inFeatures;
+    const O = this.units;
+    const c = this.maxNorm;
+    for (let j = 0; j < O; j++) {
+      let ss = 0;
+      for (let i = 0; i < I; i++) ss += (w[i * O + j] as number) ** 2;
+      const norm = Math.sqrt(ss);
+      if (norm > c) {
+        const k = c / norm;
+        for (let i = 0; i < I; i++) w[i * O + j] = (w[i * O + j] as number) * k;
+      }
+    }
   }
 
   get outputShape(): readonly number[] {
@@ -170,6 +228,15 @@ export class Dense implements Layer {
     }
     // dW += xᵀ·dz
     gemm(true, false, I, O, B, x.data, dz.data, W.grad.data, true);
+    // dW += l1·sign(W) + 2·l2·W   (from the penalty l1·Σ|W| + l2·ΣW²)
+    if (this.l1 !== 0 || this.l2 !== 0) {
+      const w = W.value.data;
+      const gw = W.grad.data;
+      for (let i = 0; i < w.length; i++) {
+        const v = w[i] as number;
+        gw[i] = (gw[i] as number) + this.l1 * Math.sign(v) + 2 * this.l2 * v;
+      }
+    }
     // db += column sums of dz
     if (this.bias) {
       const db = this.bias.grad.data;
@@ -207,6 +274,8 @@ export class Dense implements Layer {
       useBias: this.useBias,
       kernelInitializer: this.kernelInit.toJSON(),
       biasInitializer: this.biasInit.toJSON(),
+      ...(this.l1 !== 0 || this.l2 !== 0 ? { kernelRegularizer: { l1: this.l1, l2: this.l2 } } : {}),
+      ...(this.maxNorm !== null ? { kernelConstraint: { maxNorm: this.maxNorm } } : {}),
     };
   }
 

@@ -3,7 +3,8 @@
  * float64 — the way to test a layer you wrote yourself.
  *
  * For a layer or a model with output y, it uses the scalar L = Σ y ⊙ r with a
- * fixed random r, so that dL/dy = r exactly and backward(r) must return dL/dx.
+ * fixed random r, so that dL/dy = r exactly and backward(r) must return dL/dx
+ * (plus the layers' regularization penalties, whose gradients backward adds).
  * Each input element and parameter element θ is then perturbed:
  *   numeric = (L(θ + h) − L(θ − h)) / 2h
  * whose error is O(h²·L''') from truncation plus O(ε·|L|/h) from rounding
@@ -100,7 +101,8 @@ export function gradCheck(subject: Layer | Sequential | Loss, opts: GradCheckOpt
   target.zeroGrad();
   const { dx } = target.lossAndGrads(x);
   const analyticX = Float64Array.from(dx);
-  const params = target.params();
+  // non-trainable state (batch norm's running statistics) has no gradient to check
+  const params = target.params().filter((p) => p.trainable !== false);
   for (const p of params) {
     if (p.value.dtype !== "float64") {
       throw new ValueError(`gradCheck: parameter '${p.name}' is ${p.value.dtype}; build the layer in float64`);
@@ -183,11 +185,11 @@ function makeTarget(subject: Layer | Sequential | Loss, opts: GradCheckOptions, 
           value = dot(y.data, g);
         }
         const dx = subject.backward(new Tensor(g, y.shape), true) as Tensor;
-        return { loss: value, dx: dx.data };
+        return { loss: value + subject.regularizationLoss(), dx: dx.data };
       },
       lossOnly: (x) => {
         const y = subject.forward(x, mode);
-        return loss && t ? loss.compute(y, t) : dot(y.data, projection(y.size));
+        return (loss && t ? loss.compute(y, t) : dot(y.data, projection(y.size))) + subject.regularizationLoss();
       },
     };
   }
@@ -207,12 +209,12 @@ function makeTarget(subject: Layer | Sequential | Loss, opts: GradCheckOptions, 
     zeroGrad: () => layer.zeroGrad(),
     lossAndGrads: (x) => {
       const y = layer.forward(x, mode);
-      const loss = proj(y);
+      const loss = proj(y) + (layer.regularizationLoss?.() ?? 0);
       const dx = layer.backward(new Tensor(Float64Array.from(r as Float64Array), y.shape), true);
       if (dx === null) throw new ValueError(`gradCheck: layer '${layer.name}' returned no input gradient`);
       return { loss, dx: dx.data };
     },
-    lossOnly: (x) => proj(layer.forward(x, mode)),
+    lossOnly: (x) => proj(layer.forward(x, mode)) + (layer.regularizationLoss?.() ?? 0),
   };
 }
 

@@ -12,6 +12,14 @@ export {
   erf,
   getActivation,
 } from "./activations.js";
+export {
+  EarlyStopping,
+  type EarlyStoppingOptions,
+  type MonitorMode,
+  ReduceLROnPlateau,
+  type ReduceLROnPlateauOptions,
+} from "./callbacks.js";
+export { Committee, type Predictor } from "./committee.js";
 export { type DataLike, type DataSource, LabelSource, TensorSource, toSource, Uint8Source } from "./data.js";
 export {
   batchIndices,
@@ -52,7 +60,21 @@ export {
   MeanSquaredError,
   SparseCategoricalCrossEntropy,
 } from "./losses.js";
-export { Accuracy, confusionMatrix, type Metric, type MetricName } from "./metrics.js";
+export {
+  Accuracy,
+  type ClassificationReport,
+  classificationReport,
+  confusionMatrix,
+  type Metric,
+  type MetricName,
+  TopKAccuracy,
+} from "./metrics.js";
+export {
+  BatchNormalization,
+  type BatchNormalizationOptions,
+  LayerNormalization,
+  type LayerNormalizationOptions,
+} from "./normalization.js";
 export {
   Adagrad,
   type AdagradOptions,
@@ -75,6 +97,7 @@ export {
   SGD,
   type SGDOptions,
 } from "./optimizers.js";
+export { Rng, type RngState } from "./rng.js";
 export {
   ConstantSchedule,
   CosineDecay,
@@ -87,7 +110,6 @@ export {
   StepDecay,
   scheduleFromConfig,
 } from "./schedules.js";
-export { Rng, type RngState } from "./rng.js";
 export {
   type BatchOptions,
   type Callback,

@@ -46,7 +46,14 @@ export interface BuildContext {
 }
 
 /** The closed set of built-in layer kinds. */
-export type LayerKind = "dense" | "activation" | "flatten" | "softmax" | "dropout";
+export type LayerKind =
+  | "dense"
+  | "activation"
+  | "flatten"
+  | "softmax"
+  | "dropout"
+  | "batchNormalization"
+  | "layerNormalization";
 
 /** A layer's serializable description (its kind and constructor options). */
 export interface LayerConfig {
@@ -102,6 +109,10 @@ export interface Layer {
   zeroGrad(): void;
   /** Kind and options, enough to rebuild the layer. */
   toJSON(): LayerConfig;
+  /** Penalty added to the loss (e.g. L1/L2 on the kernel); its gradient is added in backward. */
+  regularizationLoss?(): number;
+  /** Called after each optimizer step (e.g. a max-norm constraint). */
+  applyConstraints?(): void;
 }
 
 /**

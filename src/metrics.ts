@@ -111,3 +111,113 @@ export function confusionMatrix(
   }
   return m;
 }
+
+/**
+ * Fraction of samples whose label is among the k highest scores
+ * (integer labels (B,) or one-hot targets (B, K)).
+ * @example
+ * ```ts
+ * model.compile({ optimizer, loss, metrics: ["accuracy", new TopKAccuracy(3)] });
+ * ```
+ */
+export class TopKAccuracy implements Metric {
+  readonly name: string;
+  private correct = 0;
+  private total = 0;
+  constructor(readonly k = 5) {
+    if (!Number.isInteger(k) || k < 1) throw new ValueError(`TopKAccuracy: k must be a positive integer, got ${k}`);
+    this.name = `top${k}Accuracy`;
+  }
+  update(pred: Tensor, target: Tensor): void {
+    const B = pred.shape[0] as number;
+    if (B === 0) return;
+    const K = pred.size / B;
+    const p = pred.data;
+    const t = target.data;
+    const sparse = target.size === B;
+    for (let r = 0; r < B; r++) {
+      const o = r * K;
+      let label = 0;
+      if (sparse) label = t[r] as number;
+      else for (let j = 1; j < K; j++) if ((t[o + j] as number) > (t[o + label] as number)) label = j;
+      // the label is in the top k when fewer than k scores beat it (ties count for the label)
+      const s = p[o + label] as number;
+      let higher = 0;
+      for (let j = 0; j < K; j++) if ((p[o + j] as number) > s) higher++;
+      if (higher < this.k) this.correct++;
+      this.total++;
+    }
+  }
+  result(): number {
+    return this.total === 0 ? 0 : this.correct / this.total;
+  }
+  reset(): void {
+    this.correct = 0;
+    this.total = 0;
+  }
+}
+
+/** Per-class and averaged precision, recall and F1. */
+export interface ClassificationReport {
+  /** precision[c] = TP / (TP + FP); 0 when the class was never predicted. */
+  precision: number[];
+  /** recall[c] = TP / (TP + FN); 0 when the class never occurs. */
+  recall: number[];
+  /** F1 = 2PR / (P + R); 0 when P + R = 0. */
+  f1: number[];
+  /** Samples of each true class. */
+  support: number[];
+  /** Unweighted means over classes. */
+  macro: { precision: number; recall: number; f1: number };
+  /** Fraction correct. */
+  accuracy: number;
+}
+
+/**
+ * Precision, recall and F1 per class (and their macro averages) from a
+ * confusion matrix, or from predictions and labels.
+ * @example
+ * ```ts
+ * const r = classificationReport(model.predict(xTest), yTest, 10);
+ * r.f1[8]; // how well eights are found
+ * ```
+ */
+export function classificationReport(
+  predicted: Tensor | ArrayLike<number>,
+  labels: ArrayLike<number>,
+  numClasses: number,
+): ClassificationReport {
+  const m = confusionMatrix(predicted, labels, numClasses);
+  const precision: number[] = [];
+  const recall: number[] = [];
+  const f1: number[] = [];
+  const support: number[] = [];
+  let correct = 0;
+  let total = 0;
+  for (let c = 0; c < numClasses; c++) {
+    const tp = (m[c] as number[])[c] as number;
+    let predC = 0;
+    let trueC = 0;
+    for (let k = 0; k < numClasses; k++) {
+      predC += (m[k] as number[])[c] as number;
+      trueC += (m[c] as number[])[k] as number;
+    }
+    const p = predC === 0 ? 0 : tp / predC;
+    const r = trueC === 0 ? 0 : tp / trueC;
+    precision.push(p);
+    recall.push(r);
+    f1.push(p + r === 0 ? 0 : (2 * p * r) / (p + r));
+    support.push(trueC);
+    correct += tp;
+    total += trueC;
+  }
+  const mean = (a: number[]): number => a.reduce((s, v) => s + v, 0) / Math.max(1, a.length);
+  return {
+    precision,
+    recall,
+    f1,
+    support,
+    macro: { precision: mean(precision), recall: mean(recall), f1: mean(f1) },
+    accuracy: total === 0 ? 0 : correct / total,
+  };
+}

@@ -224,4 +224,94 @@ export class ModelCheckpoint implements Callback {
   }
 }
 
+/** Options of {@link ProgressBar}. */
+export interface ProgressBarOptions {
+  /** Total epochs, shown as "epoch 3/10" (default: unknown). */
+  epochs?: number;
+  /** Batches per epoch, for the bar's length and ETA (default: learned after the first epoch). */
+  batchesPerEpoch?: number;
+  /** Where to write (default process.stdout). Nothing is drawn when it is not a terminal. */
+  stream?: NodeJS.WriteStream;
+  /** Also print one summary line per epoch (default true). */
+  summary?: boolean;
+}
+
+/**
+ * A terminal progress bar for fit: one bar per epoch with the batch count,
+ * ETA and running loss, then a line with the epoch's loss, metrics and time.
+ * Drawn with the `cli-progress` package (an optional peer dependency:
+ * `npm install cli-progress`); when the output is not a terminal only the
+ * summary lines are printed.
+ * @example
+ * ```ts
+ * import { ProgressBar } from "tinymlp/node";
+ * await model.fit(x, y, { epochs: 10, batchSize: 128, callbacks: [new ProgressBar({ epochs: 10 })] });
+ * ```
+ */
+export class ProgressBar implements Callback {
+  private bar: {
+    start(total: number, v: number, p: object): void;
+    update(v: number, p: object): void;
+    stop(): void;
+  } | null = null;
+  private readonly stream: NodeJS.WriteStream;
+  private total: number;
+  private t0 = 0;
+  private seen = 0;
+  private lossSum = 0;
+  constructor(private readonly opts: ProgressBarOptions = {}) {
+    this.stream = opts.stream ?? process.stdout;
+    this.total = opts.batchesPerEpoch ?? 0;
+  }
+
+  async onTrainBegin(): Promise<void> {
+    if (!this.stream.isTTY) return;
+    let mod: { default?: unknown; SingleBar?: unknown };
+    try {
+      mod = await import("cli-progress");
+    } catch {
+      throw new TinyMlpError("ProgressBar needs the cli-progress package: npm install cli-progress");
+    }
+    const lib = (mod.default ?? mod) as {
+      SingleBar: new (o: object, preset: object) => NonNullable<ProgressBar["bar"]>;
+      Presets: { shades_classic: object };
+    };
+    this.bar = new lib.SingleBar(
+      {
+        format: "  epoch {epoch} |{bar}| {value}/{total} batches | loss {loss} | ETA {eta}s",
+        stream: this.stream,
+        hideCursor: true,
+      },
+      lib.Presets.shades_classic,
+    );
+  }
+
+  onEpochBegin(epoch: number): void {
+    this.t0 = Date.now();
+    this.seen = 0;
+    this.lossSum = 0;
+    const label = this.opts.epochs ? `${epoch + 1}/${this.opts.epochs}` : String(epoch + 1);
+    this.bar?.start(this.total || 1, 0, { epoch: label, loss: "-" });
+  }
+
+  onBatchEnd(batch: number, logs: Logs): void {
+    this.seen = batch + 1;
+    this.lossSum += logs.loss ?? 0;
+    if (this.bar && (batch % 5 === 4 || batch + 1 === this.total)) {
+      this.bar.update(batch + 1, { loss: (this.lossSum / Math.max(1, this.seen)).toFixed(4) });
+    }
+  }
+
+  onEpochEnd(epoch: number, logs: Logs): void {
+    if (this.total === 0) this.total = this.seen;
+    this.bar?.stop();
+    if (this.opts.summary === false) return;
+    const parts = Object.entries(logs).map(
+      ([k, v]) => `${k} ${k.includes("acc") ? `${(100 * v).toFixed(2)}%` : v.toFixed(4)}`,
+    );
+    const label = this.opts.epochs ? `${epoch + 1}/${this.opts.epochs}` : String(epoch + 1);
+    this.stream.write(`epoch ${label}  ${parts.join("  ")}  ${((Date.now() - this.t0) / 1000).toFixed(1)} s\n`);
+  }
+}
+
 export { encodeIdx, type IdxArray, IdxFormatError, parseIdx } from "./idx.js";

@@ -306,6 +306,13 @@ export class Sequential {
     return this.params().reduce((s, p) => s + p.value.size, 0);
   }
 
+  /** Sum of the layers' penalties (L1/L2 regularizers), included in the reported loss. */
+  regularizationLoss(): number {
+    let s = 0;
+    for (const l of this.layers) if (l.regularizationLoss) s += l.regularizationLoss();
+    return s;
+  }
+
   /** Clears every parameter gradient. */
   zeroGrad(): void {
     for (const l of this.layers) l.zeroGrad();
@@ -402,12 +409,13 @@ export class Sequential {
     const [lossFn, optimizer] = this.requireCompiled("trainStep");
     const out = this.forward(x, "train"); //            forward
     const dOut = this.outputGradBuffer(out);
-    const loss = lossFn.compute(out, y, dOut.data); //  loss (and dL/dout)
+    const loss = lossFn.compute(out, y, dOut.data) + this.regularizationLoss(); // loss (and dL/dout)
     this.lastOutput = out;
     if (!Number.isFinite(loss)) return loss; //           never step on NaN/Infinity: keep the last good weights
     this.zeroGrad(); //                                  zero grad
     this.backward(dOut); //                              backward
     optimizer.step(this.params()); //                    step
+    for (const l of this.layers) l.applyConstraints?.(); // e.g. max-norm, after the step
     return loss;
   }
 
@@ -546,7 +554,7 @@ export class Sequential {
       total += lossFn.compute(out, yb) * n;
       for (const m of this.metrics) m.update(out, yb);
     }
-    const logs: Logs = { loss: total / Math.max(1, to - from) };
+    const logs: Logs = { loss: total / Math.max(1, to - from) + this.regularizationLoss() };
     for (const m of this.metrics) logs[m.name] = m.result();
     return logs;
   }

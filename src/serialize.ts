@@ -26,6 +26,12 @@ import { INITIALIZER_NAMES, type InitializerConfig } from "./initializers.js";
 import type { Layer, LayerConfig, LayerKind } from "./layer.js";
 import { LOSS_NAMES, type LossConfig } from "./losses.js";
 import {
+  BatchNormalization,
+  type BatchNormalizationOptions,
+  LayerNormalization,
+  type LayerNormalizationOptions,
+} from "./normalization.js";
+import {
   OPTIMIZER_NAMES,
   type Optimizer,
   type OptimizerConfig,
@@ -453,7 +459,7 @@ function checkLayer(
         v,
         path,
         ["kind", "name", "units"],
-        ["activation", "useBias", "kernelInitializer", "biasInitializer"],
+        ["activation", "useBias", "kernelInitializer", "biasInitializer", "kernelRegularizer", "kernelConstraint"],
       );
       if (input.length !== 1) fail(`${path}`, `a dense layer needs a flat input, got (${input.join(", ")})`);
       const units = int(o.units, `${path}.units`, 1, LIMITS.dim);
@@ -465,6 +471,16 @@ function checkLayer(
         cfg.kernelInitializer = initializerConfig(o.kernelInitializer, `${path}.kernelInitializer`);
       if (o.biasInitializer !== undefined)
         cfg.biasInitializer = initializerConfig(o.biasInitializer, `${path}.biasInitializer`);
+      if (o.kernelRegularizer !== undefined) {
+        const r = obj(o.kernelRegularizer, `${path}.kernelRegularizer`, [], ["l1", "l2"]);
+        cfg.kernelRegularizer = Object.fromEntries(
+          Object.entries(r).map(([k, x]) => [k, num(x, `${path}.kernelRegularizer.${k}`, 0, 1e6)]),
+        );
+      }
+      if (o.kernelConstraint !== undefined) {
+        const c = obj(o.kernelConstraint, `${path}.kernelConstraint`, ["maxNorm"]);
+        cfg.kernelConstraint = { maxNorm: num(c.maxNorm, `${path}.kernelConstraint.maxNorm`, 1e-12, 1e12) };
+      }
       const params = [[input[0] as number, units]];
       if (useBias) params.push([units]);
       return { cfg, output: [units], params };
@@ -486,6 +502,21 @@ function checkLayer(
       const rate = num(o.rate, `${path}.rate`, 0, 1);
       if (rate >= 1) fail(`${path}.rate`, "must be below 1");
       return { cfg: { kind, name: str(o.name, `${path}.name`), rate }, output: input, params: [] };
+    }
+    case "batchNormalization":
+    case "layerNormalization": {
+      const bn = kind === "batchNormalization";
+      const o = obj(v, path, ["kind", "name"], bn ? ["momentum", "epsilon"] : ["epsilon"]);
+      if (input.length !== 1) fail(path, `a ${kind} layer needs a flat input, got (${input.join(", ")})`);
+      const cfg: LayerConfig = { kind, name: str(o.name, `${path}.name`) };
+      if (o.epsilon !== undefined) cfg.epsilon = num(o.epsilon, `${path}.epsilon`, 1e-12, 1);
+      if (bn && o.momentum !== undefined) {
+        cfg.momentum = num(o.momentum, `${path}.momentum`, 0, 1);
+        if ((cfg.momentum as number) >= 1) fail(`${path}.momentum`, "must be below 1");
+      }
+      const D = input[0] as number;
+      // γ, β, and for batch norm the moving mean and variance
+      return { cfg, output: input, params: bn ? [[D], [D], [D], [D]] : [[D], [D]] };
     }
     case "flatten":
     case "softmax": {
@@ -666,4 +697,6 @@ const LAYER_FACTORIES: Record<LayerKind, (cfg: LayerConfig) => Layer> = {
   softmax: (c) => new Softmax({ name: c.name as string }),
   flatten: (c) => new Flatten({ name: c.name as string }),
   dropout: (c) => new Dropout(c as unknown as ConstructorParameters<typeof Dropout>[0]),
+  batchNormalization: (c) => new BatchNormalization(c as unknown as BatchNormalizationOptions),
+  layerNormalization: (c) => new LayerNormalization(c as unknown as LayerNormalizationOptions),
 };

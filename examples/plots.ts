@@ -26,8 +26,13 @@ export function lineChart(opts: {
     hi += 0.5;
   }
   const pad = (hi - lo) * 0.08;
+  const fractions = lo >= 0 && hi <= 1; // accuracies: keep the axis within [0, 1]
   lo -= pad;
   hi += pad;
+  if (fractions) {
+    lo = Math.max(0, lo);
+    hi = Math.min(1, hi);
+  }
   const n = Math.max(...opts.series.map((s) => s.values.length));
   const x = (i: number): number => m.l + (n <= 1 ? 0 : (i / (n - 1)) * (W - m.l - m.r));
   const y = (v: number): number => m.t + (1 - (v - lo) / (hi - lo)) * (H - m.t - m.b);

@@ -6,11 +6,13 @@ import { describe, expect, it } from "vitest";
 import {
   Activation,
   Adam,
+  BatchNormalization,
   Dense,
   Dropout,
   deserialize,
   Flatten,
   FormatError,
+  LayerNormalization,
   Sequential,
   SGD,
   Softmax,
@@ -28,13 +30,15 @@ const child = (args: string[]): { checksum: string; loss: number[] } => {
   return JSON.parse(line.slice(7));
 };
 
-/** A model with every layer kind, compiled with `opt`. */
+/** A model with every layer kind (dense, flatten, dropout, activation, batch and layer norm, softmax), compiled with `opt`. */
 function everyKind(dtype: "float32" | "float64", opt: () => SGD | Adam): Sequential {
   const m = new Sequential({ inputShape: [3, 4], dtype, seed: 5 });
   m.add(new Flatten());
   m.add(new Dense({ units: 8, activation: { name: "leakyRelu", alpha: 0.2 }, kernelInitializer: "orthogonal" }));
   m.add(new Dropout({ rate: 0.25 }));
   m.add(new Activation({ activation: "gelu" }));
+  m.add(new BatchNormalization({ momentum: 0.9 }));
+  m.add(new LayerNormalization());
   m.add(
     new Dense({ units: 5, useBias: false, kernelInitializer: { name: "randomUniform", minval: -0.3, maxval: 0.3 } }),
   );

@@ -22,9 +22,21 @@ describe("examples (smoke runs)", () => {
     expect(out).toMatch(/accuracy: 100%/);
   });
 
-  it("mnist: 600 images, 2 epochs", () => {
+  it("mnist: 1,000 images, 2 epochs", () => {
     const dir = mkdtempSync(join(tmpdir(), "tinymlp-mnist-"));
-    const out = run("mnist.ts", ["--subset", "600", "--epochs", "2", "--hidden", "64", "--out", dir, "--no-progress"]);
+    const out = run("mnist.ts", [
+      "--subset",
+      "1000",
+      "--epochs",
+      "2",
+      "--batch-size",
+      "32",
+      "--hidden",
+      "64",
+      "--out",
+      dir,
+      "--no-progress",
+    ]);
     expect(out).toMatch(/test accuracy: \d+\.\d+%/);
     const r = JSON.parse(readFileSync(join(dir, "results.json"), "utf8"));
     expect(r.history.loss[1]).toBeLessThan(r.history.loss[0]);

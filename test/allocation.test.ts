@@ -99,8 +99,8 @@ describe("allocation-free training step", () => {
     model.add(new Dense({ units: 10 }));
     model.compile({ optimizer: new SGD({ lr: 0.01, momentum: 0.9 }), loss: "sparseCategoricalCrossEntropy" });
     const src = new Uint8Source(bytes, [64], 1 / 255);
-    const fit = (epochs: number) => model.fit(src, labels, { epochs, batchSize: 32, yieldEvery: 1e9 });
-    await fit(1); // first batch of each size: buffers are allocated here
+    const train = (epochs: number) => model.fit(src, labels, { epochs, batchSize: 32, yieldEvery: 1e9 });
+    await train(1); // first batch of each size: buffers are allocated here
     // (fit's own heap use per batch is a few boxed numbers, about 45 bytes once V8
     // has optimized it — see docs/performance.md; how soon that happens depends
     // on the machine's load, so this test checks the exact property instead:)
@@ -115,7 +115,7 @@ describe("allocation-free training step", () => {
         },
       });
       try {
-        await fit(epochs);
+        await train(epochs);
       } finally {
         globalThis.Float32Array = saved;
       }

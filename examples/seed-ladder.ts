@@ -186,99 +186,15 @@ const rungs: Record<number, () => Promise<void> | void> = {
   2: () => {
     runTutorial(2, "+ biases (sigmoid again, tutorial backprop)", "sigmoid", true);
   },
-  3: () =>
-    libraryRung(3, "+ correct derivatives (true gradient of the squared error, per-sample SGD)", {
-      hidden: [200, 80],
-      activation: "sigmoid",
-      output: "sigmoid",
-      init: "truncated",
-      loss: "meanSquaredError",
-      // lr 0.05 on our MSE (mean over 10 outputs, gradient 2(o − t)/10) equals
-      // lr 0.01 on the tutorial's ½Σ(t − o)²
-      optimizer: () => new SGD({ lr: 0.05 }),
-      batchSize: 1,
-      epochs: 3,
-    }),
-  4: () =>
-    libraryRung(4, "+ softmax output and cross-entropy loss", {
-      hidden: [200, 80],
-      activation: "sigmoid",
-      output: "linear",
-      init: "truncated",
-      loss: "sparseCategoricalCrossEntropy",
-      optimizer: () => new SGD({ lr: 0.01 }),
-      batchSize: 1,
-      epochs: 3,
-    }),
-  5: () =>
-    libraryRung(5, "+ ReLU hidden layers with He initialization", {
-      hidden: [200, 80],
-      activation: "relu",
-      output: "linear",
-      init: "heNormal",
-      loss: "sparseCategoricalCrossEntropy",
-      optimizer: () => new SGD({ lr: 0.01 }),
-      batchSize: 1,
-      epochs: 3,
-    }),
-  6: () =>
-    libraryRung(6, "+ mini-batches of 128 with momentum 0.9 (10 epochs: each is ~10× cheaper)", {
-      hidden: [200, 80],
-      activation: "relu",
-      output: "linear",
-      init: "heNormal",
-      loss: "sparseCategoricalCrossEntropy",
-      optimizer: () => new SGD({ lr: 0.05, momentum: 0.9 }),
-      batchSize: 128,
-      epochs: 10,
-    }),
-  7: () =>
-    libraryRung(7, "+ Adam (lr 1e-3) instead of momentum", {
-      hidden: [200, 80],
-      activation: "relu",
-      output: "linear",
-      init: "heNormal",
-      loss: "sparseCategoricalCrossEntropy",
-      optimizer: () => new Adam({ lr: 1e-3 }),
-      batchSize: 128,
-      epochs: 10,
-    }),
-  8: () =>
-    libraryRung(8, "+ wider layers: [784, 400, 400, 10]", {
-      hidden: [400, 400],
-      activation: "relu",
-      output: "linear",
-      init: "heNormal",
-      loss: "sparseCategoricalCrossEntropy",
-      optimizer: () => new Adam({ lr: 1e-3 }),
-      batchSize: 128,
-      epochs: 10,
-    }),
-  9: () =>
-    libraryRung(9, "+ dropout 0.2 after each hidden layer", {
-      hidden: [400, 400],
-      activation: "relu",
-      output: "linear",
-      init: "heNormal",
-      loss: "sparseCategoricalCrossEntropy",
-      optimizer: () => new Adam({ lr: 1e-3 }),
-      batchSize: 128,
-      epochs: 10,
-      dropout: 0.2,
-    }),
-  10: () =>
-    libraryRung(10, "+ learning-rate decay (× 0.75 per epoch)", {
-      hidden: [400, 400],
-      activation: "relu",
-      output: "linear",
-      init: "heNormal",
-      loss: "sparseCategoricalCrossEntropy",
-      optimizer: () => new Adam({ lr: 1e-3 }),
-      batchSize: 128,
-      epochs: 10,
-      dropout: 0.2,
-      decay: 0.75,
-    }),
+  // Each rung below changes one thing of the rung before it.
+  3: () => libraryRung(3, "+ correct derivatives (true gradient of the squared error, per-sample SGD)", rung3),
+  4: () => libraryRung(4, "+ softmax output and cross-entropy loss", rung4),
+  5: () => libraryRung(5, "+ ReLU hidden layers with He initialization", rung5),
+  6: () => libraryRung(6, "+ mini-batches of 128 with momentum 0.9 (10 epochs: each is ~10× cheaper)", rung6),
+  7: () => libraryRung(7, "+ Adam (lr 1e-3) instead of momentum", rung7),
+  8: () => libraryRung(8, "+ wider layers: [784, 400, 400, 10]", rung8),
+  9: () => libraryRung(9, "+ dropout 0.2 after each hidden layer", rung9),
+  10: () => libraryRung(10, "+ learning-rate decay (× 0.75 per epoch)", { ...rung9, decay: 0.75 }),
 };
 
 interface Recipe {
@@ -293,6 +209,30 @@ interface Recipe {
   dropout?: number;
   decay?: number;
 }
+
+const rung3: Recipe = {
+  hidden: [200, 80],
+  activation: "sigmoid",
+  output: "sigmoid",
+  init: "truncated",
+  loss: "meanSquaredError",
+  // lr 0.05 on our MSE (mean over 10 outputs, gradient 2(o − t)/10) equals
+  // lr 0.01 on the tutorial's ½Σ(t − o)²
+  optimizer: () => new SGD({ lr: 0.05 }),
+  batchSize: 1,
+  epochs: 3,
+};
+const rung4: Recipe = {
+  ...rung3,
+  output: "linear",
+  loss: "sparseCategoricalCrossEntropy",
+  optimizer: () => new SGD({ lr: 0.01 }),
+};
+const rung5: Recipe = { ...rung4, activation: "relu", init: "heNormal" };
+const rung6: Recipe = { ...rung5, optimizer: () => new SGD({ lr: 0.05, momentum: 0.9 }), batchSize: 128, epochs: 10 };
+const rung7: Recipe = { ...rung6, optimizer: () => new Adam({ lr: 1e-3 }) };
+const rung8: Recipe = { ...rung7, hidden: [400, 400] };
+const rung9: Recipe = { ...rung8, dropout: 0.2 };
 
 async function libraryRung(rung: number, change: string, r: Recipe): Promise<void> {
   const epochs = epochsFor(r.epochs);

@@ -23,7 +23,7 @@ import {
   type Mode,
   type Param,
 } from "./layer.js";
-import { type DType, Tensor } from "./tensor.js";
+import { type DType, type FloatArray, Tensor } from "./tensor.js";
 
 /** Options of {@link BatchNormalization}. */
 export interface BatchNormalizationOptions extends LayerOptions {
@@ -112,6 +112,20 @@ abstract class Norm implements Layer {
   abstract forward(x: Tensor, mode: Mode): Tensor;
   abstract backward(dy: Tensor, needInputGrad?: boolean): Tensor | null;
   abstract toJSON(): LayerConfig;
+
+  /** dγ += Σ_b dy·x̂, dβ += Σ_b dy (from y = γ·x̂ + β), shared by both layers. */
+  protected accumulateGammaBeta(dyd: FloatArray, xh: FloatArray, B: number, gamma: Param, beta: Param): void {
+    const D = this.D;
+    const dg = gamma.grad.data;
+    const db = beta.grad.data;
+    for (let r = 0; r < B; r++) {
+      for (let j = 0; j < D; j++) {
+        const i = r * D + j;
+        dg[j] = (dg[j] as number) + (dyd[i] as number) * (xh[i] as number);
+        db[j] = (db[j] as number) + (dyd[i] as number);
+      }
+    }
+  }
 
   protected built(): [Param, Param] {
     if (!this.gamma || !this.beta)
@@ -245,15 +259,7 @@ export class BatchNormalization extends Norm {
     const dyd = dy.data;
     const xh = this.xhat.get(B).data;
     const g = gamma.value.data;
-    const dg = gamma.grad.data;
-    const db = beta.grad.data;
-    for (let r = 0; r < B; r++) {
-      for (let j = 0; j < D; j++) {
-        const i = r * D + j;
-        dg[j] = (dg[j] as number) + (dyd[i] as number) * (xh[i] as number);
-        db[j] = (db[j] as number) + (dyd[i] as number);
-      }
-    }
+    this.accumulateGammaBeta(dyd, xh, B, gamma, beta);
     if (!needInputGrad) return null;
     const dx = this.dxBuf.get(B);
     const dxd = dx.data;
@@ -358,15 +364,7 @@ export class LayerNormalization extends Norm {
     const dyd = dy.data;
     const xh = this.xhat.get(B).data;
     const g = gamma.value.data;
-    const dg = gamma.grad.data;
-    const db = beta.grad.data;
-    for (let r = 0; r < B; r++) {
-      for (let j = 0; j < D; j++) {
-        const i = r * D + j;
-        dg[j] = (dg[j] as number) + (dyd[i] as number) * (xh[i] as number);
-        db[j] = (db[j] as number) + (dyd[i] as number);
-      }
-    }
+    this.accumulateGammaBeta(dyd, xh, B, gamma, beta);
     if (!needInputGrad) return null;
     const dx = this.dxBuf.get(B);
     const dxd = dx.data;

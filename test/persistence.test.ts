@@ -24,6 +24,10 @@ import { checksum, data, makeModel } from "./fixtures/train-child.js";
 import { randomTensor } from "./helpers.js";
 
 const tsx = join(process.cwd(), "node_modules", ".bin", "tsx");
+// Children that we SIGKILL must be the node process running the script itself
+// (node_modules/.bin/tsx would spawn it as a grandchild and survive the kill).
+const nodeWithTsx = (script: string, args: string[] = []) =>
+  spawn(process.execPath, ["--import", "tsx", script, ...args], { stdio: ["ignore", "pipe", "inherit"] });
 const child = (args: string[]): { checksum: string; loss: number[] } => {
   const out = execFileSync(tsx, [join("test", "fixtures", "train-child.ts"), ...args], { encoding: "utf8" });
   const line = out.split("\n").find((l) => l.startsWith("RESULT ")) as string;
@@ -130,7 +134,7 @@ console.log("first");
 for (;;) save(m, ${JSON.stringify(path)});
 `,
     );
-    const proc = spawn(tsx, [script], { stdio: ["ignore", "pipe", "inherit"] });
+    const proc = nodeWithTsx(script);
     await new Promise<void>((resolve) => proc.stdout.once("data", () => resolve()));
     await new Promise((r) => setTimeout(r, 300)); // mid-way through some later save
     proc.kill("SIGKILL");
@@ -196,9 +200,7 @@ describe("checkpoints and exact resume", () => {
     const ckpt = join(dir, "run.ckpt");
     const straight = child(["--epochs", "4"]);
     // the same run, slowed down, checkpointing every batch; killed at some point
-    const proc = spawn(tsx, [join("test", "fixtures", "train-child.ts"), "--epochs", "4", "--ckpt", ckpt, "--slow"], {
-      stdio: "ignore",
-    });
+    const proc = nodeWithTsx(join("test", "fixtures", "train-child.ts"), ["--epochs", "4", "--ckpt", ckpt, "--slow"]);
     const t0 = Date.now();
     while (!existsSync(ckpt) && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 20));
     await new Promise((r) => setTimeout(r, 400));

@@ -154,25 +154,20 @@ function gemmFewRows(
   B: FloatArray,
   C: FloatArray,
 ): void {
+  if (!transB) {
+    // C[i, :] += A[i, p]·B[p, :]: contiguous rows of B, exactly gemmThin's loop
+    gemmThin(false, false, M, N, K, A, B, C);
+    return;
+  }
+  // C[i, j] += Σ_p A[i, p]·B[j, p]: a dot product of two contiguous rows
   for (let i = 0; i < M; i++) {
     const ci = i * N;
     const ai = i * K;
-    if (transB) {
-      // C[i, j] += Σ_p A[i, p]·B[j, p]: a dot product of two contiguous rows
-      for (let j = 0; j < N; j++) {
-        const bj = j * K;
-        let s = 0;
-        for (let p = 0; p < K; p++) s += (A[(ai + p) | 0] as number) * (B[(bj + p) | 0] as number);
-        C[ci + j] = (C[ci + j] as number) + s;
-      }
-    } else {
-      // C[i, :] += A[i, p]·B[p, :] for each p: contiguous rows; zero inputs are skipped
-      for (let p = 0; p < K; p++) {
-        const a = A[(ai + p) | 0] as number;
-        if (a === 0) continue;
-        const bp = p * N;
-        for (let j = 0; j < N; j++) C[(ci + j) | 0] = (C[(ci + j) | 0] as number) + a * (B[(bp + j) | 0] as number);
-      }
+    for (let j = 0; j < N; j++) {
+      const bj = j * K;
+      let s = 0;
+      for (let p = 0; p < K; p++) s += (A[(ai + p) | 0] as number) * (B[(bj + p) | 0] as number);
+      C[ci + j] = (C[ci + j] as number) + s;
     }
   }
 }

@@ -7,6 +7,15 @@
 import { ShapeError, ValueError } from "./errors.js";
 import type { Tensor } from "./tensor.js";
 
+/** The class of target row r: the integer label itself, or the argmax of a one-hot row. */
+function labelOf(t: Tensor["data"], r: number, K: number, sparse: boolean): number {
+  if (sparse) return t[r] as number;
+  const o = r * K;
+  let label = 0;
+  for (let j = 1; j < K; j++) if ((t[o + j] as number) > (t[o + label] as number)) label = j;
+  return label;
+}
+
 /** Built-in metric names. */
 export type MetricName = "accuracy";
 
@@ -59,13 +68,7 @@ export class Accuracy implements Metric {
       } else {
         let best = 0;
         for (let j = 1; j < K; j++) if ((p[o + j] as number) > (p[o + best] as number)) best = j;
-        let label: number;
-        if (sparse) label = t[r] as number;
-        else {
-          label = 0;
-          for (let j = 1; j < K; j++) if ((t[o + j] as number) > (t[o + label] as number)) label = j;
-        }
-        ok = best === label;
+        ok = best === labelOf(t, r, K, sparse);
       }
       if (ok) this.correct++;
       this.total++;
@@ -137,9 +140,7 @@ export class TopKAccuracy implements Metric {
     const sparse = target.size === B;
     for (let r = 0; r < B; r++) {
       const o = r * K;
-      let label = 0;
-      if (sparse) label = t[r] as number;
-      else for (let j = 1; j < K; j++) if ((t[o + j] as number) > (t[o + label] as number)) label = j;
+      const label = labelOf(t, r, K, sparse);
       // the label is in the top k when fewer than k scores beat it (ties count for the label)
       const s = p[o + label] as number;
       let higher = 0;

@@ -104,8 +104,11 @@ abstract class BaseOptimizer implements Optimizer {
   private constantLr: number;
   /** Per-slot state arrays, keyed by parameter. */
   protected readonly slots: Record<string, Map<Param, FloatArray>>;
+  /** The class's name for error messages (not constructor.name, which bundlers may rename). */
+  private readonly where: string;
 
   protected constructor(where: string, opts: BaseOptions, defaultLr: number, slotNames: string[]) {
+    this.where = where;
     const lr = opts.lr ?? defaultLr;
     if (typeof lr === "object" && lr !== null && typeof lr.lr === "function") {
       this.schedule = lr;
@@ -130,12 +133,12 @@ abstract class BaseOptimizer implements Optimizer {
   }
 
   set lr(v: number) {
-    this.constantLr = checkLr(this.constructor.name, v, this.iterations, null);
+    this.constantLr = checkLr(this.where, v, this.iterations, null);
     this.schedule = null;
   }
 
   step(params: readonly Param[]): void {
-    const lr = checkLr(this.constructor.name, this.lr, this.iterations, this.schedule);
+    const lr = checkLr(this.where, this.lr, this.iterations, this.schedule);
     if (this.clipNorm !== null) clipByGlobalNorm(params, this.clipNorm);
     if (this.clipValue !== null) clipByValue(params, this.clipValue);
     this.iterations++;
@@ -176,7 +179,7 @@ abstract class BaseOptimizer implements Optimizer {
   }
 
   setState(params: readonly Param[], state: OptimizerState): void {
-    const where = `${this.constructor.name}.setState`;
+    const where = `${this.where}.setState`;
     if (!Number.isInteger(state.step) || state.step < 0)
       throw new ValueError(`${where}: step must be an integer >= 0, got ${String(state.step)}`);
     for (const [name, map] of Object.entries(this.slots)) {

@@ -13,6 +13,19 @@ export {
   getActivation,
 } from "./activations.js";
 export {
+  type BatchStep,
+  type BatchTransform,
+  composeTransforms,
+  gaussianBlur,
+  gaussianKernel,
+  ImageAugmentation,
+  type ImageAugmentationOptions,
+  identityWarp,
+  reflectIndex,
+  type Warp,
+  warpImage,
+} from "./augment.js";
+export {
   EarlyStopping,
   type EarlyStoppingOptions,
   type MonitorMode,

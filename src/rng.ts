@@ -28,6 +28,18 @@ export class Rng {
 
   /** @param seed any finite number; its integer part (mod 2^32) is used. */
   constructor(seed = 0) {
+    this.reseed(seed);
+  }
+
+  /**
+   * Resets the generator to the state `new Rng(seed)` starts in, without
+   * allocating (used per batch by the augmentation).
+   * @example
+   * ```ts
+   * rng.reseed(7); // same stream as new Rng(7)
+   * ```
+   */
+  reseed(seed: number): void {
     if (typeof seed !== "number" || !Number.isFinite(seed)) {
       throw new ValueError(`Rng: seed must be a finite number, got ${String(seed)}`);
     }

@@ -4,6 +4,7 @@
  * The training step is five visible verbs (see {@link Sequential.trainStep}):
  * forward → loss → zeroGrad → backward → step.
  */
+import type { BatchStep, BatchTransform } from "./augment.js";
 import { type DataLike, type DataSource, toSource } from "./data.js";
 import { fmtShape, NonFiniteLossError, ShapeError, ValueError } from "./errors.js";
 import type { Layer, Mode, Param } from "./layer.js";
@@ -91,6 +92,12 @@ export interface FitOptions {
    * bit-identical to a run that was never interrupted.
    */
   resume?: TrainingState | null;
+  /**
+   * Changes each training batch's inputs in place before its step, e.g. an
+   * `ImageAugmentation` drawing new deformations for every batch of
+   * every epoch. Validation and test data are never augmented.
+   */
+  augment?: BatchTransform;
 }
 
 /** Where fit stands; read by checkpoints. */
@@ -583,6 +590,11 @@ export class Sequential {
       throw new ValueError(`fit: validationSplit must be in [0, 1), got ${String(split)}`);
     }
     const yieldEvery = opts.yieldEvery ?? 25;
+    const augment = opts.augment ?? null;
+    if (augment !== null && typeof augment.transformBatch !== "function") {
+      throw new ValueError("fit: augment must have a transformBatch(x, step) method");
+    }
+    const step: BatchStep = { epoch: 0, batch: 0 };
 
     // Validation: explicit data, or the last `split` fraction (taken before shuffling, as Keras does).
     let nTrain = xs.length;
@@ -669,6 +681,11 @@ export class Sequential {
           const yb = this.ioBuffer("y", n, ys.sampleShape);
           xs.gather(order, start, n, xb.data);
           ys.gather(order, start, n, yb.data);
+          if (augment !== null) {
+            step.epoch = epoch;
+            step.batch = b;
+            augment.transformBatch(xb, step);
+          }
           const loss = this.trainStep(xb, yb);
           // trainStep leaves the weights untouched on a non-finite loss
           if (!Number.isFinite(loss)) throw new NonFiniteLossError(epoch, b, loss);

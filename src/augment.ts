@@ -77,7 +77,7 @@ export function composeTransforms(...transforms: BatchTransform[]): BatchTransfo
 
 /** One image's deformation, as numbers: see {@link warpImage}. */
 export interface Warp {
-  /** Rotation in degrees, counter-clockwise on screen (y grows downwards). */
+  /** Rotation in degrees; positive turns the digit clockwise on screen (y grows downwards). */
   rotation: number;
   /** Horizontal and vertical scale factors (1 = unchanged). */
   scaleX: number;
@@ -206,8 +206,7 @@ export function gaussianKernel(sigma: number): Float64Array {
  */
 export function reflectIndex(i: number, n: number): number {
   const period = 2 * n;
-  let m = i % period;
-  if (m < 0) m += period;
+  const m = (((i % period) + period) % period) | 0; // (| 0 turns −0 into 0)
   return m < n ? m : period - 1 - m;
 }
 

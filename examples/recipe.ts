@@ -13,7 +13,7 @@
  *   best.tmlp        the weights of the best validation epoch so far
  *   epochs.json      per-epoch logs, wall time and the best epoch so far
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   Adam,
@@ -156,6 +156,7 @@ export async function trainRecipe(
     resumedFrom = at;
     log(`resuming from ${paths.ckpt}: epoch ${at + 1}, batch ${resume?.batch ?? 0} of ${nBatches}`);
   }
+  mkdirSync(dir, { recursive: true });
   writeFileSync(paths.config, configText);
 
   let best = records.reduce(

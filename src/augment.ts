@@ -488,3 +488,60 @@ export class ImageAugmentation implements BatchTransform {
     return out;
   }
 }
+
+/**
+ * Width normalization (as used to diversify committee members, Meier et al.
+ * 2011): every image is stretched or squeezed horizontally about its ink's
+ * centre so that its ink (pixels > `threshold`) spans `width` pixels, and the
+ * ink is centred horizontally; rows are unchanged. Returns new bytes (rounded,
+ * clamped to 0–255); images with no ink are copied.
+ * @example
+ * ```ts
+ * const narrow = normalizeWidth(train.images, 28, 28, 16);
+ * ```
+ */
+export function normalizeWidth(
+  images: Uint8Array,
+  height: number,
+  width: number,
+  targetWidth: number,
+  threshold = 0,
+): Uint8Array {
+  const n = height * width;
+  if (!(Number.isInteger(height) && Number.isInteger(width) && height > 0 && width > 0) || images.length % n !== 0) {
+    throw new ShapeError(`normalizeWidth: ${images.length} bytes are not a whole number of ${height}×${width} images`);
+  }
+  if (!(targetWidth >= 1 && targetWidth <= width)) {
+    throw new ValueError(`normalizeWidth: targetWidth must be in [1, ${width}], got ${targetWidth}`);
+  }
+  const out = new Uint8Array(images.length);
+  const src = new Float64Array(n);
+  const dst = new Float64Array(n);
+  const w = identityWarp();
+  const c = (width - 1) / 2;
+  for (let off = 0; off < images.length; off += n) {
+    let lo = width;
+    let hi = -1;
+    for (let p = 0; p < n; p++) {
+      const v = images[off + p] as number;
+      src[p] = v;
+      if (v > threshold) {
+        const x = p % width;
+        if (x < lo) lo = x;
+        if (x > hi) hi = x;
+      }
+    }
+    if (hi < 0) {
+      out.set(images.subarray(off, off + n), off);
+      continue;
+    }
+    // ink spans [lo − ½, hi + ½] (hi − lo + 1 pixels): scale it to targetWidth,
+    // and move its centre (lo + hi)/2 to the image centre c.
+    const s = targetWidth / (hi - lo + 1);
+    w.scaleX = s;
+    w.translateX = -s * ((lo + hi) / 2 - c);
+    warpImage(src, dst, height, width, w);
+    for (let p = 0; p < n; p++) out[off + p] = Math.min(255, Math.max(0, Math.round(dst[p] as number)));
+  }
+  return out;
+}

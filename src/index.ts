@@ -21,6 +21,7 @@ export {
   ImageAugmentation,
   type ImageAugmentationOptions,
   identityWarp,
+  normalizeWidth,
   reflectIndex,
   type Warp,
   warpImage,

@@ -9,6 +9,7 @@ import {
   gaussianKernel,
   ImageAugmentation,
   identityWarp,
+  normalizeWidth,
   Rng,
   reflectIndex,
   Sequential,
@@ -350,5 +351,44 @@ describe("fit({ augment })", () => {
     const plain = setup();
     await plain.model.fit(plain.x, plain.y, { epochs: 3, batchSize: 16 });
     expect(bits(plain.model)).not.toEqual(bits(straight.model));
+  });
+});
+
+describe("normalizeWidth", () => {
+  it("stretches or squeezes a bar of ink to the target width, centred", () => {
+    // A bar of 255s spanning columns lo..hi covers [lo − ½, hi + ½]; after
+    // scaling by s = T/(hi − lo + 1) about its centre and moving that to the
+    // image centre c = 13.5, output pixel x reads source column
+    // (x − c)/s + (lo + hi)/2, which lies within the bar ±½ exactly for
+    // x ∈ (c − T/2, c + T/2): with T even the ends are half-integers, so
+    // exactly T pixels are ≥ 128 (half the ink), centred on c.
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 27 }),
+        fc.integer({ min: 1, max: 28 }),
+        fc.integer({ min: 1, max: 14 }),
+        (lo, len, half) => {
+          const hi = Math.min(27, lo + len - 1);
+          const target = 2 * half;
+          const img = new Uint8Array(784);
+          for (let y = 5; y < 20; y++) for (let x = lo; x <= hi; x++) img[y * 28 + x] = 255;
+          const out = normalizeWidth(img, 28, 28, target);
+          for (let y = 0; y < 28; y++) {
+            const cols: number[] = [];
+            for (let x = 0; x < 28; x++) if ((out[y * 28 + x] as number) >= 128) cols.push(x);
+            if (y < 5 || y >= 20) expect(cols).toEqual([]);
+            else expect(cols).toEqual(Array.from({ length: target }, (_, i) => 14 - half + i));
+          }
+        },
+      ),
+      { numRuns: RUNS },
+    );
+  });
+
+  it("copies blank images and names bad arguments", () => {
+    const blank = new Uint8Array(784 * 2);
+    expect(Array.from(normalizeWidth(blank, 28, 28, 20))).toEqual(Array.from(blank));
+    expect(() => normalizeWidth(new Uint8Array(785), 28, 28, 20)).toThrow(/785 bytes are not a whole number of 28×28/);
+    expect(() => normalizeWidth(blank, 28, 28, 0)).toThrow(/targetWidth must be in \[1, 28\], got 0/);
   });
 });

@@ -33,6 +33,8 @@ Usage: npm run mnist:committee -- [options]
   --hidden LIST      hidden layer sizes of every member (default 800)
   --epochs N         epochs per member (default 8)
   --dropout X        dropout after each hidden layer (default 0)
+  --lr X             peak learning rate of Adam, cosine decay (default ${RECORD_DEFAULTS.lr})
+  --batch-size N     (default ${RECORD_DEFAULTS.batchSize})
   --widths LIST      width normalization per member, cycled: 0 = none, else the
                      ink width in pixels, e.g. 0,20,16 (default 0: seeds only)
   --seed N           seed of member 1 (default 1)
@@ -48,6 +50,8 @@ const { values } = parseArgs({
     hidden: { type: "string", default: "800" },
     epochs: { type: "string", default: "8" },
     dropout: { type: "string", default: "0" },
+    lr: { type: "string", default: String(RECORD_DEFAULTS.lr) },
+    "batch-size": { type: "string", default: String(RECORD_DEFAULTS.batchSize) },
     widths: { type: "string", default: "0" },
     seed: { type: "string", default: "1" },
     subset: { type: "string" },
@@ -79,6 +83,12 @@ if (!(dropout >= 0 && dropout < 1)) {
   console.error(`--dropout must be in [0, 1), got '${values.dropout}'`);
   process.exit(2);
 }
+const lr = Number(values.lr);
+if (!(lr > 0 && Number.isFinite(lr))) {
+  console.error(`--lr must be > 0, got '${values.lr}'`);
+  process.exit(2);
+}
+const batchSize = int("batch-size", values["batch-size"]);
 const outDir = values.out as string;
 mkdirSync(outDir, { recursive: true });
 
@@ -116,6 +126,8 @@ for (let k = 0; k < members; k++) {
     hidden,
     dropout,
     epochs,
+    lr,
+    batchSize,
     seed,
     trainSize: train.length,
   };

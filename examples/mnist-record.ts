@@ -53,6 +53,7 @@ Usage: npm run mnist:record -- [options]
   --dtype T          float32 or float64 (default ${D.dtype})
   --subset N         train on N random training images (a smoke run)
   --out DIR          checkpoints, pictures and results (default out/mnist-record)
+  --checkpoint-every N  also checkpoint every N batches (default 100; always at epoch ends)
   --fresh            ignore a checkpoint in --out and start over
   --no-progress      no progress bar
   --help             this text`;
@@ -76,6 +77,7 @@ const { values } = parseArgs({
     dtype: { type: "string", default: D.dtype },
     subset: { type: "string" },
     out: { type: "string", default: "out/mnist-record" },
+    "checkpoint-every": { type: "string", default: "100" },
     fresh: { type: "boolean", default: false },
     "no-progress": { type: "boolean", default: false },
     help: { type: "boolean", default: false },
@@ -159,6 +161,7 @@ if (config.augment) {
 const result = await trainRecipe(config, { train, validation }, outDir, {
   progress: !values["no-progress"] && process.stdout.isTTY === true,
   fresh: values.fresh,
+  checkpointEvery: int("checkpoint-every", values["checkpoint-every"], 0),
 });
 console.log(
   `\nbest validation accuracy ${pct(result.bestValAccuracy)} at epoch ${result.bestEpoch + 1}; using those weights`,

@@ -3,8 +3,8 @@
  * end, its loss falls, and its accuracy beats chance (10%) by a wide margin.
  * The full-length runs are not tests; their figures are in docs/mnist.md.
  */
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -83,5 +83,112 @@ describe("examples (smoke runs)", () => {
       const loss = r.curves?.trainLoss;
       if (loss && loss.length >= 2) expect(loss.at(-1), `rung ${r.rung}`).toBeLessThan(loss[0] as number);
     }
+  });
+
+  // The record recipe, small: 1,000 deformed images, a 64-unit net, 4 epochs
+  // (≈ 85% test accuracy; chance is 10%).
+  const recordArgs = (dir: string): string[] => [
+    "--subset",
+    "1000",
+    "--epochs",
+    "4",
+    "--hidden",
+    "64",
+    "--dropout",
+    "0",
+    "--lr",
+    "0.003",
+    "--batch-size",
+    "32",
+    "--checkpoint-every",
+    "5",
+    "--out",
+    dir,
+    "--no-progress",
+  ];
+
+  it("mnist-record: trains on deformed digits, writes its pictures, and a rerun evaluates the finished run", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tinymlp-record-"));
+    const out = run("mnist-record.ts", recordArgs(dir));
+    expect(out).toMatch(/test accuracy: \d+\.\d+%/);
+    const r = JSON.parse(readFileSync(join(dir, "results.json"), "utf8"));
+    expect(r.epochs).toHaveLength(4);
+    expect(r.epochs[3].logs.loss).toBeLessThan(r.epochs[0].logs.loss);
+    expect(r.testAccuracy).toBeGreaterThan(0.6);
+    for (const f of ["deformations.svg", "curves-accuracy.svg", "confusion.svg", "misclassified.svg"]) {
+      expect(readFileSync(join(dir, f), "utf8")).toMatch(/^<svg /);
+    }
+    const again = run("mnist-record.ts", recordArgs(dir));
+    expect(again).toMatch(/this run already finished/);
+    expect(JSON.parse(readFileSync(join(dir, "results.json"), "utf8")).testAccuracy).toBe(r.testAccuracy);
+    // another recipe in the same folder is refused, not mixed in
+    expect(() => run("mnist-record.ts", [...recordArgs(dir), "--seed", "2"])).toThrow(/different recipe/);
+  });
+
+  it("mnist-record: killed mid-run (SIGKILL) and restarted, it ends exactly where an uninterrupted run ends", async () => {
+    const straight = mkdtempSync(join(tmpdir(), "tinymlp-record-a-"));
+    run("mnist-record.ts", recordArgs(straight));
+    const cut = mkdtempSync(join(tmpdir(), "tinymlp-record-b-"));
+    // node --import tsx, so that the kill reaches the training process itself
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", join("examples", "mnist-record.ts"), ...recordArgs(cut)],
+      {
+        stdio: "ignore",
+      },
+    );
+    const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
+    // kill once a checkpoint exists and the first epoch is done (the run takes several seconds more)
+    while (!existsSync(join(cut, "epochs.json"))) await new Promise((r) => setTimeout(r, 20));
+    child.kill("SIGKILL");
+    await exited;
+    const resumed = run("mnist-record.ts", recordArgs(cut));
+    expect(resumed).toMatch(/resuming from .*checkpoint\.tmlp: epoch [2-4], batch \d+ of 32/);
+    const a = JSON.parse(readFileSync(join(straight, "results.json"), "utf8"));
+    const b = JSON.parse(readFileSync(join(cut, "results.json"), "utf8"));
+    expect(b.testAccuracy).toBe(a.testAccuracy);
+    expect(b.epochs.map((e: { logs: object }) => e.logs)).toEqual(a.epochs.map((e: { logs: object }) => e.logs));
+    // the kept weights are bit-identical (the files differ only in their createdAt time)
+    const weights = (d: string) =>
+      load(join(d, "best.tmlp"))
+        .params()
+        .flatMap((p) => Array.from(p.value.data));
+    expect(weights(cut)).toEqual(weights(straight));
+  });
+
+  it("mnist-committee: two members (one width-normalized) and their average", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tinymlp-committee-"));
+    const out = run("mnist-committee.ts", [
+      "--members",
+      "2",
+      "--widths",
+      "0,20",
+      "--subset",
+      "1000",
+      "--epochs",
+      "3",
+      "--hidden",
+      "64",
+      "--lr",
+      "0.003",
+      "--batch-size",
+      "32",
+      "--out",
+      dir,
+      "--no-progress",
+    ]);
+    expect(out).toMatch(/committee of 2: validation \d+\.\d+%, test \d+\.\d+%/);
+    const r = JSON.parse(readFileSync(join(dir, "results.json"), "utf8"));
+    expect(r.members).toHaveLength(2);
+    expect(r.members[1].width).toBe(20);
+    for (const m of r.members) expect(m.test).toBeGreaterThan(0.6);
+    expect(r.committeeTest).toBeGreaterThan(0.6);
+    expect(r.growth[0]).toBe(r.members[0].test); // a committee of one is that member
+    expect(readFileSync(join(dir, "member-2-inputs.svg"), "utf8")).toMatch(/^<svg /);
+  });
+
+  it("mnist-record and mnist-committee --help", () => {
+    expect(run("mnist-record.ts", ["--help"])).toMatch(/--alpha X/);
+    expect(run("mnist-committee.ts", ["--help"])).toMatch(/--widths LIST/);
   });
 });

@@ -1,6 +1,6 @@
 /**
  * npm run bench: kernel GFLOP/s at MLP shapes (blocked vs naive), and the W1 /
- * W2 MNIST workloads in float32 and float64, each run in its own process and
+ * W2 MNIST workloads, augmentation images/s, in float32 and float64, each run in its own process and
  * repeated; medians are reported. With --peers, the TensorFlow.js peers from
  * ../shared/bench-peers run in the same invocation, interleaved, and the
  * ratios are printed. Writes out/bench.json.
@@ -14,6 +14,7 @@ import { cpSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { ImageAugmentation, Tensor } from "../src/index.js";
 import { gemm, gemmNaive } from "../src/kernels.js";
 
 const { values } = parseArgs({
@@ -23,6 +24,7 @@ const { values } = parseArgs({
     "peers-dir": { type: "string", default: resolve("..", "shared", "bench-peers") },
     "no-w2": { type: "boolean", default: false },
     "no-kernels": { type: "boolean", default: false },
+    "no-augment": { type: "boolean", default: false },
     "cpu-limit": { type: "string", default: "12800" },
     out: { type: "string", default: "out/bench.json" },
   },
@@ -93,6 +95,42 @@ if (!values["no-kernels"]) {
     );
   }
   results.kernels = rows;
+  console.log("");
+}
+
+// ---------- augmentation: 28×28 images deformed per second ----------
+if (!values["no-augment"]) {
+  const x = new Tensor(new Float32Array(128 * 784), [128, 784]);
+  const fill = (): void => {
+    for (let i = 0; i < x.size; i++) x.data[i] = (i * 7919) % 255 > 180 ? 1 : 0;
+  };
+  const setups: [string, ConstructorParameters<typeof ImageAugmentation>[0]][] = [
+    ["affine (rotation, scale, shear, shift)", { rotation: 10, scale: 0.1, shear: 10, translation: 2 }],
+    ["elastic α 36, σ 6", { elastic: { alpha: 36, sigma: 6 } }],
+    ["elastic α 34, σ 4", { elastic: { alpha: 34, sigma: 4 } }],
+    ["affine + elastic α 36, σ 6 (mnist:record)", { rotation: 10, scale: 0.1, elastic: { alpha: 36, sigma: 6 } }],
+  ];
+  const rows: { setup: string; imagesPerSecond: number }[] = [];
+  console.log("Augmentation, 28×28 images per second (batches of 128, median of 5 blocks of ≥ 300 ms)");
+  for (const [name, opts] of setups) {
+    const aug = new ImageAugmentation({ ...opts, seed: 1 });
+    for (let b = 0; b < 5; b++) aug.transformBatch(x, { epoch: 0, batch: b }); // warm-up
+    const perSecond: number[] = [];
+    for (let r = 0; r < 5; r++) {
+      let n = 0;
+      const t0 = performance.now();
+      do {
+        fill();
+        aug.transformBatch(x, { epoch: r, batch: n });
+        n++;
+      } while (performance.now() - t0 < 300);
+      perSecond.push((n * 128) / ((performance.now() - t0) / 1000));
+    }
+    const v = median(perSecond);
+    rows.push({ setup: name, imagesPerSecond: v });
+    console.log(`${name.padEnd(44)} ${fmt(v).padStart(8)}`);
+  }
+  results.augmentation = rows;
   console.log("");
 }
 

@@ -27,7 +27,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { confusionMatrix, ImageAugmentation, imageSource, subsetDataset } from "../src/index.js";
 import { loadSplitMnist } from "./mnist-data.js";
-import { confusionMatrixSvg, digitGridSvg, lineChart } from "./plots.js";
+import { confusionMatrixSvg, digitGridSvg, lineChart, misclassified } from "./plots.js";
 import { RECORD_DEFAULTS, type RecipeConfig, trainRecipe } from "./recipe.js";
 
 const D = RECORD_DEFAULTS;
@@ -194,16 +194,7 @@ writeFileSync(
 );
 const cm = confusionMatrix(predicted, test.labels, 10);
 writeFileSync(join(outDir, "confusion.svg"), confusionMatrixSvg(cm, `Test confusion matrix (${pct(testAccuracy)})`));
-const wrong: { pixels: Uint8Array; caption: string; color: string }[] = [];
-for (let i = 0; i < test.length && wrong.length < 100; i++) {
-  if (predicted[i] !== test.labels[i]) {
-    wrong.push({
-      pixels: test.images.subarray(i * 784, (i + 1) * 784),
-      caption: `${test.labels[i]} → ${predicted[i]}`,
-      color: "#c00",
-    });
-  }
-}
+const wrong = misclassified(predicted, test, 100);
 writeFileSync(
   join(outDir, "misclassified.svg"),
   digitGridSvg(wrong, 28, 28, `The ${wrong.length} misclassified test digits (true → predicted)`),

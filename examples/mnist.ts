@@ -32,7 +32,7 @@ import {
 } from "../src/index.js";
 import { save } from "../src/node.js";
 import { loadSplitMnist } from "./mnist-data.js";
-import { confusionMatrixSvg, digitGridSvg, lineChart } from "./plots.js";
+import { confusionMatrixSvg, digitGridSvg, lineChart, misclassified } from "./plots.js";
 
 const HELP = `Train a multilayer perceptron on MNIST.
 
@@ -189,16 +189,7 @@ writeFileSync(
 );
 const cm = confusionMatrix(predicted, test.labels, 10);
 writeFileSync(join(outDir, "confusion.svg"), confusionMatrixSvg(cm, `Test confusion matrix (${pct(testAccuracy)})`));
-const wrong: { pixels: Uint8Array; caption: string; color: string }[] = [];
-for (let i = 0; i < test.length && wrong.length < 60; i++) {
-  if (predicted[i] !== test.labels[i]) {
-    wrong.push({
-      pixels: test.images.subarray(i * 784, (i + 1) * 784),
-      caption: `${test.labels[i]} → ${predicted[i]}`,
-      color: "#c00",
-    });
-  }
-}
+const wrong = misclassified(predicted, test, 60);
 writeFileSync(
   join(outDir, "misclassified.svg"),
   digitGridSvg(wrong, 28, 28, `The first ${wrong.length} misclassified test digits (true → predicted)`),

@@ -153,3 +153,25 @@ export function digitGridSvg(
   parts.push("</svg>");
   return parts.join("\n");
 }
+
+/**
+ * The first `max` misclassified images of a labelled set, captioned
+ * "true → predicted", for {@link digitGridSvg}.
+ */
+export function misclassified(
+  predicted: ArrayLike<number>,
+  ds: { images: Uint8Array; labels: Uint8Array; length: number },
+  max: number,
+): { pixels: Uint8Array; caption: string; color: string }[] {
+  const wrong: { pixels: Uint8Array; caption: string; color: string }[] = [];
+  for (let i = 0; i < ds.length && wrong.length < max; i++) {
+    if (predicted[i] !== ds.labels[i]) {
+      wrong.push({
+        pixels: ds.images.subarray(i * 784, (i + 1) * 784),
+        caption: `${ds.labels[i]} → ${predicted[i]}`,
+        color: "#c00",
+      });
+    }
+  }
+  return wrong;
+}

@@ -29,7 +29,7 @@ const HELP = `Train a committee of MLPs on deformed MNIST digits and average the
 
 Usage: npm run mnist:committee -- [options]
 
-  --members N        number of nets (default 5); member K uses seed (--seed + K)
+  --members N        number of nets (default 3); member K uses seed (--seed + K − 1)
   --hidden LIST      hidden layer sizes of every member (default 800)
   --epochs N         epochs per member (default 8)
   --dropout X        dropout after each hidden layer (default 0)
@@ -46,7 +46,7 @@ Usage: npm run mnist:committee -- [options]
 
 const { values } = parseArgs({
   options: {
-    members: { type: "string", default: "5" },
+    members: { type: "string", default: "3" },
     hidden: { type: "string", default: "800" },
     epochs: { type: "string", default: "8" },
     dropout: { type: "string", default: "0" },

@@ -27,8 +27,8 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { confusionMatrix, ImageAugmentation, imageSource, subsetDataset } from "../src/index.js";
 import { loadSplitMnist } from "./mnist-data.js";
-import { confusionMatrixSvg, digitGridSvg, lineChart, misclassified } from "./plots.js";
-import { RECORD_DEFAULTS, type RecipeConfig, trainRecipe } from "./recipe.js";
+import { confusionMatrixSvg, digitGridSvg, misclassified } from "./plots.js";
+import { RECORD_DEFAULTS, type RecipeConfig, recordCharts, trainRecipe } from "./recipe.js";
 
 const D = RECORD_DEFAULTS;
 const A = D.augment as NonNullable<RecipeConfig["augment"]>;
@@ -181,17 +181,8 @@ console.log(
 
 // ---- pictures and results ----
 const ep = result.epochs;
-writeFileSync(
-  join(outDir, "curves-accuracy.svg"),
-  lineChart({
-    title: "Accuracy (training on deformed digits, validation on plain ones)",
-    yLabel: "accuracy",
-    series: [
-      { name: "train (deformed)", values: ep.map((r) => r.logs.accuracy ?? 0), color: "#1f77b4" },
-      { name: "validation", values: ep.map((r) => r.logs.val_accuracy ?? 0), color: "#d62728" },
-    ],
-  }),
-);
+writeFileSync(join(outDir, "curves-accuracy.svg"), recordCharts(ep).accuracy);
+writeFileSync(join(outDir, "curves-validation.svg"), recordCharts(ep).validation);
 const cm = confusionMatrix(predicted, test.labels, 10);
 writeFileSync(join(outDir, "confusion.svg"), confusionMatrixSvg(cm, `Test confusion matrix (${pct(testAccuracy)})`));
 const wrong = misclassified(predicted, test, 100);

@@ -29,6 +29,7 @@ import {
   Sequential,
 } from "../src/index.js";
 import { load, loadCheckpoint, ModelCheckpoint, ProgressBar, save, writeFileAtomic } from "../src/node.js";
+import { lineChart } from "./plots.js";
 
 /** stdout without the bar (ProgressBar draws only on a terminal): summary lines only. */
 const quiet = {
@@ -211,5 +212,28 @@ export async function trainRecipe(
     epochs: records,
     trainSeconds: records.reduce((s, r) => s + r.seconds, 0),
     resumedFrom,
+  };
+}
+
+/**
+ * The run's curves: training accuracy (on deformed digits) against
+ * validation accuracy, and the validation accuracy alone on its own scale.
+ */
+export function recordCharts(ep: EpochRecord[]): { accuracy: string; validation: string } {
+  const val = ep.map((r) => r.logs.val_accuracy ?? 0);
+  return {
+    accuracy: lineChart({
+      title: "Accuracy (train: deformed digits)",
+      yLabel: "accuracy",
+      series: [
+        { name: "train", values: ep.map((r) => r.logs.accuracy ?? 0), color: "#1f77b4" },
+        { name: "validation", values: val, color: "#d62728" },
+      ],
+    }),
+    validation: lineChart({
+      title: "Validation accuracy",
+      yLabel: "accuracy",
+      series: [{ name: "validation", values: val, color: "#d62728" }],
+    }),
   };
 }

@@ -115,7 +115,13 @@ describe("examples (smoke runs)", () => {
     expect(r.epochs).toHaveLength(4);
     expect(r.epochs[3].logs.loss).toBeLessThan(r.epochs[0].logs.loss);
     expect(r.testAccuracy).toBeGreaterThan(0.6);
-    for (const f of ["deformations.svg", "curves-accuracy.svg", "confusion.svg", "misclassified.svg"]) {
+    for (const f of [
+      "deformations.svg",
+      "curves-accuracy.svg",
+      "curves-validation.svg",
+      "confusion.svg",
+      "misclassified.svg",
+    ]) {
       expect(readFileSync(join(dir, f), "utf8")).toMatch(/^<svg /);
     }
     const again = run("mnist-record.ts", recordArgs(dir));

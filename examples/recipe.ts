@@ -155,7 +155,7 @@ export async function trainRecipe(
     const at = resume?.epoch ?? 0;
     records = records.filter((r) => r.epoch < at); // epochs after the checkpoint are replayed
     resumedFrom = at;
-    log(`resuming from ${paths.ckpt}: epoch ${at + 1}, batch ${resume?.batch ?? 0} of ${nBatches}`);
+    if (at < c.epochs) log(`resuming from ${paths.ckpt}: epoch ${at + 1}, batch ${resume?.batch ?? 0} of ${nBatches}`);
   }
   mkdirSync(dir, { recursive: true });
   writeFileSync(paths.config, configText);

@@ -8,6 +8,7 @@
  *   npm run bench                          # kernels, W1 ×3, W2 ×1
  *   npm run bench -- --peers               # + tfjs-wasm and tfjs-cpu, same runs
  *   npm run bench -- --reps 5 --no-w2
+ *   npm run bench -- --reps 0 --no-w2 --no-kernels   # augmentation only
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
@@ -158,71 +159,74 @@ if (values.peers) {
   }
 }
 
-const w1: Run[] = [];
-console.log(`W1 (784-512-256-10, SGD momentum, batch 128, 1 epoch of 60,000), ${reps} rounds, interleaved:`);
-for (let r = 0; r < reps; r++) {
-  for (const dtype of ["float32", "float64"]) {
-    const res = runProcess(tsx, ["bench/workload.ts", "--workload", "w1", "--dtype", dtype]);
-    w1.push({ who: `tinymlp ${dtype}`, result: res });
-    console.log(
-      `  round ${r + 1}: tinymlp ${dtype}: ${fmt(res.trainSps)} train samples/s, ${fmt(res.inferSps)} inference samples/s, peak RSS ${fmt(res.peakRssMiB)} MiB`,
-    );
-  }
-  if (peersDir) {
-    for (const [backend, limit] of [
-      ["wasm", "60000"],
-      ["cpu", values["cpu-limit"] as string],
-    ]) {
-      const res = runProcess(
-        "node",
-        [
-          "tfjs_mlp.js",
-          "--backend",
-          backend as string,
-          "--workload",
-          "w1",
-          "--limit",
-          limit as string,
-          "--infer-reps",
-          "1",
-        ],
-        peersDir,
-      );
-      const r2 = { trainSps: res.train_sps ?? null, inferSps: res.infer_sps ?? null, peakRssMiB: null };
-      w1.push({ who: `tfjs-${backend}`, result: r2 });
+// --reps 0 skips W1 (e.g. to measure only the kernels and the augmentation)
+if (reps > 0) {
+  const w1: Run[] = [];
+  console.log(`W1 (784-512-256-10, SGD momentum, batch 128, 1 epoch of 60,000), ${reps} rounds, interleaved:`);
+  for (let r = 0; r < reps; r++) {
+    for (const dtype of ["float32", "float64"]) {
+      const res = runProcess(tsx, ["bench/workload.ts", "--workload", "w1", "--dtype", dtype]);
+      w1.push({ who: `tinymlp ${dtype}`, result: res });
       console.log(
-        `  round ${r + 1}: tfjs-${backend}: ${fmt(r2.trainSps)} train samples/s, ${fmt(r2.inferSps)} inference samples/s${limit !== "60000" ? ` (first ${limit} samples)` : ""}`,
+        `  round ${r + 1}: tinymlp ${dtype}: ${fmt(res.trainSps)} train samples/s, ${fmt(res.inferSps)} inference samples/s, peak RSS ${fmt(res.peakRssMiB)} MiB`,
       );
     }
+    if (peersDir) {
+      for (const [backend, limit] of [
+        ["wasm", "60000"],
+        ["cpu", values["cpu-limit"] as string],
+      ]) {
+        const res = runProcess(
+          "node",
+          [
+            "tfjs_mlp.js",
+            "--backend",
+            backend as string,
+            "--workload",
+            "w1",
+            "--limit",
+            limit as string,
+            "--infer-reps",
+            "1",
+          ],
+          peersDir,
+        );
+        const r2 = { trainSps: res.train_sps ?? null, inferSps: res.infer_sps ?? null, peakRssMiB: null };
+        w1.push({ who: `tfjs-${backend}`, result: r2 });
+        console.log(
+          `  round ${r + 1}: tfjs-${backend}: ${fmt(r2.trainSps)} train samples/s, ${fmt(r2.inferSps)} inference samples/s${limit !== "60000" ? ` (first ${limit} samples)` : ""}`,
+        );
+      }
+    }
   }
-}
-const who = [...new Set(w1.map((r) => r.who))];
-const summary = who.map((w) => {
-  const rs = w1.filter((r) => r.who === w).map((r) => r.result);
-  const pick = (k: string): number | null => {
-    const v = rs.map((r) => r[k]).filter((x): x is number => typeof x === "number");
-    return v.length ? median(v) : null;
-  };
-  return { who: w, trainSps: pick("trainSps"), inferSps: pick("inferSps"), peakRssMiB: pick("peakRssMiB") };
-});
-results.w1 = { runs: w1, medians: summary };
-console.log(`\nW1 medians over ${reps} rounds`);
-console.log(`${"".padEnd(18)} ${"train/s".padStart(9)} ${"infer/s".padStart(9)} ${"peak RSS".padStart(9)}`);
-for (const s of summary) {
-  console.log(
-    `${s.who.padEnd(18)} ${fmt(s.trainSps).padStart(9)} ${fmt(s.inferSps).padStart(9)} ${s.peakRssMiB === null ? "–".padStart(9) : `${fmt(s.peakRssMiB)} MiB`.padStart(9)}`,
-  );
-}
-const ours = summary.find((s) => s.who === "tinymlp float32");
-const f64 = summary.find((s) => s.who === "tinymlp float64");
-if (ours?.trainSps && f64?.trainSps)
-  console.log(`float32 / float64 training speed: ${fmt(ours.trainSps / f64.trainSps, 2)}×`);
-for (const peer of ["tfjs-wasm", "tfjs-cpu"]) {
-  const p = summary.find((s) => s.who === peer);
-  if (ours?.trainSps && p?.trainSps) {
+  const who = [...new Set(w1.map((r) => r.who))];
+  const summary = who.map((w) => {
+    const rs = w1.filter((r) => r.who === w).map((r) => r.result);
+    const pick = (k: string): number | null => {
+      const v = rs.map((r) => r[k]).filter((x): x is number => typeof x === "number");
+      return v.length ? median(v) : null;
+    };
+    return { who: w, trainSps: pick("trainSps"), inferSps: pick("inferSps"), peakRssMiB: pick("peakRssMiB") };
+  });
+  results.w1 = { runs: w1, medians: summary };
+  console.log(`\nW1 medians over ${reps} rounds`);
+  console.log(`${"".padEnd(18)} ${"train/s".padStart(9)} ${"infer/s".padStart(9)} ${"peak RSS".padStart(9)}`);
+  for (const s of summary) {
     console.log(
-      `tinymlp float32 vs ${peer}: ${fmt(ours.trainSps / p.trainSps, 2)}× training, ${fmt((ours.inferSps ?? 0) / (p.inferSps ?? 1), 2)}× inference`,
+      `${s.who.padEnd(18)} ${fmt(s.trainSps).padStart(9)} ${fmt(s.inferSps).padStart(9)} ${s.peakRssMiB === null ? "–".padStart(9) : `${fmt(s.peakRssMiB)} MiB`.padStart(9)}`,
     );
+  }
+  const ours = summary.find((s) => s.who === "tinymlp float32");
+  const f64 = summary.find((s) => s.who === "tinymlp float64");
+  if (ours?.trainSps && f64?.trainSps)
+    console.log(`float32 / float64 training speed: ${fmt(ours.trainSps / f64.trainSps, 2)}×`);
+  for (const peer of ["tfjs-wasm", "tfjs-cpu"]) {
+    const p = summary.find((s) => s.who === peer);
+    if (ours?.trainSps && p?.trainSps) {
+      console.log(
+        `tinymlp float32 vs ${peer}: ${fmt(ours.trainSps / p.trainSps, 2)}× training, ${fmt((ours.inferSps ?? 0) / (p.inferSps ?? 1), 2)}× inference`,
+      );
+    }
   }
 }
 

@@ -311,7 +311,9 @@ export interface ImageAugmentationOptions {
 /**
  * Random affine and elastic deformations of images, drawn anew for every
  * batch: pass it to `fit({ augment })`, or call {@link ImageAugmentation.sample}
- * to see what it does. Allocates only in its constructor.
+ * to see what it does. Its scratch buffers are allocated once (in the
+ * constructor, or at the first batch when the image shape is inferred);
+ * transforming a batch allocates nothing per image.
  * @example
  * ```ts
  * const augment = new ImageAugmentation({ rotation: 10, scale: 0.1, shear: 10, translation: 2,
@@ -400,17 +402,13 @@ export class ImageAugmentation implements BatchTransform {
       );
     }
     this.setShape([side, side], where);
-    return this.shape as unknown as [number, number];
+    return [side, side];
   }
 
   /** Re-seeds the generator for one batch from (seed, epoch, batch). */
   private seedFor(step: BatchStep): void {
     // FNV-1a-style mixing of three 32-bit words into one seed.
-    let h = 0x811c9dc5;
-    for (const v of [this.options.seed ?? 0, step.epoch, step.batch]) {
-      h = Math.imul(h ^ (Math.trunc(v) >>> 0), 0x01000193);
-      h ^= h >>> 15;
-    }
+    const h = mixWord(mixWord(mixWord(0x811c9dc5, this.options.seed ?? 0), step.epoch), step.batch);
     this.rng.reseed(h >>> 0);
   }
 
@@ -454,9 +452,10 @@ export class ImageAugmentation implements BatchTransform {
    * @throws ShapeError if a sample is not an image of the configured shape
    */
   transformBatch(x: Tensor, step: BatchStep): void {
-    const size = x.shape.slice(1).reduce((a, b) => a * b, 1);
-    const [h, w] = this.shapeFor(size, "ImageAugmentation");
     const b = x.shape[0] as number;
+    const size = b === 0 ? 0 : x.size / b;
+    if (b === 0) return;
+    const [h, w] = this.shapeFor(size, "ImageAugmentation");
     this.seedFor(step);
     const data = x.data;
     const { src, dst } = this;
@@ -487,6 +486,12 @@ export class ImageAugmentation implements BatchTransform {
     }
     return out;
   }
+}
+
+/** One FNV-1a-style step: mixes a 32-bit word into the hash h. */
+function mixWord(h: number, v: number): number {
+  const m = Math.imul(h ^ (Math.trunc(v) >>> 0), 0x01000193);
+  return m ^ (m >>> 15);
 }
 
 /**

@@ -20,7 +20,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { type ImageDataset, imageSource, normalizeWidth, subsetDataset } from "../src/index.js";
+import { type ImageDataset, imageSource, normalizeWidth, subsetDataset, Tensor } from "../src/index.js";
 import { loadSplitMnist } from "./mnist-data.js";
 import { digitGridSvg } from "./plots.js";
 import { RECORD_DEFAULTS, type RecipeConfig, trainRecipe } from "./recipe.js";
@@ -174,12 +174,9 @@ function average(ps: Float64Array[]): Float64Array {
   return avg;
 }
 function accuracy(p: Float64Array, labels: Uint8Array): number {
+  const predicted = new Tensor(p, [labels.length, 10]).argMax();
   let correct = 0;
-  for (let i = 0; i < labels.length; i++) {
-    let best = 0;
-    for (let c = 1; c < 10; c++) if ((p[i * 10 + c] as number) > (p[i * 10 + best] as number)) best = c;
-    if (best === labels[i]) correct++;
-  }
+  for (let i = 0; i < labels.length; i++) if (predicted[i] === labels[i]) correct++;
   return correct / labels.length;
 }
 const committeeTest = accuracy(average(probs), test.labels);

@@ -37,6 +37,21 @@ export interface Metric {
   result(): number;
   /** Starts over. */
   reset(): void;
+  /** The running counts (for checkpoints taken mid-epoch). */
+  getState?(): number[];
+  /** Restores counts from {@link Metric.getState}. */
+  setState?(state: readonly number[]): void;
+}
+
+/** Checks and unpacks a [correct, total] count pair. */
+function countState(state: readonly number[], name: string): [number, number] {
+  const [c, t] = state as [number, number];
+  if (state.length !== 2 || !Number.isInteger(c) || !Number.isInteger(t) || c < 0 || t < c) {
+    throw new ValueError(
+      `${name}.setState: expected [correct, total] with 0 <= correct <= total, got [${state.join(", ")}]`,
+    );
+  }
+  return [c, t];
 }
 
 /**
@@ -82,6 +97,14 @@ export class Accuracy implements Metric {
   reset(): void {
     this.correct = 0;
     this.total = 0;
+  }
+
+  getState(): number[] {
+    return [this.correct, this.total];
+  }
+
+  setState(state: readonly number[]): void {
+    [this.correct, this.total] = countState(state, this.name);
   }
 }
 
@@ -155,6 +178,14 @@ export class TopKAccuracy implements Metric {
   reset(): void {
     this.correct = 0;
     this.total = 0;
+  }
+
+  getState(): number[] {
+    return [this.correct, this.total];
+  }
+
+  setState(state: readonly number[]): void {
+    [this.correct, this.total] = countState(state, this.name);
   }
 }
 

@@ -255,6 +255,11 @@ export class Sequential {
           rngEpochStart: f.rngEpochStart,
           lossSum: f.lossSum,
           history: Object.fromEntries(Object.entries(f.history).map(([k, v]) => [k, [...v]])),
+          // Mid-epoch only: at an epoch boundary (batch 0) the metrics still hold
+          // the finished epoch's counts, which the next epoch must not inherit.
+          ...(f.batch > 0
+            ? { metrics: Object.fromEntries(this.metrics.flatMap((m) => (m.getState ? [[m.name, m.getState()]] : []))) }
+            : {}),
         }
       : { epoch: 0, batch: 0, rng: this.rng.getState(), rngEpochStart: this.rng.getState(), lossSum: 0, history: {} };
     return serialize(this, training);
@@ -672,6 +677,13 @@ export class Sequential {
         if (resuming && (shuffleRng !== this.rng || resume.batch > 0)) this.rng.setState(resume.rng);
         for (const cb of callbacks) await cb.onEpochBegin?.(epoch, {});
         for (const m of this.metrics) m.reset();
+        // mid-epoch: the metrics continue from their counts at the checkpoint, as the loss sum does
+        if (resuming && resume.metrics) {
+          for (const m of this.metrics) {
+            const s = resume.metrics[m.name];
+            if (s && m.setState) m.setState(s);
+          }
+        }
         state.lossSum = resuming ? resume.lossSum : 0;
         for (let b = firstBatch; b < nBatches; b++) {
           const start = b * bs;

@@ -81,6 +81,8 @@ export interface TrainingState {
   lossSum: number;
   /** History of completed epochs. */
   history: Record<string, number[]>;
+  /** Running state of each metric in the epoch in progress (see `Metric.getState`). */
+  metrics?: Record<string, number[]>;
 }
 
 /** The header of a saved model. */
@@ -621,7 +623,12 @@ function checkHeader(v: unknown, withArrays: boolean): ModelHeader {
     fail("optimizer", "missing (compile is present)");
   }
   if (o.training !== undefined) {
-    const t = obj(o.training, "training", ["epoch", "batch", "rng", "rngEpochStart", "lossSum", "history"]);
+    const t = obj(
+      o.training,
+      "training",
+      ["epoch", "batch", "rng", "rngEpochStart", "lossSum", "history"],
+      ["metrics"],
+    );
     const hist = obj(t.history, "training.history", [], ["loss", "accuracy", "val_loss", "val_accuracy"]);
     const history: Record<string, number[]> = {};
     for (const [k, val] of Object.entries(hist)) {
@@ -635,6 +642,18 @@ function checkHeader(v: unknown, withArrays: boolean): ModelHeader {
       lossSum: num(t.lossSum, "training.lossSum"),
       history,
     };
+    if (t.metrics !== undefined) {
+      const ms = obj(t.metrics, "training.metrics", [], ["accuracy"]);
+      header.training.metrics = Object.fromEntries(
+        Object.entries(ms).map(([k, val]) => {
+          const path = `training.metrics.${k}`;
+          const l = list(val, path, 2).map((x, i) => int(x, `${path}[${i}]`, 0, 1e15));
+          if (l.length !== 2 || (l[0] as number) > (l[1] as number))
+            fail(path, "expected [correct, total], correct <= total");
+          return [k, l];
+        }),
+      );
+    }
   }
   return header;
 }

@@ -145,6 +145,59 @@ for (;;) save(m, ${JSON.stringify(path)});
 });
 
 describe("checkpoints and exact resume", () => {
+  it("a mid-epoch checkpoint carries the metrics' counts: the resumed epoch's accuracy is the uninterrupted one", async () => {
+    const { x, y } = data();
+    const straight = makeModel();
+    const hs = await straight.fit(x, y, { epochs: 2, batchSize: 16 });
+    const first = makeModel();
+    let ckpt: Uint8Array | null = null;
+    await first.fit(x, y, {
+      epochs: 2,
+      batchSize: 16,
+      onBatchEnd: (b) => {
+        if (ckpt === null && b === 8) {
+          ckpt = first.checkpoint(); // epoch 0, 9 of 15 batches done
+          first.stopTraining = true;
+        }
+      },
+    });
+    const { model, training } = deserialize(ckpt as unknown as Uint8Array);
+    const [correct, total] = training?.metrics?.accuracy ?? [];
+    expect(total).toBe(9 * 16);
+    expect(correct).toBeLessThanOrEqual(total as number);
+    const hr = await model.fit(x, y, { epochs: 2, batchSize: 16, resume: training });
+    expect(hr.history.accuracy).toEqual(hs.history.accuracy);
+    expect(hr.history.loss).toEqual(hs.history.loss);
+
+    // a count pair that cannot be (correct > total) is refused when loading, naming the field
+    const bytes = Uint8Array.from(ckpt as unknown as Uint8Array);
+    const len = new DataView(bytes.buffer).getUint32(8, true);
+    const header = new TextDecoder().decode(bytes.subarray(12, 12 + len));
+    const swapped = header.replace(`"accuracy":[${correct},${total}]`, `"accuracy":[${total},${correct}]`);
+    expect(swapped).not.toBe(header);
+    bytes.set(new TextEncoder().encode(swapped), 12); // same length: only the two numbers swap places
+    expect(() => deserialize(bytes)).toThrow(/training\.metrics\.accuracy.*correct <= total/);
+
+    // at an epoch boundary the finished epoch's counts are not carried into the next one
+    const third = makeModel();
+    let atBoundary: Uint8Array | null = null;
+    await third.fit(x, y, {
+      epochs: 2,
+      batchSize: 16,
+      onEpochEnd: (e) => {
+        if (e === 0) {
+          atBoundary = third.checkpoint();
+          third.stopTraining = true;
+        }
+      },
+    });
+    const b2 = deserialize(atBoundary as unknown as Uint8Array);
+    expect(b2.training?.batch).toBe(0);
+    expect(b2.training?.metrics).toBeUndefined();
+    const hb = await b2.model.fit(x, y, { epochs: 2, batchSize: 16, resume: b2.training });
+    expect(hb.history.accuracy).toEqual(hs.history.accuracy);
+  });
+
   it("N/2 steps, checkpoint, fresh model, N/2 more = N straight (bit-identical)", async () => {
     const { x, y } = data();
     const straight = makeModel();

@@ -9,7 +9,8 @@
  * use whichever gives the cheaper or more accurate derivative (sigmoid from
  * y, gelu from x). dx may alias dy.
  */
-import { checkNumber, ValueError } from "./errors.js";
+import { checkNumber } from "./errors.js";
+import { byName, named } from "./options.js";
 import type { FloatArray } from "./tensor.js";
 
 /** The built-in activation names (a closed set). */
@@ -387,20 +388,24 @@ export class Softmax implements Activation {
   }
 }
 
-const FACTORIES: Record<ActivationName, (cfg: ActivationConfig) => Activation> = {
-  linear: () => new Linear(),
-  relu: () => new Relu(),
-  leakyRelu: (c) => new LeakyRelu(c.alpha),
-  elu: (c) => new Elu(c.alpha),
-  selu: () => new Selu(),
-  gelu: () => new Gelu(),
-  geluTanh: () => new GeluTanh(),
-  sigmoid: () => new Sigmoid(),
-  tanh: () => new Tanh(),
-  softplus: () => new Softplus(),
-  silu: () => new Silu("silu"),
-  swish: () => new Silu("swish"),
-  softmax: () => new Softmax(),
+const ALPHA = (dflt: number) => ({ alpha: { type: "number", min: 0, default: dflt } }) as const;
+const none = {} as const;
+
+/** Each activation's options (a schema) and how it is made from them. */
+const FACTORIES: Record<ActivationName, (opts: Record<string, unknown>) => Activation> = {
+  linear: named("linear", none, () => new Linear()),
+  relu: named("relu", none, () => new Relu()),
+  leakyRelu: named("leakyRelu", ALPHA(0.01), (o) => new LeakyRelu(o.alpha)),
+  elu: named("elu", ALPHA(1), (o) => new Elu(o.alpha)),
+  selu: named("selu", none, () => new Selu()),
+  gelu: named("gelu", none, () => new Gelu()),
+  geluTanh: named("geluTanh", none, () => new GeluTanh()),
+  sigmoid: named("sigmoid", none, () => new Sigmoid()),
+  tanh: named("tanh", none, () => new Tanh()),
+  softplus: named("softplus", none, () => new Softplus()),
+  silu: named("silu", none, () => new Silu("silu")),
+  swish: named("swish", none, () => new Silu("swish")),
+  softmax: named("softmax", none, () => new Softmax()),
 };
 
 /** Every built-in activation name. */
@@ -417,10 +422,6 @@ export const ACTIVATION_NAMES = Object.keys(FACTORIES) as ActivationName[];
  */
 export function getActivation(a: ActivationName | ActivationConfig | Activation | undefined): Activation {
   if (a === undefined) return new Linear();
-  if (typeof a === "object" && "forward" in a) return a;
-  const cfg: ActivationConfig = typeof a === "string" ? { name: a } : a;
-  if (!Object.hasOwn(FACTORIES, cfg.name)) {
-    throw new ValueError(`unknown activation '${String(cfg.name)}'; known: ${ACTIVATION_NAMES.join(", ")}`);
-  }
-  return FACTORIES[cfg.name](cfg);
+  if (typeof a === "object" && a !== null && "forward" in a) return a;
+  return byName("activation", FACTORIES, a);
 }

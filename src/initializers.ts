@@ -4,6 +4,7 @@
  * Glorot & Bengio 2010, He et al. 2015, LeCun 1998).
  */
 import { checkNumber, ValueError } from "./errors.js";
+import { byName, named } from "./options.js";
 import type { Rng } from "./rng.js";
 import type { FloatArray } from "./tensor.js";
 
@@ -199,20 +200,25 @@ export class Orthogonal implements Initializer {
   }
 }
 
-const FACTORIES: Record<InitializerName, (c: InitializerConfig) => Initializer> = {
-  zeros: () => new Constant(0, "zeros"),
-  ones: () => new Constant(1, "ones"),
-  constant: (c) => new Constant(c.value ?? 0),
-  randomUniform: (c) => new RandomUniform(c.minval, c.maxval),
-  randomNormal: (c) => new RandomNormal(c.mean, c.stddev),
-  truncatedNormal: (c) => new RandomNormal(c.mean, c.stddev, true),
-  glorotUniform: () => new VarianceScaling("glorotUniform", 1, "fanAvg", "uniform"),
-  glorotNormal: () => new VarianceScaling("glorotNormal", 1, "fanAvg", "normal"),
-  heUniform: () => new VarianceScaling("heUniform", 2, "fanIn", "uniform"),
-  heNormal: () => new VarianceScaling("heNormal", 2, "fanIn", "normal"),
-  lecunUniform: () => new VarianceScaling("lecunUniform", 1, "fanIn", "uniform"),
-  lecunNormal: () => new VarianceScaling("lecunNormal", 1, "fanIn", "normal"),
-  orthogonal: (c) => new Orthogonal(c.gain),
+const none = {} as const;
+const num = (dflt: number) => ({ type: "number", default: dflt }) as const;
+const NORMAL = { mean: num(0), stddev: { type: "number", min: 0, default: 0.05 } } as const;
+
+/** Each initializer's options (a schema) and how it is made from them. */
+const FACTORIES: Record<InitializerName, (opts: Record<string, unknown>) => Initializer> = {
+  zeros: named("zeros", none, () => new Constant(0, "zeros")),
+  ones: named("ones", none, () => new Constant(1, "ones")),
+  constant: named("constant", { value: num(0) }, (o) => new Constant(o.value)),
+  randomUniform: named("randomUniform", { minval: num(-0.05), maxval: num(0.05) }, (o) => new RandomUniform(o.minval, o.maxval)),
+  randomNormal: named("randomNormal", NORMAL, (o) => new RandomNormal(o.mean, o.stddev)),
+  truncatedNormal: named("truncatedNormal", NORMAL, (o) => new RandomNormal(o.mean, o.stddev, true)),
+  glorotUniform: named("glorotUniform", none, () => new VarianceScaling("glorotUniform", 1, "fanAvg", "uniform")),
+  glorotNormal: named("glorotNormal", none, () => new VarianceScaling("glorotNormal", 1, "fanAvg", "normal")),
+  heUniform: named("heUniform", none, () => new VarianceScaling("heUniform", 2, "fanIn", "uniform")),
+  heNormal: named("heNormal", none, () => new VarianceScaling("heNormal", 2, "fanIn", "normal")),
+  lecunUniform: named("lecunUniform", none, () => new VarianceScaling("lecunUniform", 1, "fanIn", "uniform")),
+  lecunNormal: named("lecunNormal", none, () => new VarianceScaling("lecunNormal", 1, "fanIn", "normal")),
+  orthogonal: named("orthogonal", { gain: num(1) }, (o) => new Orthogonal(o.gain)),
 };
 
 /** Every built-in initializer name. */
@@ -228,10 +234,6 @@ export const INITIALIZER_NAMES = Object.keys(FACTORIES) as InitializerName[];
  * ```
  */
 export function getInitializer(i: InitializerName | InitializerConfig | Initializer): Initializer {
-  if (typeof i === "object" && "init" in i) return i;
-  const cfg: InitializerConfig = typeof i === "string" ? { name: i } : i;
-  if (!Object.hasOwn(FACTORIES, cfg.name)) {
-    throw new ValueError(`unknown initializer '${String(cfg.name)}'; known: ${INITIALIZER_NAMES.join(", ")}`);
-  }
-  return FACTORIES[cfg.name](cfg);
+  if (typeof i === "object" && i !== null && "init" in i) return i;
+  return byName("initializer", FACTORIES, i);
 }

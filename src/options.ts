@@ -1,0 +1,333 @@
+/**
+ * Option schemas: one table per class (a layer, an optimizer, a schedule, a
+ * loss, an initializer, an activation) saying each option's type, range and
+ * default. The constructor parses its options through the table, and the
+ * loader rebuilds objects through the same constructors, so what a
+ * constructor accepts and what a saved file may hold cannot disagree.
+ *
+ * Unknown keys are errors everywhere (a JavaScript caller has no type
+ * checker to catch `learningRate` for `lr`), with the nearest known key
+ * suggested.
+ */
+import { ValueError } from "./errors.js";
+
+/** One option's type, range and default. */
+export type OptionSpec =
+  | {
+      readonly type: "number";
+      /** Inclusive lower bound. */
+      readonly min?: number;
+      /** Inclusive upper bound. */
+      readonly max?: number;
+      /** Exclusive lower bound. */
+      readonly gt?: number;
+      /** Exclusive upper bound. */
+      readonly lt?: number;
+      /** Must be an integer. */
+      readonly integer?: boolean;
+      readonly default?: number;
+      readonly required?: boolean;
+    }
+  | { readonly type: "boolean"; readonly default?: boolean; readonly required?: boolean }
+  | {
+      readonly type: "string";
+      /** Longest accepted string. */
+      readonly maxLength: number;
+      readonly default?: string;
+      readonly required?: boolean;
+    }
+  | {
+      /** A list of positive integers (a per-sample shape). */
+      readonly type: "shape";
+      readonly maxLength: number;
+      readonly maxDim: number;
+      readonly required?: boolean;
+    }
+  | {
+      /** A nested options object with its own schema (e.g. `kernelRegularizer`). */
+      readonly type: "object";
+      readonly schema: Schema;
+      readonly required?: boolean;
+    }
+  | {
+      /** Anything a function can check: names, configs or instances of other classes. */
+      readonly type: "custom";
+      /** Returns the parsed value or throws an {@link OptionError} (path relative to this option). */
+      readonly parse: (v: unknown) => unknown;
+      readonly default?: unknown;
+      readonly required?: boolean;
+    };
+
+/** A class's options: name → spec. */
+export type Schema = Readonly<Record<string, OptionSpec>>;
+
+type ValueOf<S extends OptionSpec> = S extends { type: "number" }
+  ? number
+  : S extends { type: "boolean" }
+    ? boolean
+    : S extends { type: "string" }
+      ? string
+      : S extends { type: "shape" }
+        ? number[]
+        : S extends { type: "object"; schema: infer N extends Schema }
+          ? Parsed<N>
+          : S extends { parse: (v: unknown) => infer R }
+            ? R
+            : unknown;
+
+/** The parsed options of a schema: options with a default or `required` are always present. */
+export type Parsed<S extends Schema> = {
+  -readonly [K in keyof S]: S[K] extends { default: unknown } | { required: true }
+    ? ValueOf<S[K]>
+    : ValueOf<S[K]> | undefined;
+};
+
+/**
+ * An option is missing, unknown or out of range. `key` is its path within
+ * the options (`"kernelRegularizer.l1"`), `detail` what was wrong.
+ * @example
+ * ```ts
+ * try { new Adam({ learningRate: 0.1 } as never); } catch (e) { if (e instanceof OptionError) console.log(e.key); }
+ * ```
+ */
+export class OptionError extends ValueError {
+  constructor(
+    /** Where: the class (`"Adam"`). */
+    readonly where: string,
+    /** The option's path within the options object. */
+    readonly key: string,
+    /** What was wrong with it. */
+    readonly detail: string,
+  ) {
+    super(`${where}: ${key === "" ? "" : `${key}: `}${detail}`);
+  }
+}
+
+/** Keys never accepted, whatever the schema (prototype pollution through a parsed document). */
+const FORBIDDEN = new Set(["__proto__", "constructor", "prototype"]);
+
+/** Names people reach for from other libraries; only ever used for a hint, never accepted. */
+const HINTS: Record<string, string> = { learningRate: "lr", learning_rate: "lr" };
+
+/**
+ * Describes a value for an error message without ever throwing (a BigInt or
+ * a cyclic object must not turn an error into a TypeError).
+ */
+export function show(v: unknown): string {
+  if (typeof v === "string") return JSON.stringify(v.length > 60 ? `${v.slice(0, 60)}…` : v);
+  if (typeof v === "bigint") return `${v}n`;
+  if (typeof v === "number" || typeof v === "boolean" || v === null || v === undefined) return String(v);
+  if (typeof v === "function") return "a function";
+  if (Array.isArray(v)) return `a list of ${v.length}`;
+  return "an object";
+}
+
+function rangeText(s: Extract<OptionSpec, { type: "number" }>): string {
+  const what = s.integer ? "an integer" : "a finite number";
+  const lo = s.min !== undefined ? `[${s.min}` : s.gt !== undefined ? `(${s.gt}` : null;
+  const hi = s.max !== undefined ? `${s.max}]` : s.lt !== undefined ? `${s.lt})` : null;
+  if (lo !== null && hi !== null) return `${what} in ${lo}, ${hi}`;
+  if (s.min !== undefined) return `${what} >= ${s.min}`;
+  if (s.gt !== undefined) return `${what} > ${s.gt}`;
+  if (s.max !== undefined) return `${what} <= ${s.max}`;
+  if (s.lt !== undefined) return `${what} < ${s.lt}`;
+  return what;
+}
+
+/** Checks a number against a number spec; returns an error text or null. */
+function badNumber(v: unknown, s: Extract<OptionSpec, { type: "number" }>): string | null {
+  const ok =
+    typeof v === "number" &&
+    Number.isFinite(v) &&
+    (!s.integer || Number.isInteger(v)) &&
+    (s.min === undefined || v >= s.min) &&
+    (s.max === undefined || v <= s.max) &&
+    (s.gt === undefined || v > s.gt) &&
+    (s.lt === undefined || v < s.lt);
+  return ok ? null : `must be ${rangeText(s)}, got ${show(v)}`;
+}
+
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = d[0] as number;
+    d[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = d[j] as number;
+      d[j] = Math.min((d[j] as number) + 1, (d[j - 1] as number) + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return d[b.length] as number;
+}
+
+/**
+ * The known key a mistyped one most likely meant, or null.
+ * @example
+ * ```ts
+ * nearestKey("epoch", ["epochs", "batchSize"]); // "epochs"
+ * nearestKey("batch_size", ["epochs", "batchSize"]); // "batchSize"
+ * ```
+ */
+export function nearestKey(key: string, known: readonly string[]): string | null {
+  const hint = HINTS[key];
+  if (hint !== undefined && known.includes(hint)) return hint;
+  const norm = (s: string) => s.toLowerCase().replace(/[_-]/g, "");
+  const exact = known.find((k) => norm(k) === norm(key));
+  if (exact !== undefined) return exact;
+  let best: string | null = null;
+  let bestD = Math.max(2, Math.floor(key.length / 3)) + 1;
+  for (const k of known) {
+    const dist = editDistance(norm(key), norm(k));
+    if (dist < bestD) {
+      best = k;
+      bestD = dist;
+    }
+  }
+  return best;
+}
+
+/**
+ * Throws an {@link OptionError} for a key of `opts` that is not in `known`
+ * (or is a forbidden prototype key), suggesting the nearest known key.
+ * @example
+ * ```ts
+ * checkKeys("fit", { epoch: 3 }, ["epochs", "batchSize"]); // throws: fit: unknown option 'epoch' (did you mean 'epochs'?)
+ * ```
+ */
+export function checkKeys(where: string, opts: object, known: readonly string[], prefix = ""): void {
+  for (const k of Object.keys(opts)) {
+    if (FORBIDDEN.has(k)) throw new OptionError(where, `${prefix}${k}`, "is a forbidden key");
+    if (!known.includes(k)) {
+      const near = nearestKey(k, known);
+      throw new OptionError(
+        where,
+        `${prefix}${k}`,
+        `is not an option${near ? ` (did you mean '${prefix}${near}'?)` : ""}; known: ${known.join(", ") || "none"}`,
+      );
+    }
+  }
+}
+
+/**
+ * Parses an options object through a schema: refuses unknown and forbidden
+ * keys, checks every value's type and range, applies defaults. Errors are
+ * {@link OptionError}s naming `where` and the option.
+ * @example
+ * ```ts
+ * const schema = { units: { type: "number", integer: true, min: 1, required: true } } as const;
+ * parseOptions("Dense", schema, { units: 3 }); // { units: 3 }
+ * ```
+ */
+export function parseOptions<S extends Schema>(where: string, schema: S, opts: unknown, prefix = ""): Parsed<S> {
+  if (opts === undefined) opts = {};
+  if (typeof opts !== "object" || opts === null || Array.isArray(opts)) {
+    throw new OptionError(where, prefix.replace(/\.$/, ""), `expected an options object, got ${show(opts)}`);
+  }
+  const o = opts as Record<string, unknown>;
+  checkKeys(where, o, Object.keys(schema), prefix);
+  const out: Record<string, unknown> = {};
+  for (const [k, s] of Object.entries(schema)) {
+    const key = `${prefix}${k}`;
+    const v = Object.hasOwn(o, k) ? o[k] : undefined;
+    if (v === undefined) {
+      if (s.required) throw new OptionError(where, key, "is required");
+      if ("default" in s) out[k] = s.default;
+      else if (s.type === "object") continue;
+      continue;
+    }
+    switch (s.type) {
+      case "number": {
+        const bad = badNumber(v, s);
+        if (bad) throw new OptionError(where, key, bad);
+        out[k] = v;
+        break;
+      }
+      case "boolean":
+        if (typeof v !== "boolean") throw new OptionError(where, key, `must be true or false, got ${show(v)}`);
+        out[k] = v;
+        break;
+      case "string":
+        if (typeof v !== "string" || v.length > s.maxLength)
+          throw new OptionError(where, key, `must be a string of at most ${s.maxLength} characters, got ${show(v)}`);
+        out[k] = v;
+        break;
+      case "shape": {
+        if (!Array.isArray(v) || v.length < 1 || v.length > s.maxLength)
+          throw new OptionError(where, key, `must be a list of 1 to ${s.maxLength} positive integers, got ${show(v)}`);
+        out[k] = v.map((d, i) => {
+          const bad = badNumber(d, { type: "number", integer: true, min: 1, max: s.maxDim });
+          if (bad) throw new OptionError(where, `${key}[${i}]`, bad);
+          return d as number;
+        });
+        break;
+      }
+      case "object":
+        out[k] = parseOptions(where, s.schema, v, `${key}.`);
+        break;
+      case "custom":
+        try {
+          out[k] = s.parse(v);
+        } catch (e) {
+          if (e instanceof OptionError) {
+            throw new OptionError(where, e.key === "" ? key : `${key}.${e.key}`, e.detail);
+          }
+          throw new OptionError(where, key, e instanceof Error ? e.message : show(e));
+        }
+        break;
+    }
+  }
+  return out as Parsed<S>;
+}
+
+/**
+ * Picks one of a closed set of named constructors from a name or a
+ * `{ name, ...options }` config (an initializer, an activation, a loss …).
+ * @example
+ * ```ts
+ * byName("activation", ACTIVATIONS, { name: "leakyRelu", alpha: 0.2 });
+ * ```
+ */
+export function byName<T>(
+  what: string,
+  table: Readonly<Record<string, (opts: Record<string, unknown>) => T>>,
+  v: unknown,
+): T {
+  const cfg = typeof v === "string" ? { name: v } : v;
+  if (typeof cfg !== "object" || cfg === null || Array.isArray(cfg)) {
+    throw new OptionError(what, "", `expected a name or a { name, ... } config, got ${show(v)}`);
+  }
+  const { name, ...opts } = cfg as Record<string, unknown>;
+  if (typeof name !== "string" || !Object.hasOwn(table, name)) {
+    const known = Object.keys(table);
+    const near = typeof name === "string" ? nearestKey(name, known) : null;
+    const got = typeof name === "string" ? `'${name.length > 60 ? `${name.slice(0, 60)}…` : name}'` : show(name);
+    throw new OptionError(
+      what,
+      "",
+      `unknown ${what} ${got}${near ? ` (did you mean '${near}'?)` : ""}; known: ${known.join(", ")}`,
+    );
+  }
+  return (table[name] as (o: Record<string, unknown>) => T)(opts);
+}
+
+/**
+ * A factory for one entry of a named table: parses the options through
+ * `schema` (errors name `name`), then makes the object.
+ * @example
+ * ```ts
+ * const leakyRelu = named("leakyRelu", { alpha: { type: "number", min: 0, default: 0.01 } }, (o) => new LeakyRelu(o.alpha));
+ * ```
+ */
+export function named<S extends Schema, T>(
+  name: string,
+  schema: S,
+  make: (o: Parsed<S>) => T,
+): (opts: Record<string, unknown>) => T {
+  return (opts) => make(parseOptions(name, schema, opts));
+}
+
+/** The `name` option every layer has. */
+export const NAME_SPEC = { type: "string", maxLength: 200 } as const satisfies OptionSpec;
+/** The `inputShape` option every layer has (at most 8 dimensions, as the loader allows). */
+export const INPUT_SHAPE_SPEC = { type: "shape", maxLength: 8, maxDim: 10_000_000 } as const satisfies OptionSpec;

@@ -15,8 +15,8 @@ import { cpSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { gemm, gemmNaive } from "../src/backend/gemm.js";
 import { ImageAugmentation, Tensor } from "../src/index.js";
-import { gemm, gemmNaive } from "../src/kernels.js";
 
 const { values } = parseArgs({
   options: {

@@ -47,7 +47,7 @@ export interface ActivationConfig {
  * relu.backward(x, y, dy, dx, rows, cols);
  * ```
  */
-export interface Activation {
+export interface ActivationFunction {
   /** Its name, as written in a config. */
   readonly name: ActivationName;
   /** y = f(x) over `rows * cols` elements. */
@@ -55,14 +55,14 @@ export interface Activation {
   /** dx = dy ⊙ f'(x) (dx may be the same array as dy). */
   backward(x: FloatArray, y: FloatArray, dy: FloatArray, dx: FloatArray, rows: number, cols: number): void;
   /** The serializable form. */
-  toJSON(): ActivationConfig;
+  toConfig(): ActivationConfig;
 }
 
-abstract class Elementwise implements Activation {
+abstract class Elementwise implements ActivationFunction {
   abstract readonly name: ActivationName;
   abstract forward(x: FloatArray, y: FloatArray, rows: number, cols: number): void;
   abstract backward(x: FloatArray, y: FloatArray, dy: FloatArray, dx: FloatArray, rows: number, cols: number): void;
-  toJSON(): ActivationConfig {
+  toConfig(): ActivationConfig {
     return { name: this.name };
   }
 }
@@ -118,7 +118,7 @@ export class LeakyRelu extends Elementwise {
     const a = this.alpha;
     for (let i = 0; i < n; i++) dx[i] = (x[i] as number) > 0 ? (dy[i] as number) : a * (dy[i] as number);
   }
-  override toJSON(): ActivationConfig {
+  override toConfig(): ActivationConfig {
     return { name: this.name, alpha: this.alpha };
   }
 }
@@ -149,7 +149,7 @@ export class Elu extends Elementwise {
       dx[i] = v > 0 ? (dy[i] as number) : (dy[i] as number) * a * Math.exp(v);
     }
   }
-  override toJSON(): ActivationConfig {
+  override toConfig(): ActivationConfig {
     return { name: this.name, alpha: this.alpha };
   }
 }
@@ -369,7 +369,7 @@ export function softmaxRows(x: FloatArray, y: FloatArray, rows: number, cols: nu
 }
 
 /** y_j = e^{x_j} / Σ_k e^{x_k} along each row (the last axis). */
-export class Softmax implements Activation {
+export class Softmax implements ActivationFunction {
   readonly name = "softmax" as const;
   forward(x: FloatArray, y: FloatArray, rows: number, cols: number): void {
     softmaxRows(x, y, rows, cols);
@@ -383,7 +383,7 @@ export class Softmax implements Activation {
       for (let j = 0; j < cols; j++) dx[o + j] = (y[o + j] as number) * ((dy[o + j] as number) - dot);
     }
   }
-  toJSON(): ActivationConfig {
+  toConfig(): ActivationConfig {
     return { name: this.name };
   }
 }
@@ -392,7 +392,7 @@ const ALPHA = (dflt: number) => ({ alpha: { type: "number", min: 0, default: dfl
 const none = {} as const;
 
 /** Each activation's options (a schema) and how it is made from them. */
-const FACTORIES: Record<ActivationName, (opts: Record<string, unknown>) => Activation> = {
+const FACTORIES: Record<ActivationName, (opts: Record<string, unknown>) => ActivationFunction> = {
   linear: named("linear", none, () => new Linear()),
   relu: named("relu", none, () => new Relu()),
   leakyRelu: named("leakyRelu", ALPHA(0.01), (o) => new LeakyRelu(o.alpha)),
@@ -420,7 +420,9 @@ export const ACTIVATION_NAMES = Object.keys(FACTORIES) as ActivationName[];
  * getActivation({ name: "leakyRelu", alpha: 0.2 });
  * ```
  */
-export function getActivation(a: ActivationName | ActivationConfig | Activation | undefined): Activation {
+export function getActivation(
+  a: ActivationName | ActivationConfig | ActivationFunction | undefined,
+): ActivationFunction {
   if (a === undefined) return new Linear();
   if (typeof a === "object" && a !== null && "forward" in a) return a;
   return byName("activation", FACTORIES, a);

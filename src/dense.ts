@@ -10,21 +10,27 @@
  *            db += Σ_b dz  (O)                  (from z = … + b)
  *            dx  = dz·Wᵀ   (B, I)               (from z = x·W: ∂z_bo/∂x_bi = W_io)
  */
-import { type Activation, type ActivationConfig, type ActivationName, getActivation } from "./activations.js";
-import { checkNumber, fmtShape, ShapeError, ValueError } from "./errors.js";
+import { type ActivationConfig, type ActivationFunction, type ActivationName, getActivation } from "./activations.js";
+import { fmtShape, ShapeError, ValueError } from "./errors.js";
 import { getInitializer, type Initializer, type InitializerConfig, type InitializerName } from "./initializers.js";
-import { gemm } from "./kernels.js";
-import type { Layer } from "./layer.js";
 import {
-  Buffer,
+  BatchBuffers,
   type BuildContext,
   checkInput,
+  type Layer,
   type LayerConfig,
   type LayerOptions,
+  type LayerShapes,
+  layerOptions,
   type Mode,
   type Param,
+  zerosIn,
 } from "./layer.js";
-import { type DType, Tensor } from "./tensor.js";
+import { INPUT_SHAPE_SPEC, NAME_SPEC, parseOptions } from "./options.js";
+import type { Tensor } from "./tensor.js";
+
+/** The largest `units` a Dense layer takes (and a file may declare). */
+export const MAX_UNITS = 10_000_000;
 
 /** Options of {@link Dense}. */
 export interface DenseOptions extends LayerOptions {
@@ -58,12 +64,33 @@ export interface DenseOptions extends LayerOptions {
  * ```
  */
 export class Dense implements Layer {
+  /** Options: their types, ranges and defaults (the constructor and the loader both parse through it). */
+  static readonly options = {
+    name: NAME_SPEC,
+    inputShape: INPUT_SHAPE_SPEC,
+    units: { type: "number", integer: true, min: 1, max: MAX_UNITS, required: true },
+    activation: { type: "custom", parse: (v: unknown) => getActivation(v as ActivationConfig) },
+    useBias: { type: "boolean", default: true },
+    kernelInitializer: { type: "custom", parse: (v: unknown) => getInitializer(v as InitializerConfig) },
+    biasInitializer: { type: "custom", parse: (v: unknown) => getInitializer(v as InitializerConfig) },
+    kernelRegularizer: {
+      type: "object",
+      schema: { l1: { type: "number", min: 0, default: 0 }, l2: { type: "number", min: 0, default: 0 } },
+    },
+    kernelConstraint: { type: "object", schema: { maxNorm: { type: "number", gt: 0, required: true } } },
+  } as const;
+
+  /** A Dense layer from its {@link Dense.toConfig} output. */
+  static fromConfig(cfg: LayerConfig): Dense {
+    return new Dense(layerOptions(cfg) as unknown as DenseOptions);
+  }
+
   readonly kind = "dense" as const;
   name: string;
   /** Number of output units. */
   readonly units: number;
   /** The activation applied after the affine map. */
-  readonly activation: Activation;
+  readonly activation: ActivationFunction;
   /** Whether the layer has a bias. */
   readonly useBias: boolean;
   /** Per-sample input shape given in the options, if any. */
@@ -79,55 +106,43 @@ export class Dense implements Layer {
 
   private inFeatures = 0;
   private inShape: readonly number[] = []; // [I], kept to check inputs without allocating
-  private dtype: DType = "float32";
+  private ctx: BuildContext | null = null;
   /** W: (I, O), set by build. */
   kernel: Param | null = null;
   /** b: (O), set by build when useBias. */
   bias: Param | null = null;
 
   private x: Tensor | null = null; // the input of the last forward, (B, I)
-  private readonly zBuf = new Buffer(
-    () => this.dtype,
+  private readonly zBuf = new BatchBuffers(
+    () => this.ctx,
     () => [this.units],
   );
-  private readonly yBuf = new Buffer(
-    () => this.dtype,
+  private readonly yBuf = new BatchBuffers(
+    () => this.ctx,
     () => [this.units],
   );
-  private readonly dzBuf = new Buffer(
-    () => this.dtype,
+  private readonly dzBuf = new BatchBuffers(
+    () => this.ctx,
     () => [this.units],
   );
-  private readonly dxBuf = new Buffer(
-    () => this.dtype,
+  private readonly dxBuf = new BatchBuffers(
+    () => this.ctx,
     () => [this.inFeatures],
   );
 
   constructor(opts: DenseOptions) {
     if (typeof opts !== "object" || opts === null) throw new ValueError("Dense: options object required");
-    if (!Number.isInteger(opts.units) || opts.units < 1) {
-      throw new ValueError(`Dense: units must be a positive integer, got ${String(opts.units)}`);
-    }
-    this.units = opts.units;
-    this.name = opts.name ?? "";
-    this.activation = getActivation(opts.activation ?? "linear");
-    this.useBias = opts.useBias ?? true;
-    this.kernelInit = getInitializer(opts.kernelInitializer ?? "glorotUniform");
-    this.biasInit = getInitializer(opts.biasInitializer ?? "zeros");
-    this.inputShape = opts.inputShape;
-    const reg = opts.kernelRegularizer ?? {};
-    this.l1 = checkNumber("Dense", "kernelRegularizer.l1", reg.l1 ?? 0, (v) => v >= 0, "a finite number >= 0");
-    this.l2 = checkNumber("Dense", "kernelRegularizer.l2", reg.l2 ?? 0, (v) => v >= 0, "a finite number >= 0");
-    this.maxNorm =
-      opts.kernelConstraint === undefined
-        ? null
-        : checkNumber(
-            "Dense",
-            "kernelConstraint.maxNorm",
-            opts.kernelConstraint?.maxNorm,
-            (v) => v > 0,
-            "a finite number > 0",
-          );
+    const o = parseOptions("Dense", Dense.options, opts);
+    this.units = o.units;
+    this.name = o.name ?? "";
+    this.activation = o.activation ?? getActivation("linear");
+    this.useBias = o.useBias;
+    this.kernelInit = o.kernelInitializer ?? getInitializer("glorotUniform");
+    this.biasInit = o.biasInitializer ?? getInitializer("zeros");
+    this.inputShape = o.inputShape;
+    this.l1 = o.kernelRegularizer?.l1 ?? 0;
+    this.l2 = o.kernelRegularizer?.l2 ?? 0;
+    this.maxNorm = o.kernelConstraint?.maxNorm ?? null;
   }
 
   /** l1·Σ|W| + l2·ΣW². */
@@ -166,30 +181,38 @@ export class Dense implements Layer {
     return [this.units];
   }
 
-  build(inputShape: readonly number[], ctx: BuildContext): readonly number[] {
+  /** W: (I, O) and, with a bias, b: (O); the input must be flat (I). */
+  paramShapes(inputShape: readonly number[]): LayerShapes {
     if (inputShape.length !== 1) {
       throw new ShapeError(
         `dense layer '${this.name}': expected a flat per-sample input (features), got ${fmtShape(inputShape)}; add a Flatten layer before it`,
       );
     }
     const I = inputShape[0] as number;
+    return { output: [this.units], params: this.useBias ? [[I, this.units], [this.units]] : [[I, this.units]] };
+  }
+
+  build(inputShape: readonly number[], ctx: BuildContext): readonly number[] {
+    this.paramShapes(inputShape);
+    const I = inputShape[0] as number;
     const O = this.units;
     this.inFeatures = I;
     this.inShape = [I];
-    this.dtype = ctx.dtype;
-    const W = Tensor.zeros([I, O], ctx.dtype);
-    this.kernelInit.init(W.data, { fanIn: I, fanOut: O }, ctx.rng);
-    this.kernel = { name: `${this.name}/kernel`, value: W, grad: Tensor.zeros([I, O], ctx.dtype), decay: true };
+    this.ctx = ctx;
+    const init = ctx.initialize ?? true;
+    const W = zerosIn(ctx, [I, O]);
+    if (init) this.kernelInit.init(W.data, { fanIn: I, fanOut: O }, ctx.rng);
+    this.kernel = { name: `${this.name}/kernel`, value: W, grad: zerosIn(ctx, [I, O]), decay: true };
     if (this.useBias) {
-      const b = Tensor.zeros([O], ctx.dtype);
-      this.biasInit.init(b.data, { fanIn: O, fanOut: O }, ctx.rng);
-      this.bias = { name: `${this.name}/bias`, value: b, grad: Tensor.zeros([O], ctx.dtype), decay: false };
+      const b = zerosIn(ctx, [O]);
+      if (init) this.biasInit.init(b.data, { fanIn: O, fanOut: O }, ctx.rng);
+      this.bias = { name: `${this.name}/bias`, value: b, grad: zerosIn(ctx, [O]), decay: false };
     }
     return [O];
   }
 
   forward(x: Tensor, _mode: Mode): Tensor {
-    const W = this.requireBuilt();
+    const [W, be] = this.requireBuilt();
     const B = checkInput(this, x, this.inShape);
     const I = this.inFeatures;
     const O = this.units;
@@ -197,21 +220,17 @@ export class Dense implements Layer {
     const z = this.zBuf.get(B); // (B, O)
     const zd = z.data;
     // z = b (broadcast over rows), then z += x·W: the bias add costs nothing extra.
-    if (this.bias) {
-      const bd = this.bias.value.data;
-      for (let r = 0; r < B; r++) zd.set(bd, r * O);
-    } else {
-      zd.fill(0);
-    }
-    gemm(false, false, B, O, I, x.data, W.value.data, zd, true);
+    if (this.bias) be.broadcastRows(this.bias.value.data, zd, B);
+    else zd.fill(0);
+    be.gemm(false, false, B, O, I, x.data, W.value.data, zd, true);
     if (this.activation.name === "linear") return z;
     const y = this.yBuf.get(B);
-    this.activation.forward(zd, y.data, B, O);
+    be.activationForward(this.activation, zd, y.data, B, O);
     return y;
   }
 
   backward(dy: Tensor, needInputGrad = true): Tensor | null {
-    const W = this.requireBuilt();
+    const [W, be] = this.requireBuilt();
     const x = this.x;
     if (x === null) throw new ValueError(`dense layer '${this.name}': backward called before forward`);
     const B = x.shape[0] as number;
@@ -224,10 +243,10 @@ export class Dense implements Layer {
     let dz = dy;
     if (this.activation.name !== "linear") {
       dz = this.dzBuf.get(B);
-      this.activation.backward(this.zBuf.get(B).data, this.yBuf.get(B).data, dy.data, dz.data, B, O);
+      be.activationBackward(this.activation, this.zBuf.get(B).data, this.yBuf.get(B).data, dy.data, dz.data, B, O);
     }
     // dW += xᵀ·dz
-    gemm(true, false, I, O, B, x.data, dz.data, W.grad.data, true);
+    be.gemm(true, false, I, O, B, x.data, dz.data, W.grad.data, true);
     // dW += l1·sign(W) + 2·l2·W   (from the penalty l1·Σ|W| + l2·ΣW²)
     if (this.l1 !== 0 || this.l2 !== 0) {
       const w = W.value.data;
@@ -238,18 +257,11 @@ export class Dense implements Layer {
       }
     }
     // db += column sums of dz
-    if (this.bias) {
-      const db = this.bias.grad.data;
-      const dzd = dz.data;
-      for (let r = 0; r < B; r++) {
-        const o = r * O;
-        for (let j = 0; j < O; j++) db[j] = (db[j] as number) + (dzd[o + j] as number);
-      }
-    }
+    if (this.bias) be.addColumnSums(dz.data, this.bias.grad.data, B);
     if (!needInputGrad) return null;
     // dx = dz·Wᵀ
     const dx = this.dxBuf.get(B);
-    gemm(false, true, B, I, O, dz.data, W.value.data, dx.data, false);
+    be.gemm(false, true, B, I, O, dz.data, W.value.data, dx.data, false);
     return dx;
   }
 
@@ -265,22 +277,23 @@ export class Dense implements Layer {
     this.bias?.grad.data.fill(0);
   }
 
-  toJSON(): LayerConfig {
+  toConfig(): LayerConfig {
     return {
       kind: this.kind,
       name: this.name,
       units: this.units,
-      activation: this.activation.toJSON(),
+      activation: this.activation.toConfig(),
       useBias: this.useBias,
-      kernelInitializer: this.kernelInit.toJSON(),
-      biasInitializer: this.biasInit.toJSON(),
+      kernelInitializer: this.kernelInit.toConfig(),
+      biasInitializer: this.biasInit.toConfig(),
       ...(this.l1 !== 0 || this.l2 !== 0 ? { kernelRegularizer: { l1: this.l1, l2: this.l2 } } : {}),
       ...(this.maxNorm !== null ? { kernelConstraint: { maxNorm: this.maxNorm } } : {}),
     };
   }
 
-  private requireBuilt(): Param {
-    if (this.kernel === null) throw new ValueError(`dense layer '${this.name}': not built (add it to a model first)`);
-    return this.kernel;
+  private requireBuilt(): [Param, BuildContext["backend"]] {
+    if (this.kernel === null || this.ctx === null)
+      throw new ValueError(`dense layer '${this.name}': not built (add it to a model first)`);
+    return [this.kernel, this.ctx.backend];
   }
 }

@@ -9,17 +9,20 @@
  */
 import { ValueError } from "./errors.js";
 import {
-  Buffer,
+  BatchBuffers,
   type BuildContext,
   checkInput,
   type Layer,
   type LayerConfig,
   type LayerOptions,
+  type LayerShapes,
+  layerOptions,
   type Mode,
   type Param,
 } from "./layer.js";
+import { INPUT_SHAPE_SPEC, NAME_SPEC, parseOptions } from "./options.js";
 import type { Rng } from "./rng.js";
-import type { DType, Tensor } from "./tensor.js";
+import type { Tensor } from "./tensor.js";
 
 /** Options of {@link Dropout}. */
 export interface DropoutOptions extends LayerOptions {
@@ -50,39 +53,53 @@ export class Dropout implements Layer {
    */
   maskFrozen = false;
   private shape: readonly number[] = [];
-  private dtype: DType = "float32";
+  private ctx: BuildContext | null = null;
   private rng: Rng | null = null;
   private lastMode: Mode = "eval";
-  private readonly mask = new Buffer(
-    () => this.dtype,
+  private readonly mask = new BatchBuffers(
+    () => this.ctx,
     () => this.shape,
   ); // m/q per element
-  private readonly yBuf = new Buffer(
-    () => this.dtype,
+  private readonly yBuf = new BatchBuffers(
+    () => this.ctx,
     () => this.shape,
   );
-  private readonly dxBuf = new Buffer(
-    () => this.dtype,
+  private readonly dxBuf = new BatchBuffers(
+    () => this.ctx,
     () => this.shape,
   );
 
+  /** Options: their types, ranges and defaults (the constructor and the loader both parse through it). */
+  static readonly options = {
+    name: NAME_SPEC,
+    inputShape: INPUT_SHAPE_SPEC,
+    rate: { type: "number", min: 0, lt: 1, required: true },
+  } as const;
+
+  /** A Dropout layer from its {@link Dropout.toConfig} output. */
+  static fromConfig(cfg: LayerConfig): Dropout {
+    return new Dropout(layerOptions(cfg) as unknown as DropoutOptions);
+  }
+
   constructor(opts: DropoutOptions) {
-    const rate = opts?.rate;
-    if (typeof rate !== "number" || !(rate >= 0 && rate < 1)) {
-      throw new ValueError(`Dropout: rate must be a number in [0, 1), got ${String(rate)}`);
-    }
-    this.rate = rate;
-    this.name = opts.name ?? "";
-    this.inputShape = opts.inputShape;
+    const o = parseOptions("Dropout", Dropout.options, opts);
+    this.rate = o.rate;
+    this.name = o.name ?? "";
+    this.inputShape = o.inputShape;
   }
 
   get outputShape(): readonly number[] {
     return this.shape;
   }
 
+  /** Any input shape; no parameters. */
+  paramShapes(inputShape: readonly number[]): LayerShapes {
+    return { output: [...inputShape], params: [] };
+  }
+
   build(inputShape: readonly number[], ctx: BuildContext): readonly number[] {
     this.shape = [...inputShape];
-    this.dtype = ctx.dtype;
+    this.ctx = ctx;
     this.rng = ctx.rng;
     return this.shape;
   }
@@ -101,9 +118,7 @@ export class Dropout implements Layer {
       for (let i = 0; i < n; i++) m[i] = rng.uniform() < q ? scale : 0;
     }
     const y = this.yBuf.get(B);
-    const xd = x.data;
-    const yd = y.data;
-    for (let i = 0; i < n; i++) yd[i] = (xd[i] as number) * (m[i] as number);
+    (this.ctx as BuildContext).backend.multiply(x.data, m, y.data, n);
     return y;
   }
 
@@ -113,9 +128,7 @@ export class Dropout implements Layer {
     const B = dy.shape[0] as number;
     const m = this.mask.get(B).data;
     const dx = this.dxBuf.get(B);
-    const dyd = dy.data;
-    const dxd = dx.data;
-    for (let i = 0; i < dy.size; i++) dxd[i] = (dyd[i] as number) * (m[i] as number);
+    (this.ctx as BuildContext).backend.multiply(dy.data, m, dx.data, dy.size);
     return dx;
   }
 
@@ -125,7 +138,7 @@ export class Dropout implements Layer {
 
   zeroGrad(): void {}
 
-  toJSON(): LayerConfig {
+  toConfig(): LayerConfig {
     return { kind: this.kind, name: this.name, rate: this.rate };
   }
 }

@@ -9,9 +9,12 @@ import {
   type Layer,
   type LayerConfig,
   type LayerOptions,
+  type LayerShapes,
+  layerOptions,
   type Mode,
   type Param,
 } from "./layer.js";
+import { INPUT_SHAPE_SPEC, NAME_SPEC, parseOptions } from "./options.js";
 import { Tensor } from "./tensor.js";
 
 /**
@@ -35,13 +38,27 @@ export class Flatten implements Layer {
   private dxView: Tensor | null = null;
   private batch = 0;
 
+  /** Options: a name and an input shape only. */
+  static readonly options = { name: NAME_SPEC, inputShape: INPUT_SHAPE_SPEC } as const;
+
+  /** A Flatten layer from its {@link Flatten.toConfig} output. */
+  static fromConfig(cfg: LayerConfig): Flatten {
+    return new Flatten(layerOptions(cfg) as LayerOptions);
+  }
+
   constructor(opts: LayerOptions = {}) {
-    this.name = opts.name ?? "";
-    this.inputShape = opts.inputShape;
+    const o = parseOptions("Flatten", Flatten.options, opts);
+    this.name = o.name ?? "";
+    this.inputShape = o.inputShape;
   }
 
   get outputShape(): readonly number[] {
     return [this.features];
+  }
+
+  /** Any input shape, flattened to one dimension; no parameters. */
+  paramShapes(inputShape: readonly number[]): LayerShapes {
+    return { output: [inputShape.reduce((a, b) => a * b, 1)], params: [] };
   }
 
   build(inputShape: readonly number[], _ctx: BuildContext): readonly number[] {
@@ -73,7 +90,7 @@ export class Flatten implements Layer {
 
   zeroGrad(): void {}
 
-  toJSON(): LayerConfig {
+  toConfig(): LayerConfig {
     return { kind: this.kind, name: this.name };
   }
 }

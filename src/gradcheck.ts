@@ -10,6 +10,7 @@
  * whose error is O(h²·L''') from truncation plus O(ε·|L|/h) from rounding
  * (ε = 2.2e-16); h = 1e-5 balances the two at about 1e-10 relative.
  */
+import { jsBackend } from "./backend/js.js";
 import { ValueError } from "./errors.js";
 import type { Layer, Mode, Param } from "./layer.js";
 import type { Loss } from "./losses.js";
@@ -197,7 +198,7 @@ function makeTarget(subject: Layer | Sequential | Loss, opts: GradCheckOptions, 
   // A layer without parameters is either unbuilt or has nothing to allocate:
   // building it (again) in float64 from the input's shape is harmless either way.
   if (layer.params().length === 0) {
-    layer.build(opts.input.shape.slice(1), { dtype: "float64", rng: new Rng(opts.seed ?? 0) });
+    layer.build(opts.input.shape.slice(1), { dtype: "float64", rng: new Rng(opts.seed ?? 0), backend: jsBackend });
   }
   let r: Float64Array | null = null;
   const proj = (y: Tensor): number => {

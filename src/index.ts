@@ -6,8 +6,8 @@
 export { Activation, type ActivationLayerOptions, Softmax } from "./activation-layer.js";
 export {
   ACTIVATION_NAMES,
-  type Activation as ActivationFunction,
   type ActivationConfig,
+  type ActivationFunction,
   type ActivationName,
   erf,
   getActivation,
@@ -26,6 +26,10 @@ export {
   type Warp,
   warpImage,
 } from "./augment.js";
+export type { Backend } from "./backend/backend.js";
+export { gemm, gemmNaive } from "./backend/gemm.js";
+export { jsBackend } from "./backend/js.js";
+export * as rules from "./backend/rules.js";
 export {
   EarlyStopping,
   type EarlyStoppingOptions,
@@ -49,6 +53,20 @@ export { Dense, type DenseOptions } from "./dense.js";
 export { Dropout, type DropoutOptions } from "./dropout.js";
 export { NonFiniteLossError, ShapeError, TinyMlpError, ValueError } from "./errors.js";
 export { Flatten } from "./flatten.js";
+export {
+  checkpoint,
+  deserialize,
+  FORMAT_VERSION,
+  FormatError,
+  LIMITS,
+  type Loaded,
+  type LoadOptions,
+  type ModelHeader,
+  type ModelJSON,
+  modelFromJSON,
+  modelToJSON,
+  serialize,
+} from "./format/tmlp.js";
 export { type GradCheckOptions, type GradCheckReport, type GradErrors, gradCheck } from "./gradcheck.js";
 export { encodeIdx, type IdxArray, IdxFormatError, parseIdx } from "./idx.js";
 export {
@@ -59,8 +77,17 @@ export {
   type InitializerConfig,
   type InitializerName,
 } from "./initializers.js";
-export { gemm, gemmNaive } from "./kernels.js";
-export type { BuildContext, Layer, LayerConfig, LayerKind, LayerOptions, Mode, Param } from "./layer.js";
+export {
+  type BuildContext,
+  type Layer,
+  type LayerClass,
+  type LayerConfig,
+  type LayerOptions,
+  type LayerShapes,
+  layerOptions,
+  type Mode,
+  type Param,
+} from "./layer.js";
 export {
   BinaryCrossEntropy,
   CategoricalCrossEntropy,
@@ -111,6 +138,16 @@ export {
   SGD,
   type SGDOptions,
 } from "./optimizers.js";
+export {
+  checkKeys,
+  nearestKey,
+  OptionError,
+  type OptionSpec,
+  type Parsed,
+  parseOptions,
+  type Schema,
+} from "./options.js";
+export { LAYER_CLASSES, type LayerKind } from "./registry.js";
 export { Rng, type RngState } from "./rng.js";
 export {
   ConstantSchedule,
@@ -133,19 +170,7 @@ export {
   type Logs,
   Sequential,
   type SequentialOptions,
-} from "./sequential.js";
-export {
-  deserialize,
-  FORMAT_VERSION,
-  FormatError,
-  LIMITS,
-  type Loaded,
-  type ModelHeader,
-  type ModelJSON,
-  modelFromJSON,
-  modelToJSON,
-  serialize,
   type TrainingState,
-} from "./serialize.js";
+} from "./sequential.js";
 export { allocFloat, type DType, type FloatArray, type NestedArray, Tensor } from "./tensor.js";
 export { VERSION } from "./version.js";

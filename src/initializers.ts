@@ -62,7 +62,7 @@ export interface FanInfo {
  */
 export interface Initializer {
   /** The serializable form. */
-  toJSON(): InitializerConfig;
+  toConfig(): InitializerConfig;
   /** Fills `out` in place. */
   init(out: FloatArray, fan: FanInfo, rng: Rng): void;
 }
@@ -79,7 +79,7 @@ export class Constant implements Initializer {
   init(out: FloatArray): void {
     out.fill(this.value);
   }
-  toJSON(): InitializerConfig {
+  toConfig(): InitializerConfig {
     return this.kind === "constant" ? { name: "constant", value: this.value } : { name: this.kind };
   }
 }
@@ -96,7 +96,7 @@ export class RandomUniform implements Initializer {
   init(out: FloatArray, _fan: FanInfo, rng: Rng): void {
     for (let i = 0; i < out.length; i++) out[i] = rng.uniformRange(this.minval, this.maxval);
   }
-  toJSON(): InitializerConfig {
+  toConfig(): InitializerConfig {
     return { name: "randomUniform", minval: this.minval, maxval: this.maxval };
   }
 }
@@ -116,7 +116,7 @@ export class RandomNormal implements Initializer {
       out[i] = this.truncated ? rng.truncatedNormal(this.mean, this.stddev) : rng.normal(this.mean, this.stddev);
     }
   }
-  toJSON(): InitializerConfig {
+  toConfig(): InitializerConfig {
     return { name: this.truncated ? "truncatedNormal" : "randomNormal", mean: this.mean, stddev: this.stddev };
   }
 }
@@ -150,7 +150,7 @@ export class VarianceScaling implements Initializer {
       for (let i = 0; i < out.length; i++) out[i] = rng.truncatedNormal(0, std);
     }
   }
-  toJSON(): InitializerConfig {
+  toConfig(): InitializerConfig {
     return { name: this.kind };
   }
 }
@@ -195,7 +195,7 @@ export class Orthogonal implements Initializer {
       }
     }
   }
-  toJSON(): InitializerConfig {
+  toConfig(): InitializerConfig {
     return { name: "orthogonal", gain: this.gain };
   }
 }
@@ -209,7 +209,11 @@ const FACTORIES: Record<InitializerName, (opts: Record<string, unknown>) => Init
   zeros: named("zeros", none, () => new Constant(0, "zeros")),
   ones: named("ones", none, () => new Constant(1, "ones")),
   constant: named("constant", { value: num(0) }, (o) => new Constant(o.value)),
-  randomUniform: named("randomUniform", { minval: num(-0.05), maxval: num(0.05) }, (o) => new RandomUniform(o.minval, o.maxval)),
+  randomUniform: named(
+    "randomUniform",
+    { minval: num(-0.05), maxval: num(0.05) },
+    (o) => new RandomUniform(o.minval, o.maxval),
+  ),
   randomNormal: named("randomNormal", NORMAL, (o) => new RandomNormal(o.mean, o.stddev)),
   truncatedNormal: named("truncatedNormal", NORMAL, (o) => new RandomNormal(o.mean, o.stddev, true)),
   glorotUniform: named("glorotUniform", none, () => new VarianceScaling("glorotUniform", 1, "fanAvg", "uniform")),

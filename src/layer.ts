@@ -9,10 +9,11 @@
  *   so a training loop at a fixed batch size allocates nothing.
  */
 import type { ActivationConfig } from "./activations.js";
+import type { Backend } from "./backend/backend.js";
 import { fmtShape, ShapeError } from "./errors.js";
 import type { InitializerConfig } from "./initializers.js";
 import type { Rng } from "./rng.js";
-import { allocFloat, type DType, Tensor } from "./tensor.js";
+import { type DType, Tensor } from "./tensor.js";
 
 /** `"train"` (dropout active, batch statistics) or `"eval"` (inference). */
 export type Mode = "train" | "eval";
@@ -43,53 +44,105 @@ export interface BuildContext {
   readonly dtype: DType;
   /** The model's seeded generator, for initializers and dropout. */
   readonly rng: Rng;
+  /** Runs the hot loops and allocates every float buffer the layer holds. */
+  readonly backend: Backend;
+  /**
+   * false when the weights are about to be overwritten (a model being
+   * loaded): the layer allocates its parameters but runs no initializer
+   * (and draws nothing from `rng`). Default true.
+   */
+  readonly initialize?: boolean;
 }
 
-/** The closed set of built-in layer kinds. */
-export type LayerKind =
-  | "dense"
-  | "activation"
-  | "flatten"
-  | "softmax"
-  | "dropout"
-  | "batchNormalization"
-  | "layerNormalization";
-
-/** A layer's serializable description (its kind and constructor options). */
+/**
+ * A layer's serializable description: its kind and constructor options.
+ * Built-in layers have their own kind (`"dense"`); a user's layer has kind
+ * `"custom"` and its `className`, and is rebuilt from a registry passed at
+ * load time (see docs/persistence.md).
+ */
 export interface LayerConfig {
-  /** Which constructor builds it. */
-  kind: LayerKind;
+  /** Which built-in constructor builds it, or `"custom"`. */
+  kind: string;
+  /** For `kind: "custom"`: the key of the user's class in the load-time registry. */
+  className?: string;
   /** The layer's name within its model. */
   name?: string;
   /** Constructor options. */
   [option: string]: unknown;
 }
 
+/** What a layer makes of a per-sample input shape, without allocating anything. */
+export interface LayerShapes {
+  /** Per-sample output shape. */
+  output: number[];
+  /** Shapes of the parameters `build` will allocate, in `params()` order. */
+  params: number[][];
+}
+
+/**
+ * A layer class as the loader sees it: it rebuilds a layer from its config
+ * (which the constructor validates, so loading accepts exactly what
+ * constructing accepts).
+ * @example
+ * ```ts
+ * load("model.tmlp", { layers: { Scale } }); // Scale has a static fromConfig
+ * ```
+ */
+export interface LayerClass {
+  /** A layer from its {@link Layer.toConfig} output. */
+  fromConfig(cfg: LayerConfig): Layer;
+}
+
+/**
+ * A config's constructor options: everything but `kind` and `className`.
+ * @example
+ * ```ts
+ * static fromConfig(cfg: LayerConfig) { return new Dense(layerOptions(cfg) as DenseOptions); }
+ * ```
+ */
+export function layerOptions(cfg: LayerConfig): Record<string, unknown> {
+  const { kind: _kind, className: _className, ...opts } = cfg;
+  return opts;
+}
+
 /**
  * A differentiable layer.
  *
- * @example A custom layer that doubles its input
+ * @example A custom layer that scales its input (test/custom-layer.test.ts runs it: it trains, saves, loads and passes gradCheck)
  * ```ts
- * class Double implements Layer {
- *   readonly kind = "activation" as const; name = "double";
+ * class Scale implements Layer {
+ *   readonly kind = "custom";
+ *   name: string;
+ *   readonly factor: number;
  *   outputShape: readonly number[] = [];
+ *   constructor(opts: { factor: number; name?: string }) { this.factor = opts.factor; this.name = opts.name ?? ""; }
+ *   static fromConfig(cfg: LayerConfig) { return new Scale(layerOptions(cfg) as { factor: number; name?: string }); }
+ *   paramShapes(inputShape: readonly number[]) { return { output: [...inputShape], params: [] }; }
  *   build(inputShape: readonly number[]) { this.outputShape = inputShape; return inputShape; }
- *   forward(x: Tensor) { const y = x.clone(); y.data.forEach((v, i) => (y.data[i] = 2 * v)); return y; }
- *   backward(dy: Tensor) { const dx = dy.clone(); dx.data.forEach((v, i) => (dx.data[i] = 2 * v)); return dx; }
+ *   forward(x: Tensor) { const y = x.clone(); for (let i = 0; i < y.size; i++) y.data[i] *= this.factor; return y; }
+ *   backward(dy: Tensor) { const dx = dy.clone(); for (let i = 0; i < dx.size; i++) dx.data[i] *= this.factor; return dx; }
  *   params() { return []; }
  *   zeroGrad() {}
- *   toJSON() { return { kind: this.kind, name: this.name }; }
+ *   toConfig() { return { kind: "custom", className: "Scale", name: this.name, factor: this.factor }; }
  * }
- * gradCheck(new Double(), { input }).ok; // true
+ * save(model, "m.tmlp");
+ * load("m.tmlp", { layers: { Scale } });
  * ```
  */
 export interface Layer {
-  /** Which built-in kind (used by serialization). */
-  readonly kind: LayerKind;
+  /** The built-in kind (`"dense"` …), or `"custom"` for a user's layer: default names and the file format use it. */
+  readonly kind: string;
   /** Unique within a model; assigned by Sequential if empty. */
   name: string;
   /** Per-sample output shape, known after build. */
   readonly outputShape: readonly number[];
+  /**
+   * The output and parameter shapes `build` would give for a per-sample
+   * input shape, without allocating anything: the loader checks a file's
+   * declared arrays against it before reading them. Throws a ShapeError for
+   * an input shape the layer cannot take.
+   */
+  paramShapes(inputShape: readonly number[]): LayerShapes;
   /**
    * Allocates parameters for a per-sample input shape (without the batch
    * dimension) and returns the per-sample output shape.
@@ -107,8 +160,8 @@ export interface Layer {
   params(): Param[];
   /** Sets every parameter gradient to zero. */
   zeroGrad(): void;
-  /** Kind and options, enough to rebuild the layer. */
-  toJSON(): LayerConfig;
+  /** Kind and options, enough to rebuild the layer (through its class's `fromConfig`). */
+  toConfig(): LayerConfig;
   /** Penalty added to the loss (e.g. L1/L2 on the kernel); its gradient is added in backward. */
   regularizationLoss?(): number;
   /** Called after each optimizer step (e.g. a max-norm constraint). */
@@ -118,31 +171,40 @@ export interface Layer {
 /**
  * Reusable (B, ...shape) buffers, one per batch size seen (at most four kept),
  * so alternating batch sizes (a short last batch, a larger evaluation batch)
- * do not reallocate every time.
+ * do not reallocate every time. Allocated from the layer's backend.
  * @internal
  */
-export class Buffer {
+export class BatchBuffers {
   private readonly bySize = new Map<number, Tensor>();
   constructor(
-    private readonly dtype: () => DType,
+    private readonly ctx: () => BuildContext | null,
     private readonly sampleShape: () => readonly number[],
   ) {}
   get(batch: number): Tensor {
     let t = this.bySize.get(batch);
-    if (t === undefined || t.dtype !== this.dtype()) {
-      const shape = [batch, ...this.sampleShape()];
-      t = new Tensor(
-        allocFloat(
-          this.dtype(),
-          shape.reduce((a, b) => a * b, 1),
-        ),
-        shape,
-      );
+    const ctx = this.ctx();
+    if (ctx === null) throw new ShapeError("layer not built (add it to a model first)");
+    if (t === undefined || t.dtype !== ctx.dtype) {
+      t = zerosIn(ctx, [batch, ...this.sampleShape()]);
       if (this.bySize.size >= 4) this.bySize.delete(this.bySize.keys().next().value as number);
       this.bySize.set(batch, t);
     }
     return t;
   }
+}
+
+/**
+ * A zeroed tensor of `shape` allocated from the context's backend.
+ * @internal
+ */
+export function zerosIn(ctx: BuildContext, shape: readonly number[]): Tensor {
+  return new Tensor(
+    ctx.backend.alloc(
+      ctx.dtype,
+      shape.reduce((a, b) => a * b, 1),
+    ),
+    shape,
+  );
 }
 
 /**

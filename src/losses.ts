@@ -12,6 +12,7 @@
 
 import { sigmoid, softmaxRows } from "./activations.js";
 import { checkNumber, fmtShape, ShapeError, ValueError } from "./errors.js";
+import { byName, named } from "./options.js";
 import { as2d, type FloatArray, type Tensor } from "./tensor.js";
 
 /** The built-in loss names (a closed set). */
@@ -57,7 +58,7 @@ export interface Loss {
    */
   readonly outputLink: "softmax" | "sigmoid" | "none";
   /** The serializable form. */
-  toJSON(): LossConfig;
+  toConfig(): LossConfig;
 }
 
 /** Checks that target matches pred; returns the batch size B (the row width is size / B). */
@@ -95,7 +96,7 @@ export class MeanSquaredError implements Loss {
     }
     return s * inv;
   }
-  toJSON(): LossConfig {
+  toConfig(): LossConfig {
     return { name: this.name };
   }
 }
@@ -119,7 +120,7 @@ export class MeanAbsoluteError implements Loss {
     }
     return s * inv;
   }
-  toJSON(): LossConfig {
+  toConfig(): LossConfig {
     return { name: this.name };
   }
 }
@@ -155,7 +156,7 @@ export class Huber implements Loss {
     }
     return s * inv;
   }
-  toJSON(): LossConfig {
+  toConfig(): LossConfig {
     return { name: this.name, delta: this.delta };
   }
 }
@@ -202,7 +203,7 @@ export class BinaryCrossEntropy implements Loss {
     }
     return s * inv;
   }
-  toJSON(): LossConfig {
+  toConfig(): LossConfig {
     return { name: this.name, fromLogits: this.fromLogits };
   }
 }
@@ -257,7 +258,7 @@ export class CategoricalCrossEntropy implements Loss {
     }
     return s * inv;
   }
-  toJSON(): LossConfig {
+  toConfig(): LossConfig {
     return { name: this.name, fromLogits: this.fromLogits };
   }
 }
@@ -319,7 +320,7 @@ export class SparseCategoricalCrossEntropy implements Loss {
     }
     return s * inv;
   }
-  toJSON(): LossConfig {
+  toConfig(): LossConfig {
     return { name: this.name, fromLogits: this.fromLogits };
   }
 }
@@ -334,15 +335,21 @@ export function logSumExp(x: FloatArray, o: number, K: number): number {
   return m + Math.log(s);
 }
 
-const FACTORIES: Record<LossName, (c: LossConfig) => Loss> = {
-  meanSquaredError: () => new MeanSquaredError(),
-  meanAbsoluteError: () => new MeanAbsoluteError(),
-  huber: (c) => new Huber(c.delta === undefined ? {} : { delta: c.delta }),
-  binaryCrossEntropy: (c) => new BinaryCrossEntropy(c.fromLogits === undefined ? {} : { fromLogits: c.fromLogits }),
-  categoricalCrossEntropy: (c) =>
-    new CategoricalCrossEntropy(c.fromLogits === undefined ? {} : { fromLogits: c.fromLogits }),
-  sparseCategoricalCrossEntropy: (c) =>
-    new SparseCategoricalCrossEntropy(c.fromLogits === undefined ? {} : { fromLogits: c.fromLogits }),
+const none = {} as const;
+const logits = (dflt: boolean) => ({ fromLogits: { type: "boolean", default: dflt } }) as const;
+
+/** Each loss's options (a schema) and how it is made from them. */
+const FACTORIES: Record<LossName, (opts: Record<string, unknown>) => Loss> = {
+  meanSquaredError: named("meanSquaredError", none, () => new MeanSquaredError()),
+  meanAbsoluteError: named("meanAbsoluteError", none, () => new MeanAbsoluteError()),
+  huber: named("huber", { delta: { type: "number", gt: 0, default: 1 } }, (o) => new Huber(o)),
+  binaryCrossEntropy: named("binaryCrossEntropy", logits(false), (o) => new BinaryCrossEntropy(o)),
+  categoricalCrossEntropy: named("categoricalCrossEntropy", logits(false), (o) => new CategoricalCrossEntropy(o)),
+  sparseCategoricalCrossEntropy: named(
+    "sparseCategoricalCrossEntropy",
+    logits(true),
+    (o) => new SparseCategoricalCrossEntropy(o),
+  ),
 };
 
 /** Every built-in loss name. */
@@ -358,12 +365,8 @@ export const LOSS_NAMES = Object.keys(FACTORIES) as LossName[];
  * ```
  */
 export function getLoss(l: LossName | LossConfig | Loss): Loss {
-  if (typeof l === "object" && "compute" in l) return l;
-  const cfg: LossConfig = typeof l === "string" ? { name: l } : l;
-  if (!Object.hasOwn(FACTORIES, cfg.name)) {
-    throw new ValueError(`unknown loss '${String(cfg.name)}'; known: ${LOSS_NAMES.join(", ")}`);
-  }
-  return FACTORIES[cfg.name](cfg);
+  if (typeof l === "object" && l !== null && "compute" in l) return l;
+  return byName("loss", FACTORIES, l);
 }
 
 /** Applies a loss's output link (softmax/sigmoid) to raw outputs, in place. */

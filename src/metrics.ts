@@ -43,6 +43,21 @@ export interface Metric {
   setState?(state: readonly number[]): void;
 }
 
+/**
+ * The metric a saved name stands for: `"accuracy"` (thresholded at 0 for a
+ * loss on logits with a sigmoid link, else 0.5, as compile does) or
+ * `"top<k>Accuracy"`. Returns null for any other name.
+ * @example
+ * ```ts
+ * metricFromName("top3Accuracy", "softmax"); // new TopKAccuracy(3)
+ * ```
+ */
+export function metricFromName(name: string, outputLink: "softmax" | "sigmoid" | "none"): Metric | null {
+  if (name === "accuracy") return new Accuracy(outputLink === "sigmoid" ? 0 : 0.5);
+  const m = /^top([1-9][0-9]{0,5})Accuracy$/.exec(name);
+  return m ? new TopKAccuracy(Number(m[1])) : null;
+}
+
 /** Checks and unpacks a [correct, total] count pair. */
 function countState(state: readonly number[], name: string): [number, number] {
   const [c, t] = state as [number, number];

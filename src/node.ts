@@ -7,9 +7,9 @@ import { basename, dirname, join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { type ImageDataset, imageDataset } from "./datasets.js";
 import { TinyMlpError } from "./errors.js";
+import { checkpoint, deserialize, type Loaded, type LoadOptions, serialize } from "./format/tmlp.js";
 import { type IdxArray, IdxFormatError, parseIdx } from "./idx.js";
 import type { Callback, Logs, Sequential } from "./sequential.js";
-import { deserialize, type Loaded, serialize } from "./serialize.js";
 
 /**
  * Reads an IDX file, raw or gzip-compressed (by content: a gzip file starts
@@ -69,7 +69,7 @@ export function loadMnist(dir: string): { train: ImageDataset; test: ImageDatase
  * killed midway leaves the previous file as it was.
  * @example
  * ```ts
- * writeFileAtomic("model.tmlp", model.serialize());
+ * writeFileAtomic("model.tmlp", serialize(model));
  * ```
  */
 export function writeFileAtomic(path: string, bytes: Uint8Array): void {
@@ -115,10 +115,16 @@ export function save(model: Sequential, path: string): void {
 
 /**
  * Loads a model saved by {@link save} (or a checkpoint), validating everything.
+ * A model holding layers of your own needs their classes: `opts.layers`.
  * @throws FormatError naming what is wrong; TinyMlpError when the file cannot be read
+ * @example
+ * ```ts
+ * const model = load("mnist.tmlp");
+ * const mine = load("scaled.tmlp", { layers: { Scale } });
+ * ```
  */
-export function load(path: string): Sequential {
-  return loadCheckpoint(path).model;
+export function load(path: string, opts: LoadOptions = {}): Sequential {
+  return loadCheckpoint(path, opts).model;
 }
 
 /**
@@ -130,14 +136,14 @@ export function load(path: string): Sequential {
  * await model.fit(x, y, { epochs: 10, batchSize: 128, resume: training });
  * ```
  */
-export function loadCheckpoint(path: string): Loaded {
+export function loadCheckpoint(path: string, opts: LoadOptions = {}): Loaded {
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(path);
   } catch (e) {
     throw new TinyMlpError(`load: cannot read '${path}': ${(e as Error).message}`);
   }
-  return deserialize(bytes);
+  return deserialize(bytes, opts);
 }
 
 /** Options of {@link ModelCheckpoint}. */
@@ -219,7 +225,7 @@ export class ModelCheckpoint implements Callback {
   private write(): void {
     if (this.model === null)
       throw new TinyMlpError("ModelCheckpoint: not attached to a model (use it in fit's callbacks)");
-    writeFileAtomic(this.opts.path, this.model.checkpoint());
+    writeFileAtomic(this.opts.path, checkpoint(this.model));
     this.saved++;
   }
 }

@@ -12,18 +12,68 @@
  *             dx = r/N · (N·dx̂ − Σ dx̂ − x̂·Σ(dx̂·x̂))   (the sums over the same N values as μ;
  *             this folds in the paths through μ and σ², which both depend on x)
  */
-import { checkNumber, ShapeError, ValueError } from "./errors.js";
+import { ShapeError, ValueError } from "./errors.js";
 import {
-  Buffer,
+  BatchBuffers,
   type BuildContext,
   checkInput,
   type Layer,
   type LayerConfig,
   type LayerOptions,
+  type LayerShapes,
+  layerOptions,
   type Mode,
   type Param,
+  zerosIn,
 } from "./layer.js";
-import { type DType, type FloatArray, Tensor } from "./tensor.js";
+import { INPUT_SHAPE_SPEC, NAME_SPEC, parseOptions } from "./options.js";
+import type { FloatArray, Tensor } from "./tensor.js";
+
+/** ε: > 0 and at most 1 (a larger ε no longer normalizes). */
+const EPSILON = { type: "number", gt: 0, max: 1, default: 1e-3 } as const;
+
+/**
+ * The backward pass through x̂ = (x − μ)·r, shared by both layers. The values
+ * are normalized in `groups` groups of N: element k of group g is at
+ * `g·groupStride + k·elemStride` (batch norm: a group is a feature, its N = B
+ * values a column; layer norm: a group is a sample, its N = D values a row).
+ * With dx̂ = dy·γ (γ indexed by the group for batch norm, by k for layer norm):
+ *
+ *   dx = r/N · (N·dx̂ − Σₖ dx̂ − x̂·Σₖ(dx̂·x̂))
+ *
+ * dx̂ is computed twice rather than stored, so it stays in double precision
+ * whatever the dtype of dx.
+ */
+function normalizeBackward(
+  dy: FloatArray,
+  xh: FloatArray,
+  gamma: FloatArray,
+  gammaPerGroup: boolean,
+  rstd: ArrayLike<number>,
+  dx: FloatArray,
+  groups: number,
+  N: number,
+  groupStride: number,
+  elemStride: number,
+): void {
+  for (let grp = 0; grp < groups; grp++) {
+    const base = grp * groupStride;
+    let s1 = 0; // Σ dx̂
+    let s2 = 0; // Σ dx̂·x̂
+    for (let k = 0; k < N; k++) {
+      const i = base + k * elemStride;
+      const dxh = (dy[i] as number) * (gamma[gammaPerGroup ? grp : k] as number);
+      s1 += dxh;
+      s2 += dxh * (xh[i] as number);
+    }
+    const r = rstd[grp] as number;
+    for (let k = 0; k < N; k++) {
+      const i = base + k * elemStride;
+      const dxh = (dy[i] as number) * (gamma[gammaPerGroup ? grp : k] as number);
+      dx[i] = (r / N) * (N * dxh - s1 - (xh[i] as number) * s2);
+    }
+  }
+}
 
 /** Options of {@link BatchNormalization}. */
 export interface BatchNormalizationOptions extends LayerOptions {
@@ -48,55 +98,57 @@ abstract class Norm implements Layer {
   readonly epsilon: number;
   protected D = 0;
   protected shape: readonly number[] = [];
-  protected dtype: DType = "float32";
+  protected ctx: BuildContext | null = null;
   /** γ (D). */
   gamma: Param | null = null;
   /** β (D). */
   beta: Param | null = null;
   protected x: Tensor | null = null;
   protected mode: Mode = "eval";
-  protected readonly xhat = new Buffer(
-    () => this.dtype,
+  protected readonly xhat = new BatchBuffers(
+    () => this.ctx,
     () => this.shape,
   );
-  protected readonly yBuf = new Buffer(
-    () => this.dtype,
+  protected readonly yBuf = new BatchBuffers(
+    () => this.ctx,
     () => this.shape,
   );
-  protected readonly dxBuf = new Buffer(
-    () => this.dtype,
+  protected readonly dxBuf = new BatchBuffers(
+    () => this.ctx,
     () => this.shape,
   );
 
-  constructor(where: string, opts: LayerOptions & { epsilon?: number }) {
-    this.name = opts?.name ?? "";
-    this.inputShape = opts?.inputShape;
-    this.epsilon = checkNumber(where, "epsilon", opts?.epsilon ?? 1e-3, (e) => e > 0, "a finite number > 0");
+  constructor(o: { name?: string | undefined; inputShape?: number[] | undefined; epsilon: number }) {
+    this.name = o.name ?? "";
+    this.inputShape = o.inputShape;
+    this.epsilon = o.epsilon;
   }
 
   get outputShape(): readonly number[] {
     return this.shape;
   }
 
-  build(inputShape: readonly number[], ctx: BuildContext): readonly number[] {
+  /** γ and β: (D) each (batch norm adds its two running statistics); the input must be flat (D). */
+  paramShapes(inputShape: readonly number[]): LayerShapes {
     if (inputShape.length !== 1) {
       throw new ShapeError(
         `${this.kind} layer '${this.name}': expected a flat per-sample input (features), got (${inputShape.join(", ")})`,
       );
     }
     const D = inputShape[0] as number;
+    return { output: [D], params: Array.from({ length: this.kind === "batchNormalization" ? 4 : 2 }, () => [D]) };
+  }
+
+  build(inputShape: readonly number[], ctx: BuildContext): readonly number[] {
+    this.paramShapes(inputShape);
+    const D = inputShape[0] as number;
     this.D = D;
     this.shape = [D];
-    this.dtype = ctx.dtype;
-    const ones = Tensor.zeros([D], ctx.dtype);
+    this.ctx = ctx;
+    const ones = zerosIn(ctx, [D]);
     ones.data.fill(1);
-    this.gamma = { name: `${this.name}/gamma`, value: ones, grad: Tensor.zeros([D], ctx.dtype), decay: false };
-    this.beta = {
-      name: `${this.name}/beta`,
-      value: Tensor.zeros([D], ctx.dtype),
-      grad: Tensor.zeros([D], ctx.dtype),
-      decay: false,
-    };
+    this.gamma = { name: `${this.name}/gamma`, value: ones, grad: zerosIn(ctx, [D]), decay: false };
+    this.beta = { name: `${this.name}/beta`, value: zerosIn(ctx, [D]), grad: zerosIn(ctx, [D]), decay: false };
     return this.shape;
   }
 
@@ -111,7 +163,12 @@ abstract class Norm implements Layer {
 
   abstract forward(x: Tensor, mode: Mode): Tensor;
   abstract backward(dy: Tensor, needInputGrad?: boolean): Tensor | null;
-  abstract toJSON(): LayerConfig;
+  abstract toConfig(): LayerConfig;
+
+  /** Float64 scratch of n values, from the backend. */
+  protected scratch64(n: number): Float64Array<ArrayBuffer> {
+    return (this.ctx as BuildContext).backend.alloc("float64", n) as Float64Array<ArrayBuffer>;
+  }
 
   /** dγ += Σ_b dy·x̂, dβ += Σ_b dy (from y = γ·x̂ + β), shared by both layers. */
   protected accumulateGammaBeta(dyd: FloatArray, xh: FloatArray, B: number, gamma: Param, beta: Param): void {
@@ -127,7 +184,7 @@ abstract class Norm implements Layer {
     }
   }
 
-  protected built(): [Param, Param] {
+  protected requireBuilt(): [Param, Param] {
     if (!this.gamma || !this.beta)
       throw new ValueError(`${this.kind} layer '${this.name}': not built (add it to a model first)`);
     return [this.gamma, this.beta];
@@ -157,38 +214,41 @@ export class BatchNormalization extends Norm {
   private mean = new Float64Array(0);
   private rstd = new Float64Array(0);
 
+  /** Options: their types, ranges and defaults (the constructor and the loader both parse through it). */
+  static readonly options = {
+    name: NAME_SPEC,
+    inputShape: INPUT_SHAPE_SPEC,
+    momentum: { type: "number", min: 0, lt: 1, default: 0.99 },
+    epsilon: EPSILON,
+  } as const;
+
+  /** A BatchNormalization layer from its {@link BatchNormalization.toConfig} output. */
+  static fromConfig(cfg: LayerConfig): BatchNormalization {
+    return new BatchNormalization(layerOptions(cfg) as BatchNormalizationOptions);
+  }
+
   constructor(opts: BatchNormalizationOptions = {}) {
-    super("BatchNormalization", opts);
-    this.momentum = checkNumber(
-      "BatchNormalization",
-      "momentum",
-      opts.momentum ?? 0.99,
-      (m) => m >= 0 && m < 1,
-      "in [0, 1)",
-    );
+    const o = parseOptions("BatchNormalization", BatchNormalization.options, opts);
+    super(o);
+    this.momentum = o.momentum;
   }
 
   override build(inputShape: readonly number[], ctx: BuildContext): readonly number[] {
     const out = super.build(inputShape, ctx);
     const D = this.D;
-    const one = Tensor.zeros([D], ctx.dtype);
+    const one = zerosIn(ctx, [D]);
     one.data.fill(1);
-    this.movingMean = {
-      name: `${this.name}/movingMean`,
-      value: Tensor.zeros([D], ctx.dtype),
-      grad: Tensor.zeros([D], ctx.dtype),
+    const stat = (name: string, value: Tensor): Param => ({
+      name: `${this.name}/${name}`,
+      value,
+      grad: zerosIn(ctx, [D]),
       decay: false,
       trainable: false,
-    };
-    this.movingVariance = {
-      name: `${this.name}/movingVariance`,
-      value: one,
-      grad: Tensor.zeros([D], ctx.dtype),
-      decay: false,
-      trainable: false,
-    };
-    this.mean = new Float64Array(D);
-    this.rstd = new Float64Array(D);
+    });
+    this.movingMean = stat("movingMean", zerosIn(ctx, [D]));
+    this.movingVariance = stat("movingVariance", one);
+    this.mean = this.scratch64(D);
+    this.rstd = this.scratch64(D);
     return out;
   }
 
@@ -199,7 +259,7 @@ export class BatchNormalization extends Norm {
   }
 
   forward(x: Tensor, mode: Mode): Tensor {
-    const [gamma, beta] = this.built();
+    const [gamma, beta] = this.requireBuilt();
     const B = checkInput(this, x, this.shape);
     const D = this.D;
     this.x = x;
@@ -251,7 +311,7 @@ export class BatchNormalization extends Norm {
   }
 
   backward(dy: Tensor, needInputGrad = true): Tensor | null {
-    const [gamma, beta] = this.built();
+    const [gamma, beta] = this.requireBuilt();
     const x = this.x;
     if (x === null) throw new ValueError(`batchNormalization layer '${this.name}': backward called before forward`);
     const B = x.shape[0] as number;
@@ -270,36 +330,12 @@ export class BatchNormalization extends Norm {
           dxd[r * D + j] = (dyd[r * D + j] as number) * (g[j] as number) * (this.rstd[j] as number);
       return dx;
     }
-    // per feature: sum of dx̂ and of dx̂·x̂ over the batch (reusing mean as scratch)
-    const s1 = this.mean; // Σ dx̂
-    const s2 = this.sumBuf(D); // Σ dx̂·x̂
-    s1.fill(0);
-    s2.fill(0);
-    for (let r = 0; r < B; r++) {
-      for (let j = 0; j < D; j++) {
-        const i = r * D + j;
-        const dxh = (dyd[i] as number) * (g[j] as number);
-        s1[j] = (s1[j] as number) + dxh;
-        s2[j] = (s2[j] as number) + dxh * (xh[i] as number);
-      }
-    }
-    for (let r = 0; r < B; r++) {
-      for (let j = 0; j < D; j++) {
-        const i = r * D + j;
-        const dxh = (dyd[i] as number) * (g[j] as number);
-        dxd[i] = ((this.rstd[j] as number) / B) * (B * dxh - (s1[j] as number) - (xh[i] as number) * (s2[j] as number));
-      }
-    }
+    // each feature j is normalized over the B values of its column (stride D), with γ_j
+    normalizeBackward(dyd, xh, g, true, this.rstd, dxd, D, B, 1, D);
     return dx;
   }
 
-  private scratch = new Float64Array(0);
-  private sumBuf(D: number): Float64Array {
-    if (this.scratch.length !== D) this.scratch = new Float64Array(D);
-    return this.scratch;
-  }
-
-  toJSON(): LayerConfig {
+  toConfig(): LayerConfig {
     return { kind: this.kind, name: this.name, momentum: this.momentum, epsilon: this.epsilon };
   }
 }
@@ -317,17 +353,25 @@ export class LayerNormalization extends Norm {
   readonly kind = "layerNormalization" as const;
   private rstd = new Float64Array(0);
 
+  /** Options: their types, ranges and defaults (the constructor and the loader both parse through it). */
+  static readonly options = { name: NAME_SPEC, inputShape: INPUT_SHAPE_SPEC, epsilon: EPSILON } as const;
+
+  /** A LayerNormalization layer from its {@link LayerNormalization.toConfig} output. */
+  static fromConfig(cfg: LayerConfig): LayerNormalization {
+    return new LayerNormalization(layerOptions(cfg) as LayerNormalizationOptions);
+  }
+
   constructor(opts: LayerNormalizationOptions = {}) {
-    super("LayerNormalization", opts);
+    super(parseOptions("LayerNormalization", LayerNormalization.options, opts));
   }
 
   forward(x: Tensor, mode: Mode): Tensor {
-    const [gamma, beta] = this.built();
+    const [gamma, beta] = this.requireBuilt();
     const B = checkInput(this, x, this.shape);
     const D = this.D;
     this.x = x;
     this.mode = mode;
-    if (this.rstd.length < B) this.rstd = new Float64Array(B);
+    if (this.rstd.length < B) this.rstd = this.scratch64(B);
     const xd = x.data;
     const xh = this.xhat.get(B).data;
     const y = this.yBuf.get(B);
@@ -356,7 +400,7 @@ export class LayerNormalization extends Norm {
   }
 
   backward(dy: Tensor, needInputGrad = true): Tensor | null {
-    const [gamma, beta] = this.built();
+    const [gamma, beta] = this.requireBuilt();
     const x = this.x;
     if (x === null) throw new ValueError(`layerNormalization layer '${this.name}': backward called before forward`);
     const B = x.shape[0] as number;
@@ -367,26 +411,12 @@ export class LayerNormalization extends Norm {
     this.accumulateGammaBeta(dyd, xh, B, gamma, beta);
     if (!needInputGrad) return null;
     const dx = this.dxBuf.get(B);
-    const dxd = dx.data;
-    for (let r = 0; r < B; r++) {
-      const o = r * D;
-      let s1 = 0;
-      let s2 = 0;
-      for (let j = 0; j < D; j++) {
-        const dxh = (dyd[o + j] as number) * (g[j] as number);
-        s1 += dxh;
-        s2 += dxh * (xh[o + j] as number);
-      }
-      const rs = this.rstd[r] as number;
-      for (let j = 0; j < D; j++) {
-        const dxh = (dyd[o + j] as number) * (g[j] as number);
-        dxd[o + j] = (rs / D) * (D * dxh - s1 - (xh[o + j] as number) * s2);
-      }
-    }
+    // each sample r is normalized over the D values of its row (stride 1), with γ_j
+    normalizeBackward(dyd, xh, g, false, this.rstd, dx.data, B, D, D, 1);
     return dx;
   }
 
-  toJSON(): LayerConfig {
+  toConfig(): LayerConfig {
     return { kind: this.kind, name: this.name, epsilon: this.epsilon };
   }
 }

@@ -1,21 +1,27 @@
 /**
  * Optimizers. Each follows PyTorch's documented update rule (torch.optim) so
  * results can be checked against it; the TSDoc of each class gives the
- * formula. Rules are small classes over one shared step:
+ * formula. The rule itself is a pure function over arrays in
+ * src/backend/rules.ts, run by the model's backend; the classes here hold
+ * the hyperparameters, their option schema and the per-parameter state, over
+ * one shared step:
  *
  *   lr ← the schedule's rate for this step (or the constant rate)
  *   clip the gradients (global norm, then value), if asked
  *   update every trainable parameter with the rule
  *
  * Per-parameter state (moment buffers) is keyed by the Param object,
- * allocated on the first step and reused after.
+ * allocated from the backend on the first step and reused after.
  *
  * Notation: θ parameter, g its gradient, η the learning rate, λ weight decay, t the step (from 1).
  */
-import { checkNumber, ValueError } from "./errors.js";
+import type { Backend } from "./backend/backend.js";
+import { jsBackend } from "./backend/js.js";
+import { ValueError } from "./errors.js";
 import type { Param } from "./layer.js";
+import { byName, OptionError, type Parsed, parseOptions, type Schema, show } from "./options.js";
 import { type LearningRateSchedule, type ScheduleConfig, scheduleFromConfig } from "./schedules.js";
-import { allocFloat, type FloatArray } from "./tensor.js";
+import type { FloatArray } from "./tensor.js";
 
 /** The built-in optimizer names (a closed set). */
 export type OptimizerName = "sgd" | "adam" | "adamw" | "rmsprop" | "adagrad" | "nadam";
@@ -58,10 +64,10 @@ export interface Optimizer {
   lr: number;
   /** Steps taken so far (the schedule's clock). */
   readonly iterations: number;
-  /** One update of every trainable parameter from its `grad`. */
-  step(params: readonly Param[]): void;
+  /** One update of every trainable parameter from its `grad`, run by `backend` (default: the JS reference). */
+  step(params: readonly Param[], backend?: Backend): void;
   /** The serializable form. */
-  toJSON(): OptimizerConfig;
+  toConfig(): OptimizerConfig;
   /** The state for `params` (copies), to save in a checkpoint. */
   getState(params: readonly Param[]): OptimizerState;
   /** Restores a state from {@link Optimizer.getState} for the same parameters. */
@@ -78,6 +84,35 @@ export interface BaseOptions {
   clipValue?: number;
   /** L2 penalty λ (coupled: added to the gradient; AdamW: decoupled). Applies to params with `decay` (kernels). */
   weightDecay?: number;
+}
+
+/** A rate: a number >= 0, a schedule, or a schedule's config. */
+function parseLr(v: unknown): number | LearningRateSchedule {
+  if (typeof v === "number") {
+    if (!(v >= 0) || v === Number.POSITIVE_INFINITY) {
+      throw new OptionError("lr", "", `must be a finite number >= 0 or a schedule, got ${show(v)}`);
+    }
+    return v;
+  }
+  if (typeof v === "object" && v !== null) {
+    if (typeof (v as LearningRateSchedule).lr === "function") return v as LearningRateSchedule;
+    return scheduleFromConfig(v as ScheduleConfig);
+  }
+  throw new OptionError("lr", "", `must be a finite number >= 0 or a schedule, got ${show(v)}`);
+}
+
+const FRACTION = (dflt: number) => ({ type: "number", min: 0, lt: 1, default: dflt }) as const;
+const POSITIVE = (dflt: number) => ({ type: "number", gt: 0, default: dflt }) as const;
+const NON_NEGATIVE = (dflt: number) => ({ type: "number", min: 0, default: dflt }) as const;
+
+/** The options every optimizer has, with its own default rate and weight decay. */
+function baseSchema(lr: number, weightDecay = 0) {
+  return {
+    lr: { type: "custom", parse: parseLr, default: lr },
+    clipNorm: { type: "number", gt: 0 },
+    clipValue: { type: "number", gt: 0 },
+    weightDecay: NON_NEGATIVE(weightDecay),
+  } as const satisfies Schema;
 }
 
 function checkLr(where: string, lr: unknown, step: number, schedule: LearningRateSchedule | null): number {
@@ -107,24 +142,17 @@ abstract class BaseOptimizer implements Optimizer {
   /** The class's name for error messages (not constructor.name, which bundlers may rename). */
   private readonly where: string;
 
-  protected constructor(where: string, opts: BaseOptions, defaultLr: number, slotNames: string[]) {
+  protected constructor(where: string, o: Parsed<ReturnType<typeof baseSchema>>, slotNames: string[]) {
     this.where = where;
-    const lr = opts.lr ?? defaultLr;
-    if (typeof lr === "object" && lr !== null && typeof lr.lr === "function") {
-      this.schedule = lr;
-      this.constantLr = 0;
+    if (typeof o.lr === "number") {
+      this.constantLr = o.lr;
     } else {
-      this.constantLr = checkLr(where, lr, 0, null);
+      this.schedule = o.lr;
+      this.constantLr = 0;
     }
-    this.clipNorm =
-      opts.clipNorm === undefined
-        ? null
-        : checkNumber(where, "clipNorm", opts.clipNorm, (v) => v > 0, "a finite number > 0");
-    this.clipValue =
-      opts.clipValue === undefined
-        ? null
-        : checkNumber(where, "clipValue", opts.clipValue, (v) => v > 0, "a finite number > 0");
-    this.weightDecay = checkNumber(where, "weightDecay", opts.weightDecay ?? 0, (v) => v >= 0, "a finite number >= 0");
+    this.clipNorm = o.clipNorm ?? null;
+    this.clipValue = o.clipValue ?? null;
+    this.weightDecay = o.weightDecay;
     this.slots = Object.fromEntries(slotNames.map((s) => [s, new Map<Param, FloatArray>()]));
   }
 
@@ -137,15 +165,19 @@ abstract class BaseOptimizer implements Optimizer {
     this.schedule = null;
   }
 
-  step(params: readonly Param[]): void {
+  step(params: readonly Param[], backend: Backend = jsBackend): void {
     const lr = checkLr(this.where, this.lr, this.iterations, this.schedule);
-    if (this.clipNorm !== null) clipByGlobalNorm(params, this.clipNorm);
-    if (this.clipValue !== null) clipByValue(params, this.clipValue);
+    if (this.clipNorm !== null) clipByGlobalNorm(params, this.clipNorm, backend);
+    if (this.clipValue !== null) clipByValue(params, this.clipValue, backend);
     this.iterations++;
+    this.backend = backend;
     for (const p of params) if (p.trainable !== false) this.update(p, lr, p.decay ? this.weightDecay : 0);
   }
 
-  /** The rule: one update of one parameter. */
+  /** The backend of the step in progress: it runs the rule, and slots are allocated from it. */
+  protected backend: Backend = jsBackend;
+
+  /** One update of one parameter: fetches its slots and calls the rule. */
   protected abstract update(p: Param, lr: number, wd: number): void;
 
   /** The state array of `slot` for `p`, zero-filled on first use. */
@@ -153,7 +185,7 @@ abstract class BaseOptimizer implements Optimizer {
     const map = this.slots[name] as Map<Param, FloatArray>;
     let a = map.get(p);
     if (a === undefined) {
-      a = allocFloat(p.value.dtype, p.value.size);
+      a = this.backend.alloc(p.value.dtype, p.value.size);
       map.set(p, a);
     }
     return a;
@@ -195,7 +227,7 @@ abstract class BaseOptimizer implements Optimizer {
           throw new ValueError(
             `${where}: slot '${name}' of '${p.name}' has ${a.length} values, expected ${p.value.size}`,
           );
-        const copy = allocFloat(p.value.dtype, a.length);
+        const copy = this.backend.alloc(p.value.dtype, a.length);
         copy.set(a);
         map.set(p, copy);
       });
@@ -206,7 +238,7 @@ abstract class BaseOptimizer implements Optimizer {
 
   protected baseConfig(): Record<string, unknown> {
     const c: Record<string, unknown> = {
-      lr: this.schedule ? this.schedule.toJSON() : this.constantLr,
+      lr: this.schedule ? this.schedule.toConfig() : this.constantLr,
       weightDecay: this.weightDecay,
     };
     if (this.clipNorm !== null) c.clipNorm = this.clipNorm;
@@ -214,7 +246,7 @@ abstract class BaseOptimizer implements Optimizer {
     return c;
   }
 
-  abstract toJSON(): OptimizerConfig;
+  abstract toConfig(): OptimizerConfig;
 }
 
 /**
@@ -226,22 +258,12 @@ abstract class BaseOptimizer implements Optimizer {
  * clipByGlobalNorm(model.params(), 1.0);
  * ```
  */
-export function clipByGlobalNorm(params: readonly Param[], maxNorm: number): number {
+export function clipByGlobalNorm(params: readonly Param[], maxNorm: number, backend: Backend = jsBackend): number {
   let ss = 0;
-  for (const p of params) {
-    if (p.trainable === false) continue;
-    const g = p.grad.data;
-    for (let i = 0; i < g.length; i++) ss += (g[i] as number) * (g[i] as number);
-  }
+  for (const p of params) if (p.trainable !== false) ss = backend.rules.sumSquares(p.grad.data, ss);
   const norm = Math.sqrt(ss);
   const coef = maxNorm / (norm + 1e-6);
-  if (coef < 1) {
-    for (const p of params) {
-      if (p.trainable === false) continue;
-      const g = p.grad.data;
-      for (let i = 0; i < g.length; i++) g[i] = (g[i] as number) * coef;
-    }
-  }
+  if (coef < 1) for (const p of params) if (p.trainable !== false) backend.rules.scaleInPlace(p.grad.data, coef);
   return norm;
 }
 
@@ -252,12 +274,8 @@ export function clipByGlobalNorm(params: readonly Param[], maxNorm: number): num
  * clipByValue(model.params(), 0.5);
  * ```
  */
-export function clipByValue(params: readonly Param[], v: number): void {
-  for (const p of params) {
-    if (p.trainable === false) continue;
-    const g = p.grad.data;
-    for (let i = 0; i < g.length; i++) g[i] = Math.min(v, Math.max(-v, g[i] as number));
-  }
+export function clipByValue(params: readonly Param[], v: number, backend: Backend = jsBackend): void {
+  for (const p of params) if (p.trainable !== false) backend.rules.clampInPlace(p.grad.data, v);
 }
 
 /** Options of {@link SGD}. */
@@ -293,37 +311,33 @@ export class SGD extends BaseOptimizer {
   /** Whether Nesterov momentum is used. */
   readonly nesterov: boolean;
 
+  /** Options: their types, ranges and defaults. */
+  static readonly options = {
+    ...baseSchema(0.01),
+    momentum: FRACTION(0),
+    dampening: { type: "number", min: 0, max: 1, default: 0 },
+    nesterov: { type: "boolean", default: false },
+  } as const satisfies Schema;
+
   constructor(opts: SGDOptions = {}) {
-    super("SGD", opts, 0.01, ["momentum"]);
-    this.momentum = checkNumber("SGD", "momentum", opts.momentum ?? 0, (v) => v >= 0 && v < 1, "in [0, 1)");
-    this.dampening = checkNumber("SGD", "dampening", opts.dampening ?? 0, (v) => v >= 0 && v <= 1, "in [0, 1]");
-    this.nesterov = opts.nesterov ?? false;
+    const o = parseOptions("SGD", SGD.options, opts);
+    super("SGD", o, ["momentum"]);
+    this.momentum = o.momentum;
+    this.dampening = o.dampening;
+    this.nesterov = o.nesterov;
     if (this.nesterov && (this.momentum === 0 || this.dampening !== 0)) {
-      throw new ValueError("SGD: nesterov needs momentum > 0 and dampening 0");
+      throw new OptionError("SGD", "nesterov", "needs momentum > 0 and dampening 0");
     }
   }
 
   protected update(p: Param, lr: number, wd: number): void {
-    const w = p.value.data;
-    const g = p.grad.data;
-    const n = w.length;
     const mu = this.momentum;
-    if (mu === 0) {
-      for (let i = 0; i < n; i++) w[i] = (w[i] as number) - lr * ((g[i] as number) + wd * (w[i] as number));
-      return;
-    }
-    const first = !this.has("momentum", p);
-    const b = this.slot("momentum", p);
-    const damp = 1 - this.dampening;
-    for (let i = 0; i < n; i++) {
-      const gi = (g[i] as number) + wd * (w[i] as number);
-      const bi = first ? gi : mu * (b[i] as number) + damp * gi;
-      b[i] = bi;
-      w[i] = (w[i] as number) - lr * (this.nesterov ? gi + mu * bi : bi);
-    }
+    const first = mu !== 0 && !this.has("momentum", p);
+    const b = mu === 0 ? null : this.slot("momentum", p);
+    this.backend.rules.sgdRule(p.value.data, p.grad.data, b, lr, wd, mu, this.dampening, this.nesterov, first);
   }
 
-  toJSON(): OptimizerConfig {
+  toConfig(): OptimizerConfig {
     return {
       name: this.name,
       ...this.baseConfig(),
@@ -344,13 +358,8 @@ export interface AdamOptions extends BaseOptions {
   epsilon?: number;
 }
 
-function checkBetas(where: string, opts: AdamOptions): [number, number, number] {
-  return [
-    checkNumber(where, "beta1", opts.beta1 ?? 0.9, (v) => v >= 0 && v < 1, "in [0, 1)"),
-    checkNumber(where, "beta2", opts.beta2 ?? 0.999, (v) => v >= 0 && v < 1, "in [0, 1)"),
-    checkNumber(where, "epsilon", opts.epsilon ?? 1e-8, (v) => v > 0, "a finite number > 0"),
-  ];
-}
+/** Adam's moment options, shared by Adam, AdamW and Nadam. */
+const MOMENTS = { beta1: FRACTION(0.9), beta2: FRACTION(0.999), epsilon: POSITIVE(1e-8) } as const;
 
 /**
  * Adam (Kingma & Ba 2015), as `torch.optim.Adam` (default lr 1e-3):
@@ -377,9 +386,15 @@ export class Adam extends BaseOptimizer {
   /** Whether weight decay is decoupled (AdamW). */
   protected readonly decoupled: boolean = false;
 
-  constructor(opts: AdamOptions = {}, where = "Adam") {
-    super(where, opts, 1e-3, ["m", "v"]);
-    [this.beta1, this.beta2, this.epsilon] = checkBetas(where, opts);
+  /** Options: their types, ranges and defaults. */
+  static readonly options = { ...baseSchema(1e-3), ...MOMENTS } as const satisfies Schema;
+
+  constructor(opts: AdamOptions = {}, where = "Adam", schema: typeof Adam.options = Adam.options) {
+    const o = parseOptions(where, schema, opts);
+    super(where, o, ["m", "v"]);
+    this.beta1 = o.beta1;
+    this.beta2 = o.beta2;
+    this.epsilon = o.epsilon;
   }
 
   /** Steps taken (Adam's t). */
@@ -389,30 +404,27 @@ export class Adam extends BaseOptimizer {
 
   protected update(p: Param, lr: number, wd: number): void {
     const t = this.iterations;
-    const b1 = this.beta1;
-    const b2 = this.beta2;
-    const bc1 = 1 - b1 ** t;
-    const bc2 = 1 - b2 ** t;
-    const eps = this.epsilon;
-    const w = p.value.data;
-    const g = p.grad.data;
+    const bc1 = 1 - this.beta1 ** t;
+    const bc2 = 1 - this.beta2 ** t;
     const m = this.slot("m", p);
     const v = this.slot("v", p);
-    const n = w.length;
-    const coupled = this.decoupled ? 0 : wd;
-    const shrink = this.decoupled ? 1 - lr * wd : 1; // AdamW: θ ← θ(1 − ηλ) first
-    for (let i = 0; i < n; i++) {
-      const wi = (w[i] as number) * shrink;
-      const gi = (g[i] as number) + coupled * (w[i] as number);
-      const mi = b1 * (m[i] as number) + (1 - b1) * gi;
-      const vi = b2 * (v[i] as number) + (1 - b2) * gi * gi;
-      m[i] = mi;
-      v[i] = vi;
-      w[i] = wi - (lr * (mi / bc1)) / (Math.sqrt(vi / bc2) + eps);
-    }
+    this.backend.rules.adamRule(
+      p.value.data,
+      p.grad.data,
+      m,
+      v,
+      lr,
+      wd,
+      this.decoupled,
+      this.beta1,
+      this.beta2,
+      this.epsilon,
+      bc1,
+      bc2,
+    );
   }
 
-  toJSON(): OptimizerConfig {
+  toConfig(): OptimizerConfig {
     return { name: this.name, ...this.baseConfig(), beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon };
   }
 }
@@ -432,8 +444,10 @@ export class Adam extends BaseOptimizer {
 export class AdamW extends Adam {
   override readonly name = "adamw" as const;
   protected override readonly decoupled = true;
+  /** Options: Adam's, with weight decay 0.01 by default. */
+  static override readonly options = { ...baseSchema(1e-3, 0.01), ...MOMENTS } as const satisfies Schema;
   constructor(opts: AdamOptions = {}) {
-    super({ ...opts, weightDecay: opts.weightDecay ?? 0.01 }, "AdamW");
+    super(opts, "AdamW", AdamW.options);
   }
 }
 
@@ -473,41 +487,40 @@ export class RMSprop extends BaseOptimizer {
   readonly momentum: number;
   /** Whether centered. */
   readonly centered: boolean;
+  /** Options: their types, ranges and defaults. */
+  static readonly options = {
+    ...baseSchema(0.01),
+    alpha: FRACTION(0.99),
+    epsilon: POSITIVE(1e-8),
+    momentum: FRACTION(0),
+    centered: { type: "boolean", default: false },
+  } as const satisfies Schema;
   constructor(opts: RMSpropOptions = {}) {
-    super("RMSprop", opts, 0.01, ["v", "gAvg", "momentum"]);
-    this.alpha = checkNumber("RMSprop", "alpha", opts.alpha ?? 0.99, (v) => v >= 0 && v < 1, "in [0, 1)");
-    this.epsilon = checkNumber("RMSprop", "epsilon", opts.epsilon ?? 1e-8, (v) => v > 0, "a finite number > 0");
-    this.momentum = checkNumber("RMSprop", "momentum", opts.momentum ?? 0, (v) => v >= 0 && v < 1, "in [0, 1)");
-    this.centered = opts.centered ?? false;
+    const o = parseOptions("RMSprop", RMSprop.options, opts);
+    super("RMSprop", o, ["v", "gAvg", "momentum"]);
+    this.alpha = o.alpha;
+    this.epsilon = o.epsilon;
+    this.momentum = o.momentum;
+    this.centered = o.centered;
   }
   protected update(p: Param, lr: number, wd: number): void {
-    const w = p.value.data;
-    const g = p.grad.data;
     const v = this.slot("v", p);
     const ga = this.centered ? this.slot("gAvg", p) : null;
     const b = this.momentum > 0 ? this.slot("momentum", p) : null;
-    const a = this.alpha;
-    for (let i = 0; i < w.length; i++) {
-      const gi = (g[i] as number) + wd * (w[i] as number);
-      const vi = a * (v[i] as number) + (1 - a) * gi * gi;
-      v[i] = vi;
-      let denomSq = vi;
-      if (ga) {
-        const gai = a * (ga[i] as number) + (1 - a) * gi;
-        ga[i] = gai;
-        denomSq = vi - gai * gai;
-      }
-      const step = gi / (Math.sqrt(denomSq) + this.epsilon);
-      if (b) {
-        const bi = this.momentum * (b[i] as number) + step;
-        b[i] = bi;
-        w[i] = (w[i] as number) - lr * bi;
-      } else {
-        w[i] = (w[i] as number) - lr * step;
-      }
-    }
+    this.backend.rules.rmspropRule(
+      p.value.data,
+      p.grad.data,
+      v,
+      ga,
+      b,
+      lr,
+      wd,
+      this.alpha,
+      this.epsilon,
+      this.momentum,
+    );
   }
-  toJSON(): OptimizerConfig {
+  toConfig(): OptimizerConfig {
     return {
       name: this.name,
       ...this.baseConfig(),
@@ -550,33 +563,28 @@ export class Adagrad extends BaseOptimizer {
   readonly epsilon: number;
   /** Initial accumulator value. */
   readonly initialAccumulatorValue: number;
+  /** Options: their types, ranges and defaults. */
+  static readonly options = {
+    ...baseSchema(0.01),
+    lrDecay: NON_NEGATIVE(0),
+    epsilon: POSITIVE(1e-10),
+    initialAccumulatorValue: NON_NEGATIVE(0),
+  } as const satisfies Schema;
   constructor(opts: AdagradOptions = {}) {
-    super("Adagrad", opts, 0.01, ["sum"]);
-    this.lrDecay = checkNumber("Adagrad", "lrDecay", opts.lrDecay ?? 0, (v) => v >= 0, "a finite number >= 0");
-    this.epsilon = checkNumber("Adagrad", "epsilon", opts.epsilon ?? 1e-10, (v) => v > 0, "a finite number > 0");
-    this.initialAccumulatorValue = checkNumber(
-      "Adagrad",
-      "initialAccumulatorValue",
-      opts.initialAccumulatorValue ?? 0,
-      (v) => v >= 0,
-      "a finite number >= 0",
-    );
+    const o = parseOptions("Adagrad", Adagrad.options, opts);
+    super("Adagrad", o, ["sum"]);
+    this.lrDecay = o.lrDecay;
+    this.epsilon = o.epsilon;
+    this.initialAccumulatorValue = o.initialAccumulatorValue;
   }
   protected update(p: Param, lr: number, wd: number): void {
     const fresh = !this.has("sum", p);
     const s = this.slot("sum", p);
     if (fresh) s.fill(this.initialAccumulatorValue);
-    const clr = lr / (1 + (this.iterations - 1) * this.lrDecay);
-    const w = p.value.data;
-    const g = p.grad.data;
-    for (let i = 0; i < w.length; i++) {
-      const gi = (g[i] as number) + wd * (w[i] as number);
-      const si = (s[i] as number) + gi * gi;
-      s[i] = si;
-      w[i] = (w[i] as number) - (clr * gi) / (Math.sqrt(si) + this.epsilon);
-    }
+    const clr = lr / (1 + (this.iterations - 1) * this.lrDecay); // η̃, the decayed rate of this step
+    this.backend.rules.adagradRule(p.value.data, p.grad.data, s, clr, wd, this.epsilon);
   }
-  toJSON(): OptimizerConfig {
+  toConfig(): OptimizerConfig {
     return {
       name: this.name,
       ...this.baseConfig(),
@@ -618,16 +626,19 @@ export class Nadam extends BaseOptimizer {
   readonly momentumDecay: number;
   private muProduct = 1;
   private muProductStep = 0; // the step muProduct was last advanced for
+  /** Options: their types, ranges and defaults. */
+  static readonly options = {
+    ...baseSchema(2e-3),
+    ...MOMENTS,
+    momentumDecay: NON_NEGATIVE(0.004),
+  } as const satisfies Schema;
   constructor(opts: NadamOptions = {}) {
-    super("Nadam", opts, 2e-3, ["m", "v"]);
-    [this.beta1, this.beta2, this.epsilon] = checkBetas("Nadam", opts);
-    this.momentumDecay = checkNumber(
-      "Nadam",
-      "momentumDecay",
-      opts.momentumDecay ?? 0.004,
-      (v) => v >= 0,
-      "a finite number >= 0",
-    );
+    const o = parseOptions("Nadam", Nadam.options, opts);
+    super("Nadam", o, ["m", "v"]);
+    this.beta1 = o.beta1;
+    this.beta2 = o.beta2;
+    this.epsilon = o.epsilon;
+    this.momentumDecay = o.momentumDecay;
   }
   protected update(p: Param, lr: number, wd: number): void {
     const t = this.iterations;
@@ -643,21 +654,11 @@ export class Nadam extends BaseOptimizer {
     const prod = this.muProduct;
     const prodNext = prod * muNext;
     const bc2 = 1 - b2 ** t;
-    const w = p.value.data;
-    const g = p.grad.data;
     const m = this.slot("m", p);
     const v = this.slot("v", p);
     const cg = (lr * (1 - mu)) / (1 - prod);
     const cm = (lr * muNext) / (1 - prodNext);
-    for (let i = 0; i < w.length; i++) {
-      const gi = (g[i] as number) + wd * (w[i] as number);
-      const mi = b1 * (m[i] as number) + (1 - b1) * gi;
-      const vi = b2 * (v[i] as number) + (1 - b2) * gi * gi;
-      m[i] = mi;
-      v[i] = vi;
-      const denom = Math.sqrt(vi / bc2) + this.epsilon;
-      w[i] = (w[i] as number) - (cg * gi) / denom - (cm * mi) / denom;
-    }
+    this.backend.rules.nadamRule(p.value.data, p.grad.data, m, v, wd, b1, b2, this.epsilon, cg, cm, bc2);
   }
   protected override scalars(): Record<string, number> {
     return { muProduct: this.muProduct, muProductStep: this.muProductStep };
@@ -666,7 +667,7 @@ export class Nadam extends BaseOptimizer {
     this.muProduct = s.muProduct ?? 1;
     this.muProductStep = s.muProductStep ?? 0;
   }
-  toJSON(): OptimizerConfig {
+  toConfig(): OptimizerConfig {
     return {
       name: this.name,
       ...this.baseConfig(),
@@ -692,17 +693,13 @@ export const OPTIMIZER_NAMES = Object.keys(FACTORIES) as OptimizerName[];
 
 /**
  * Builds an optimizer from its config (the closed set of OPTIMIZER_NAMES);
- * `lr` may be a schedule config.
- * @throws ValueError for an unknown name or a bad option
+ * `lr` may be a schedule config. The constructor checks every option.
+ * @throws OptionError for an unknown name or a bad option
  * @example
  * ```ts
  * const opt = optimizerFromConfig({ name: "adam", lr: 1e-3 });
  * ```
  */
 export function optimizerFromConfig(cfg: OptimizerConfig): Optimizer {
-  const { name, ...opts } = cfg;
-  if (!Object.hasOwn(FACTORIES, name))
-    throw new ValueError(`unknown optimizer '${String(name)}'; known: ${OPTIMIZER_NAMES.join(", ")}`);
-  if (typeof opts.lr === "object" && opts.lr !== null) opts.lr = scheduleFromConfig(opts.lr as ScheduleConfig);
-  return FACTORIES[name](opts);
+  return byName("optimizer", FACTORIES, cfg);
 }

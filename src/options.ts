@@ -99,7 +99,7 @@ export class OptionError extends ValueError {
     /** What was wrong with it. */
     readonly detail: string,
   ) {
-    super(`${where}: ${key === "" ? "" : `${key}: `}${detail}`);
+    super(`${where}: ${key === "" ? "" : `${key} `}${detail}`);
   }
 }
 

@@ -5,7 +5,7 @@
  * after (see each class). A schedule that yields a negative or non-finite
  * rate makes the step throw, naming the schedule and the step.
  */
-import { checkNumber, ValueError } from "./errors.js";
+import { byName, type Parsed, parseOptions } from "./options.js";
 
 /** The built-in schedule names (a closed set). */
 export type ScheduleName = "constant" | "stepDecay" | "exponentialDecay" | "cosineDecay" | "oneCycle";
@@ -31,15 +31,11 @@ export interface LearningRateSchedule {
   /** The rate for the update after `step` updates. */
   lr(step: number): number;
   /** The serializable form. */
-  toJSON(): ScheduleConfig;
+  toConfig(): ScheduleConfig;
 }
 
-const pos = (where: string, name: string, v: unknown): number =>
-  checkNumber(where, name, v, (x) => x > 0, "a finite number > 0");
-const nonNeg = (where: string, name: string, v: unknown): number =>
-  checkNumber(where, name, v, (x) => x >= 0, "a finite number >= 0");
-const posInt = (where: string, name: string, v: unknown): number =>
-  checkNumber(where, name, v, (x) => Number.isInteger(x) && x >= 1, "an integer >= 1");
+const RATE = { type: "number", min: 0, required: true } as const;
+const STEPS = { type: "number", integer: true, min: 1, required: true } as const;
 
 /**
  * The same rate at every step.
@@ -52,13 +48,15 @@ export class ConstantSchedule implements LearningRateSchedule {
   readonly name = "constant" as const;
   /** The rate. */
   readonly rate: number;
-  constructor(opts: { lr: number }) {
-    this.rate = nonNeg("ConstantSchedule", "lr", opts?.lr);
+  /** Options: their types, ranges and defaults. */
+  static readonly options = { lr: RATE } as const;
+  constructor(opts: Parsed<typeof ConstantSchedule.options>) {
+    this.rate = parseOptions("ConstantSchedule", ConstantSchedule.options, opts).lr;
   }
   lr(): number {
     return this.rate;
   }
-  toJSON(): ScheduleConfig {
+  toConfig(): ScheduleConfig {
     return { name: this.name, lr: this.rate };
   }
 }
@@ -79,15 +77,18 @@ export class StepDecay implements LearningRateSchedule {
   readonly stepSize: number;
   /** Factor per decay. */
   readonly gamma: number;
+  /** Options: their types, ranges and defaults. */
+  static readonly options = { lr: RATE, stepSize: STEPS, gamma: { type: "number", min: 0, default: 0.1 } } as const;
   constructor(opts: { lr: number; stepSize: number; gamma?: number }) {
-    this.initial = nonNeg("StepDecay", "lr", opts?.lr);
-    this.stepSize = posInt("StepDecay", "stepSize", opts.stepSize);
-    this.gamma = nonNeg("StepDecay", "gamma", opts.gamma ?? 0.1);
+    const o = parseOptions("StepDecay", StepDecay.options, opts);
+    this.initial = o.lr;
+    this.stepSize = o.stepSize;
+    this.gamma = o.gamma;
   }
   lr(step: number): number {
     return this.initial * this.gamma ** Math.floor(step / this.stepSize);
   }
-  toJSON(): ScheduleConfig {
+  toConfig(): ScheduleConfig {
     return { name: this.name, lr: this.initial, stepSize: this.stepSize, gamma: this.gamma };
   }
 }
@@ -110,17 +111,25 @@ export class ExponentialDecay implements LearningRateSchedule {
   readonly decaySteps: number;
   /** Decay in whole steps of decaySteps. */
   readonly staircase: boolean;
+  /** Options: their types, ranges and defaults. */
+  static readonly options = {
+    lr: RATE,
+    decayRate: { type: "number", gt: 0, required: true },
+    decaySteps: { ...STEPS, required: false, default: 1 },
+    staircase: { type: "boolean", default: false },
+  } as const;
   constructor(opts: { lr: number; decayRate: number; decaySteps?: number; staircase?: boolean }) {
-    this.initial = nonNeg("ExponentialDecay", "lr", opts?.lr);
-    this.decayRate = pos("ExponentialDecay", "decayRate", opts.decayRate);
-    this.decaySteps = posInt("ExponentialDecay", "decaySteps", opts.decaySteps ?? 1);
-    this.staircase = opts.staircase ?? false;
+    const o = parseOptions("ExponentialDecay", ExponentialDecay.options, opts);
+    this.initial = o.lr;
+    this.decayRate = o.decayRate;
+    this.decaySteps = o.decaySteps;
+    this.staircase = o.staircase;
   }
   lr(step: number): number {
     const p = step / this.decaySteps;
     return this.initial * this.decayRate ** (this.staircase ? Math.floor(p) : p);
   }
-  toJSON(): ScheduleConfig {
+  toConfig(): ScheduleConfig {
     return {
       name: this.name,
       lr: this.initial,
@@ -153,17 +162,19 @@ export class CosineDecay implements LearningRateSchedule {
   readonly alpha: number;
   /** Steps of linear warm-up. */
   readonly warmupSteps: number;
+  /** Options: their types, ranges and defaults. */
+  static readonly options = {
+    lr: RATE,
+    decaySteps: STEPS,
+    alpha: { type: "number", min: 0, max: 1, default: 0 },
+    warmupSteps: { type: "number", integer: true, min: 0, default: 0 },
+  } as const;
   constructor(opts: { lr: number; decaySteps: number; alpha?: number; warmupSteps?: number }) {
-    this.peak = nonNeg("CosineDecay", "lr", opts?.lr);
-    this.decaySteps = posInt("CosineDecay", "decaySteps", opts.decaySteps);
-    this.alpha = checkNumber("CosineDecay", "alpha", opts.alpha ?? 0, (a) => a >= 0 && a <= 1, "in [0, 1]");
-    this.warmupSteps = checkNumber(
-      "CosineDecay",
-      "warmupSteps",
-      opts.warmupSteps ?? 0,
-      (w) => Number.isInteger(w) && w >= 0,
-      "an integer >= 0",
-    );
+    const o = parseOptions("CosineDecay", CosineDecay.options, opts);
+    this.peak = o.lr;
+    this.decaySteps = o.decaySteps;
+    this.alpha = o.alpha;
+    this.warmupSteps = o.warmupSteps;
   }
   lr(step: number): number {
     if (step < this.warmupSteps) return (this.peak * (step + 1)) / this.warmupSteps;
@@ -171,7 +182,7 @@ export class CosineDecay implements LearningRateSchedule {
     const cos = 0.5 * (1 + Math.cos((Math.PI * s) / this.decaySteps));
     return this.peak * ((1 - this.alpha) * cos + this.alpha);
   }
-  toJSON(): ScheduleConfig {
+  toConfig(): ScheduleConfig {
     return {
       name: this.name,
       lr: this.peak,
@@ -204,6 +215,14 @@ export class OneCycle implements LearningRateSchedule {
   readonly divFactor: number;
   /** initial rate / final rate. */
   readonly finalDivFactor: number;
+  /** Options: their types, ranges and defaults. */
+  static readonly options = {
+    maxLr: RATE,
+    totalSteps: { type: "number", integer: true, min: 2, required: true },
+    pctStart: { type: "number", gt: 0, lt: 1, default: 0.3 },
+    divFactor: { type: "number", gt: 0, default: 25 },
+    finalDivFactor: { type: "number", gt: 0, default: 1e4 },
+  } as const;
   constructor(opts: {
     maxLr: number;
     totalSteps: number;
@@ -211,17 +230,12 @@ export class OneCycle implements LearningRateSchedule {
     divFactor?: number;
     finalDivFactor?: number;
   }) {
-    this.maxLr = nonNeg("OneCycle", "maxLr", opts?.maxLr);
-    this.totalSteps = checkNumber(
-      "OneCycle",
-      "totalSteps",
-      opts.totalSteps,
-      (t) => Number.isInteger(t) && t >= 2,
-      "an integer >= 2",
-    );
-    this.pctStart = checkNumber("OneCycle", "pctStart", opts.pctStart ?? 0.3, (p) => p > 0 && p < 1, "in (0, 1)");
-    this.divFactor = pos("OneCycle", "divFactor", opts.divFactor ?? 25);
-    this.finalDivFactor = pos("OneCycle", "finalDivFactor", opts.finalDivFactor ?? 1e4);
+    const o = parseOptions("OneCycle", OneCycle.options, opts);
+    this.maxLr = o.maxLr;
+    this.totalSteps = o.totalSteps;
+    this.pctStart = o.pctStart;
+    this.divFactor = o.divFactor;
+    this.finalDivFactor = o.finalDivFactor;
   }
   lr(step: number): number {
     const initial = this.maxLr / this.divFactor;
@@ -234,7 +248,7 @@ export class OneCycle implements LearningRateSchedule {
     const downLen = this.totalSteps - 1 - upEnd;
     return anneal(this.maxLr, final, Math.min(1, (step - upEnd) / downLen));
   }
-  toJSON(): ScheduleConfig {
+  toConfig(): ScheduleConfig {
     return {
       name: this.name,
       maxLr: this.maxLr,
@@ -246,28 +260,25 @@ export class OneCycle implements LearningRateSchedule {
   }
 }
 
-const FACTORIES: Record<ScheduleName, (c: ScheduleConfig) => LearningRateSchedule> = {
-  constant: (c) => new ConstantSchedule(c as unknown as { lr: number }),
-  stepDecay: (c) => new StepDecay(c as unknown as ConstructorParameters<typeof StepDecay>[0]),
-  exponentialDecay: (c) => new ExponentialDecay(c as unknown as ConstructorParameters<typeof ExponentialDecay>[0]),
-  cosineDecay: (c) => new CosineDecay(c as unknown as ConstructorParameters<typeof CosineDecay>[0]),
-  oneCycle: (c) => new OneCycle(c as unknown as ConstructorParameters<typeof OneCycle>[0]),
+const FACTORIES: Record<ScheduleName, (o: Record<string, unknown>) => LearningRateSchedule> = {
+  constant: (o) => new ConstantSchedule(o as Parsed<typeof ConstantSchedule.options>),
+  stepDecay: (o) => new StepDecay(o as ConstructorParameters<typeof StepDecay>[0]),
+  exponentialDecay: (o) => new ExponentialDecay(o as ConstructorParameters<typeof ExponentialDecay>[0]),
+  cosineDecay: (o) => new CosineDecay(o as ConstructorParameters<typeof CosineDecay>[0]),
+  oneCycle: (o) => new OneCycle(o as ConstructorParameters<typeof OneCycle>[0]),
 };
 
 /** Every built-in schedule name. */
 export const SCHEDULE_NAMES = Object.keys(FACTORIES) as ScheduleName[];
 
 /**
- * Builds a schedule from its config.
- * @throws ValueError for an unknown name or a bad option
+ * Builds a schedule from its config (its constructor checks the options).
+ * @throws OptionError for an unknown name or a bad option
  * @example
  * ```ts
  * scheduleFromConfig({ name: "stepDecay", lr: 0.1, stepSize: 100 });
  * ```
  */
 export function scheduleFromConfig(c: ScheduleConfig): LearningRateSchedule {
-  if (typeof c !== "object" || c === null || !Object.hasOwn(FACTORIES, c.name)) {
-    throw new ValueError(`unknown schedule '${String(c?.name)}'; known: ${SCHEDULE_NAMES.join(", ")}`);
-  }
-  return FACTORIES[c.name](c);
+  return byName("schedule", FACTORIES, c);
 }

@@ -5,14 +5,16 @@
  * forward → loss → zeroGrad → backward → step.
  */
 import type { BatchStep, BatchTransform } from "./augment.js";
+import type { Backend } from "./backend/backend.js";
+import { jsBackend } from "./backend/js.js";
 import { type DataLike, type DataSource, toSource } from "./data.js";
 import { fmtShape, NonFiniteLossError, ShapeError, ValueError } from "./errors.js";
-import type { Layer, Mode, Param } from "./layer.js";
+import type { BuildContext, Layer, Mode, Param } from "./layer.js";
 import { applyOutputLink, getLoss, type Loss, type LossConfig, type LossName } from "./losses.js";
-import { Accuracy, type Metric, type MetricName } from "./metrics.js";
+import { type Metric, type MetricName, metricFromName } from "./metrics.js";
 import type { Optimizer } from "./optimizers.js";
+import { checkKeys } from "./options.js";
 import { Rng, type RngState } from "./rng.js";
-import { deserialize, type ModelJSON, modelFromJSON, modelToJSON, serialize, type TrainingState } from "./serialize.js";
 import { allocFloat, type DType, shapeSize, Tensor } from "./tensor.js";
 
 /** Options of {@link Sequential}. */
@@ -25,7 +27,17 @@ export interface SequentialOptions {
   seed?: number;
   /** Layers to add right away. */
   layers?: Layer[];
+  /** Runs the hot loops and allocates every buffer (default: {@link jsBackend}, the plain-JS reference). */
+  backend?: Backend;
+  /**
+   * Run the layers' initializers when they are built (default true). A loader
+   * that overwrites every weight passes false, so it never pays for an
+   * initializer (an orthogonal one is O(n³)) or draws from the generator.
+   */
+  initialize?: boolean;
 }
+
+const SEQUENTIAL_KEYS = ["inputShape", "dtype", "seed", "layers", "backend", "initialize"];
 
 /** Options of {@link Sequential.compile}. */
 export interface CompileOptions {
@@ -33,8 +45,8 @@ export interface CompileOptions {
   optimizer: Optimizer;
   /** A loss name, config or instance. */
   loss: LossName | LossConfig | Loss;
-  /** Metrics to report besides the loss. */
-  metrics?: (MetricName | Metric)[];
+  /** Metrics to report besides the loss: `"accuracy"`, `"top<k>Accuracy"`, or instances. */
+  metrics?: (MetricName | `top${number}Accuracy` | Metric)[];
 }
 
 /** Logs passed to callbacks: `loss`, metric values, `val_*` values. */
@@ -100,14 +112,29 @@ export interface FitOptions {
   augment?: BatchTransform;
 }
 
-/** Where fit stands; read by checkpoints. */
-interface FitState {
+/**
+ * Where training stood: what a checkpoint stores (`model.trainingState()`)
+ * and `fit({ resume })` continues from.
+ */
+export interface TrainingState {
+  /** Epoch in progress (0-based). */
   epoch: number;
+  /** Batches of that epoch already done. */
   batch: number;
+  /** The model Rng's state now. */
+  rng: RngState;
+  /** The shuffling Rng's state at the start of the epoch (re-derives its order). */
   rngEpochStart: RngState;
+  /** Sum of batch losses × batch sizes so far in the epoch. */
   lossSum: number;
+  /** History of completed epochs. */
   history: Record<string, number[]>;
+  /** Running state of each metric in the epoch in progress (see `Metric.getState`). */
+  metrics?: Record<string, number[]>;
 }
+
+/** What fit keeps while it runs (a TrainingState without the generator states it reads live). */
+type FitState = Omit<TrainingState, "rng" | "metrics">;
 
 /** Options of predict and evaluate. */
 export interface BatchOptions {
@@ -174,6 +201,8 @@ export class Sequential {
   metrics: Metric[] = [];
   /** Set to true (e.g. from a callback) to end fit after the current epoch. */
   stopTraining = false;
+  /** Runs the hot loops and allocates every buffer of the model. */
+  readonly backend: Backend;
 
   private inputShape: readonly number[] | null;
   private shapes: (readonly number[])[] = []; // per-sample output shape of each layer
@@ -183,7 +212,12 @@ export class Sequential {
   private paramCache: Param[] | null = null;
   private fitState: FitState | null = null;
 
+  private readonly initialize: boolean;
+
   constructor(opts: SequentialOptions = {}) {
+    checkKeys("Sequential", opts, SEQUENTIAL_KEYS);
+    this.backend = opts.backend ?? jsBackend;
+    this.initialize = opts.initialize ?? true;
     this.dtype = opts.dtype ?? "float32";
     if (this.dtype !== "float32" && this.dtype !== "float64") {
       throw new ValueError(`Sequential: dtype must be "float32" or "float64", got ${String(this.dtype)}`);
@@ -194,75 +228,39 @@ export class Sequential {
   }
 
   /**
-   * The model as a JSON-able object: architecture, metadata, weights (and
-   * optimizer state if compiled). See docs/persistence.md.
+   * Where training stands: during fit, the position in the epoch, the loss
+   * sum, the metrics' counts and the history; outside fit, the start of a
+   * run. What `checkpoint(model)` stores.
    * @example
    * ```ts
-   * const text = JSON.stringify(model.toJSON());
-   * const copy = Sequential.fromJSON(JSON.parse(text));
+   * const bytes = serialize(model, model.trainingState());
    * ```
    */
-  toJSON(): ModelJSON {
-    return modelToJSON(this);
-  }
-
-  /**
-   * Rebuilds a model from {@link Sequential.toJSON}'s object, validating every field.
-   * @throws FormatError naming the field that is wrong
-   */
-  static fromJSON(doc: unknown): Sequential {
-    return modelFromJSON(doc).model;
-  }
-
-  /**
-   * The model as one Uint8Array (the binary form of the same document).
-   * @example
-   * ```ts
-   * const bytes = model.serialize();
-   * const copy = Sequential.deserialize(bytes);
-   * ```
-   */
-  serialize(): Uint8Array {
-    return serialize(this);
-  }
-
-  /**
-   * Rebuilds a model from {@link Sequential.serialize}'s bytes, validating everything.
-   * @throws FormatError naming the field or byte range that is wrong
-   */
-  static deserialize(bytes: Uint8Array): Sequential {
-    return deserialize(bytes).model;
-  }
-
-  /**
-   * A checkpoint: the model, its optimizer state, its generator state and,
-   * during fit, the position in training. Restore with `deserialize` and pass
-   * its `training` to `fit({ resume })`.
-   * @example
-   * ```ts
-   * const bytes = model.checkpoint();
-   * const { model: m, training } = deserialize(bytes);
-   * await m.fit(x, y, { epochs: 10, resume: training });
-   * ```
-   */
-  checkpoint(): Uint8Array {
+  trainingState(): TrainingState {
     const f = this.fitState;
-    const training: TrainingState = f
-      ? {
-          epoch: f.epoch,
-          batch: f.batch,
-          rng: this.rng.getState(),
-          rngEpochStart: f.rngEpochStart,
-          lossSum: f.lossSum,
-          history: Object.fromEntries(Object.entries(f.history).map(([k, v]) => [k, [...v]])),
-          // Mid-epoch only: at an epoch boundary (batch 0) the metrics still hold
-          // the finished epoch's counts, which the next epoch must not inherit.
-          ...(f.batch > 0
-            ? { metrics: Object.fromEntries(this.metrics.flatMap((m) => (m.getState ? [[m.name, m.getState()]] : []))) }
-            : {}),
-        }
-      : { epoch: 0, batch: 0, rng: this.rng.getState(), rngEpochStart: this.rng.getState(), lossSum: 0, history: {} };
-    return serialize(this, training);
+    if (f === null) {
+      return {
+        epoch: 0,
+        batch: 0,
+        rng: this.rng.getState(),
+        rngEpochStart: this.rng.getState(),
+        lossSum: 0,
+        history: {},
+      };
+    }
+    return {
+      epoch: f.epoch,
+      batch: f.batch,
+      rng: this.rng.getState(),
+      rngEpochStart: f.rngEpochStart,
+      lossSum: f.lossSum,
+      history: Object.fromEntries(Object.entries(f.history).map(([k, v]) => [k, [...v]])),
+      // Mid-epoch only: at an epoch boundary (batch 0) the metrics still hold
+      // the finished epoch's counts, which the next epoch must not inherit.
+      ...(f.batch > 0
+        ? { metrics: Object.fromEntries(this.metrics.flatMap((m) => (m.getState ? [[m.name, m.getState()]] : []))) }
+        : {}),
+    };
   }
 
   /** Appends a layer (built at once if the input shape is known). */
@@ -282,9 +280,13 @@ export class Sequential {
     if (this.inputShape !== null) {
       const prev =
         this.shapes.length === 0 ? this.inputShape : (this.shapes[this.shapes.length - 1] as readonly number[]);
-      this.shapes.push(layer.build(prev, { dtype: this.dtype, rng: this.rng }));
+      this.shapes.push(layer.build(prev, this.buildContext()));
     }
     return this;
+  }
+
+  private buildContext(): BuildContext {
+    return { dtype: this.dtype, rng: this.rng, backend: this.backend, initialize: this.initialize };
   }
 
   private requireBuilt(): void {
@@ -373,10 +375,13 @@ export class Sequential {
     }
     this.optimizer = opts.optimizer;
     this.loss = getLoss(opts.loss);
+    const link = this.loss.outputLink;
     this.metrics = (opts.metrics ?? []).map((m) => {
       if (typeof m === "object") return m;
-      if (m === "accuracy") return new Accuracy(this.loss?.outputLink === "sigmoid" ? 0 : 0.5);
-      throw new ValueError(`compile: unknown metric '${String(m)}'; known: accuracy`);
+      const metric = metricFromName(String(m), link);
+      if (metric === null)
+        throw new ValueError(`compile: unknown metric '${String(m)}'; known: accuracy, top<k>Accuracy`);
+      return metric;
     });
   }
 
@@ -426,7 +431,7 @@ export class Sequential {
     if (!Number.isFinite(loss)) return loss; //           never step on NaN/Infinity: keep the last good weights
     this.zeroGrad(); //                                  zero grad
     this.backward(dOut); //                              backward
-    optimizer.step(this.params()); //                    step
+    optimizer.step(this.params(), this.backend); //      step
     for (const l of this.layers) l.applyConstraints?.(); // e.g. max-norm, after the step
     return loss;
   }
@@ -451,7 +456,7 @@ export class Sequential {
 
   private outputGradBuffer(out: Tensor): Tensor {
     if (this.dOut === null || this.dOut.size !== out.size) {
-      this.dOut = new Tensor(allocFloat(this.dtype, out.size), out.shape);
+      this.dOut = new Tensor(this.backend.alloc(this.dtype, out.size), out.shape);
     }
     return this.dOut;
   }
@@ -462,7 +467,7 @@ export class Sequential {
     let t = byBatch.get(batch);
     const size = batch * shapeSize(shape);
     if (t === undefined || t.size !== size) {
-      t = new Tensor(allocFloat(this.dtype, size), [batch, ...shape]);
+      t = new Tensor(this.backend.alloc(this.dtype, size), [batch, ...shape]);
       byBatch.set(batch, t);
     }
     return t;

@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   Adam,
+  checkpoint,
   composeTransforms,
   Dense,
   deserialize,
@@ -332,7 +333,7 @@ describe("fit({ augment })", () => {
       augment: new ImageAugmentation(augOpts),
       onBatchEnd: (b) => {
         if (ckpt === null && b === 3) {
-          ckpt = first.model.checkpoint(); // epoch 0, batch 4 of 6
+          ckpt = checkpoint(first.model); // epoch 0, batch 4 of 6
           first.model.stopTraining = true;
         }
       },

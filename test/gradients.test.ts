@@ -15,6 +15,7 @@ import {
   gemmNaive,
   getLoss,
   gradCheck,
+  jsBackend,
   type Layer,
   Rng,
   Sequential,
@@ -57,7 +58,7 @@ function minAbs(a: ArrayLike<number>): number {
 }
 
 function built(layer: Layer, inputShape: number[], seed: number): Layer {
-  layer.build(inputShape, { dtype: "float64", rng: new Rng(seed) });
+  layer.build(inputShape, { dtype: "float64", rng: new Rng(seed), backend: jsBackend });
   return layer;
 }
 

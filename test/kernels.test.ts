@@ -1,8 +1,8 @@
 /** The blocked kernel against the naive reference, on random shapes including edge tiles. */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { KC, MC, MR, NR } from "../src/backend/gemm.js";
 import { gemm, gemmNaive } from "../src/index.js";
-import { KC, MC, MR, NR } from "../src/kernels.js";
 import { RUNS, randomTensor } from "./helpers.js";
 
 // Sizes that hit every edge: 1, primes, one off the tile and block sizes.

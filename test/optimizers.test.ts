@@ -112,15 +112,15 @@ describe("optimizers follow PyTorch's update rules exactly (float64)", () => {
 
   it("rejects bad hyper-parameters with a clear error", () => {
     expect(() => new SGD({ lr: -0.1 })).toThrow(ValueError);
-    expect(() => new SGD({ lr: -0.1 })).toThrow(/SGD: lr must be a finite number >= 0; got -0.1/);
+    expect(() => new SGD({ lr: -0.1 })).toThrow(/SGD: lr must be a finite number >= 0 or a schedule, got -0.1/);
     expect(() => new SGD({ lr: Number.NaN })).toThrow(/got NaN/);
-    expect(() => new SGD({ momentum: 1 })).toThrow(/momentum must be in \[0, 1\)/);
+    expect(() => new SGD({ momentum: 1 })).toThrow(/momentum must be a finite number in \[0, 1\)/);
     expect(() => new SGD({ nesterov: true })).toThrow(/nesterov needs momentum > 0/);
-    expect(() => new Adam({ beta1: 1 })).toThrow(/beta1 must be in \[0, 1\)/);
+    expect(() => new Adam({ beta1: 1 })).toThrow(/beta1 must be a finite number in \[0, 1\)/);
     expect(() => new Adam({ epsilon: 0 })).toThrow(/epsilon must be a finite number > 0/);
-    expect(() => new Adam({ lr: -1 })).toThrow(/Adam: lr must be a finite number >= 0; got -1/);
+    expect(() => new Adam({ lr: -1 })).toThrow(/Adam: lr must be a finite number >= 0 or a schedule, got -1/);
     expect(() => new SGD({ clipNorm: 0 })).toThrow(/clipNorm must be a finite number > 0/);
-    expect(() => new RMSprop({ alpha: 1 })).toThrow(/alpha must be in \[0, 1\)/);
+    expect(() => new RMSprop({ alpha: 1 })).toThrow(/alpha must be a finite number in \[0, 1\)/);
     expect(() => new Adagrad({ lrDecay: -1 })).toThrow(/lrDecay must be/);
     expect(() => optimizerFromConfig({ name: "lion" as "sgd" })).toThrow(/unknown optimizer 'lion'/);
   });

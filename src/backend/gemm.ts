@@ -19,7 +19,7 @@
  * (measured here: 4.5 vs 3 GFLOP/s for the same 3×2 loop).
  * Indices are written `(a + b) | 0` so V8 keeps them as 32-bit integers.
  */
-import type { FloatArray } from "./tensor.js";
+import type { FloatArray } from "../tensor.js";
 
 /**
  * Reference product: `C (+)= op(A)·op(B)` with three plain loops.

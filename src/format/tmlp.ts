@@ -4,7 +4,7 @@
  * A model is a JSON header (architecture, metadata, optional optimizer and
  * training state) plus a list of float arrays (weights, then optimizer slots),
  * in the model's dtype. Two encodings of the same document:
- *   - JSON (`model.toJSON()` / `Sequential.fromJSON()`): arrays as number lists;
+ *   - JSON (`model.toConfig()` / `Sequential.fromJSON()`): arrays as number lists;
  *   - bytes (`serialize()` / `deserialize()`): "TMLP", u32 version, u32 header
  *     length, the header as UTF-8 JSON, zero padding to a multiple of 8, then
  *     the arrays back to back, little-endian.
@@ -14,36 +14,28 @@
  * are refused), the layer stack's shapes, and the declared array sizes
  * against the actual bytes. Every failure is a {@link FormatError} naming the
  * field.
+ *
+ * The loader knows no option of any class: each layer, optimizer, schedule,
+ * loss and initializer is rebuilt through its own constructor, which parses
+ * its options through the class's schema (src/options.ts), and each layer's
+ * `paramShapes` says what arrays it needs before anything is allocated.
+ * Persistence is free functions over a model: the model does not import
+ * this file.
  */
 
-import { Activation, Softmax } from "./activation-layer.js";
-import { ACTIVATION_NAMES, type ActivationConfig } from "./activations.js";
-import { Dense } from "./dense.js";
-import { Dropout } from "./dropout.js";
-import { TinyMlpError } from "./errors.js";
-import { Flatten } from "./flatten.js";
-import { INITIALIZER_NAMES, type InitializerConfig } from "./initializers.js";
-import type { Layer, LayerConfig, LayerKind } from "./layer.js";
-import { LOSS_NAMES, type LossConfig } from "./losses.js";
-import {
-  BatchNormalization,
-  type BatchNormalizationOptions,
-  LayerNormalization,
-  type LayerNormalizationOptions,
-} from "./normalization.js";
-import {
-  OPTIMIZER_NAMES,
-  type Optimizer,
-  type OptimizerConfig,
-  type OptimizerName,
-  type OptimizerState,
-  optimizerFromConfig,
-} from "./optimizers.js";
-import type { RngState } from "./rng.js";
-import { SCHEDULE_NAMES, type ScheduleConfig } from "./schedules.js";
-import { Sequential } from "./sequential.js";
-import { allocFloat, type DType, type FloatArray } from "./tensor.js";
-import { VERSION } from "./version.js";
+import { TinyMlpError } from "../errors.js";
+import type { Layer, LayerClass, LayerConfig } from "../layer.js";
+import { getLoss, type LossConfig } from "../losses.js";
+import { metricFromName } from "../metrics.js";
+import { type Optimizer, type OptimizerConfig, type OptimizerState, optimizerFromConfig } from "../optimizers.js";
+import { OptionError } from "../options.js";
+import { LAYER_CLASSES } from "../registry.js";
+import type { RngState } from "../rng.js";
+import { Sequential, type TrainingState } from "../sequential.js";
+import { allocFloat, type DType, type FloatArray } from "../tensor.js";
+import { VERSION } from "../version.js";
+
+export type { TrainingState };
 
 /** The format version this code writes and reads. */
 export const FORMAT_VERSION = 1;
@@ -66,24 +58,6 @@ export const LIMITS = {
  * ```
  */
 export class FormatError extends TinyMlpError {}
-
-/** Where training stood when a checkpoint was written. */
-export interface TrainingState {
-  /** Epoch in progress (0-based). */
-  epoch: number;
-  /** Batches of that epoch already done. */
-  batch: number;
-  /** The model Rng's state now. */
-  rng: RngState;
-  /** The shuffling Rng's state at the start of the epoch (re-derives its order). */
-  rngEpochStart: RngState;
-  /** Sum of batch losses × batch sizes so far in the epoch. */
-  lossSum: number;
-  /** History of completed epochs. */
-  history: Record<string, number[]>;
-  /** Running state of each metric in the epoch in progress (see `Metric.getState`). */
-  metrics?: Record<string, number[]>;
-}
 
 /** The header of a saved model. */
 export interface ModelHeader {
@@ -131,21 +105,21 @@ function toDoc(model: Sequential, training?: TrainingState): Doc {
     model: {
       inputShape: [...model.inputShapePerSample],
       dtype: model.dtype,
-      layers: model.layers.map((l) => l.toJSON()),
+      layers: model.layers.map((l) => l.toConfig()),
       rng: model.rng.getState(),
     },
     weights: params.map((p) => ({ name: p.name, shape: [...p.value.shape] })),
   };
   const arrays: FloatArray[] = params.map((p) => p.value.data);
   if (model.loss && model.optimizer) {
-    header.compile = { loss: model.loss.toJSON(), metrics: model.metrics.map((m) => m.name) };
+    header.compile = { loss: model.loss.toConfig(), metrics: model.metrics.map((m) => m.name) };
     const st = model.optimizer.getState(params);
     const slots: Record<string, boolean[]> = {};
     for (const [name, list] of Object.entries(st.slots)) {
       slots[name] = list.map((a) => a !== null);
       for (const a of list) if (a !== null) arrays.push(a);
     }
-    header.optimizer = { config: model.optimizer.toJSON(), step: st.step, slots };
+    header.optimizer = { config: model.optimizer.toConfig(), step: st.step, slots };
     if (st.scalars && Object.keys(st.scalars).length > 0) header.optimizer.scalars = st.scalars;
   }
   if (training) header.training = training;
@@ -188,6 +162,21 @@ export function serialize(model: Sequential, training?: TrainingState): Uint8Arr
 }
 
 /**
+ * A checkpoint: the model, its optimizer state, its generator state and,
+ * during fit, the position in training (`model.trainingState()`). Restore
+ * with `deserialize` and pass its `training` to `fit({ resume })`.
+ * @example
+ * ```ts
+ * const bytes = checkpoint(model);
+ * const { model: m, training } = deserialize(bytes);
+ * await m.fit(x, y, { epochs: 10, resume: training });
+ * ```
+ */
+export function checkpoint(model: Sequential): Uint8Array {
+  return serialize(model, model.trainingState());
+}
+
+/**
  * The model as a JSON-able object (arrays as number lists: float32 values
  * round-trip exactly through JSON text).
  * @example
@@ -206,6 +195,17 @@ function align8(n: number): number {
 
 // ---------- reading ----------
 
+/** Options of loading. */
+export interface LoadOptions {
+  /**
+   * The user's layer classes, by the `className` their configs carry (a
+   * layer whose `toConfig` says `{ kind: "custom", className: "Scale", … }`
+   * is rebuilt by `layers.Scale.fromConfig(config)`). Nothing is registered
+   * globally: what a file may contain is what the caller passes here.
+   */
+  layers?: Readonly<Record<string, LayerClass>>;
+}
+
 /** What loading returns: the model, plus the training state of a checkpoint. */
 export interface Loaded {
   /** The rebuilt model (compiled, with optimizer state, if it was). */
@@ -222,7 +222,7 @@ export interface Loaded {
  * const { model } = deserialize(bytes);
  * ```
  */
-export function deserialize(bytes: Uint8Array): Loaded {
+export function deserialize(bytes: Uint8Array, opts: LoadOptions = {}): Loaded {
   if (!(bytes instanceof Uint8Array)) throw new FormatError("deserialize: expected a Uint8Array");
   if (bytes.length < 12)
     throw new FormatError(`file: ${bytes.length} bytes is too short for a tinymlp model (12-byte preamble)`);
@@ -246,7 +246,7 @@ export function deserialize(bytes: Uint8Array): Loaded {
   } catch (e) {
     throw new FormatError(`header: not valid UTF-8 JSON (${(e as Error).message})`);
   }
-  const header = checkHeader(parsed, false);
+  const { header, layers } = checkHeader(parsed, false, opts);
   const start = align8(12 + hlen);
   for (let i = 12 + hlen; i < Math.min(start, bytes.length); i++) {
     if (bytes[i] !== 0) throw new FormatError(`padding: byte ${i} should be 0`);
@@ -269,7 +269,7 @@ export function deserialize(bytes: Uint8Array): Loaded {
     off += n * width;
     return a;
   });
-  return build(header, arrays);
+  return build(header, layers, arrays);
 }
 
 /**
@@ -280,8 +280,8 @@ export function deserialize(bytes: Uint8Array): Loaded {
  * const { model } = modelFromJSON(JSON.parse(text));
  * ```
  */
-export function modelFromJSON(doc: unknown): Loaded {
-  const header = checkHeader(doc, true);
+export function modelFromJSON(doc: unknown, opts: LoadOptions = {}): Loaded {
+  const { header, layers } = checkHeader(doc, true, opts);
   const lengths = arrayLengths(header);
   const raw = (doc as { arrays: unknown }).arrays;
   if (!Array.isArray(raw) || raw.length !== lengths.length) {
@@ -299,7 +299,7 @@ export function modelFromJSON(doc: unknown): Loaded {
     }
     return a;
   });
-  return build(header, arrays);
+  return build(header, layers, arrays);
 }
 
 /** Lengths of the arrays that follow the header: the weights, then present optimizer slots. */
@@ -315,13 +315,14 @@ function arrayLengths(h: ModelHeader): number[] {
   return lengths;
 }
 
-function build(h: ModelHeader, arrays: FloatArray[]): Loaded {
-  const model = new Sequential({ inputShape: h.model.inputShape, dtype: h.model.dtype });
-  h.model.layers.forEach((cfg, i) => {
+/** Builds the model from checked parts; the layers were constructed (not built) by checkHeader. */
+function build(h: ModelHeader, layers: Layer[], arrays: FloatArray[]): Loaded {
+  // No initializer runs: every weight is overwritten below.
+  const model = new Sequential({ inputShape: h.model.inputShape, dtype: h.model.dtype, initialize: false });
+  layers.forEach((layer, i) => {
     try {
-      model.add(LAYER_FACTORIES[cfg.kind](cfg));
+      model.add(layer);
     } catch (e) {
-      if (e instanceof FormatError) throw e;
       throw new FormatError(`model.layers[${i}]: ${(e as Error).message}`);
     }
   });
@@ -344,13 +345,8 @@ function build(h: ModelHeader, arrays: FloatArray[]): Loaded {
     p.value.data.set(arrays[i] as FloatArray);
   });
   if (h.compile && h.optimizer) {
-    let optimizer: Optimizer;
-    try {
-      optimizer = optimizerFromConfig(h.optimizer.config);
-      model.compile({ optimizer, loss: h.compile.loss, metrics: h.compile.metrics as "accuracy"[] });
-    } catch (e) {
-      throw new FormatError(`optimizer: ${(e as Error).message}`);
-    }
+    const optimizer = optimizerFromConfig(h.optimizer.config); // checked by checkHeader
+    model.compile({ optimizer, loss: h.compile.loss, metrics: h.compile.metrics.map((name) => metricOf(name, h)) });
     let k = params.length;
     const state: OptimizerState = { step: h.optimizer.step, slots: {}, scalars: h.optimizer.scalars ?? {} };
     for (const [name, present] of Object.entries(h.optimizer.slots)) {
@@ -365,6 +361,12 @@ function build(h: ModelHeader, arrays: FloatArray[]): Loaded {
   return { model, training: h.training ?? null };
 }
 
+function metricOf(name: string, h: ModelHeader) {
+  const m = metricFromName(name, getLoss((h.compile as { loss: LossConfig }).loss).outputLink);
+  if (m === null) throw new FormatError(`compile.metrics: unknown metric '${name}'`);
+  return m;
+}
+
 // ---------- strict header validation ----------
 
 const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
@@ -375,13 +377,16 @@ function fail(path: string, msg: string): never {
   throw new FormatError(`${path}: ${msg}`);
 }
 
-/** An own-keys object with exactly the allowed keys (required ones present). */
-function obj(v: unknown, path: string, required: string[], optional: string[] = []): Obj {
+/**
+ * An own-keys object with exactly the allowed keys (required ones present);
+ * with `open`, other keys are left to the constructor that parses the object.
+ */
+function obj(v: unknown, path: string, required: string[], optional: string[] = [], open = false): Obj {
   if (typeof v !== "object" || v === null || Array.isArray(v)) fail(path, "expected an object");
   const o = v as Obj;
   for (const k of Object.keys(o)) {
     if (FORBIDDEN_KEYS.has(k)) fail(`${path}.${k}`, "forbidden key");
-    if (!required.includes(k) && !optional.includes(k)) fail(`${path}.${k}`, "unknown key");
+    if (!open && !required.includes(k) && !optional.includes(k)) fail(`${path}.${k}`, "unknown key");
   }
   for (const k of required) if (!Object.hasOwn(o, k)) fail(`${path}.${k}`, "missing");
   return o;
@@ -430,109 +435,54 @@ function rngState(v: unknown, path: string): RngState {
   return s;
 }
 
-function activationConfig(v: unknown, path: string): ActivationConfig {
-  const o = obj(v, path, ["name"], ["alpha"]);
-  const name = oneOf(o.name, `${path}.name`, ACTIVATION_NAMES);
-  const cfg: ActivationConfig = { name };
-  if (o.alpha !== undefined) cfg.alpha = num(o.alpha, `${path}.alpha`, 0, 1e6);
-  return cfg;
-}
-
-function initializerConfig(v: unknown, path: string): InitializerConfig {
-  const o = obj(v, path, ["name"], ["value", "minval", "maxval", "mean", "stddev", "gain"]);
-  const cfg: InitializerConfig = { name: oneOf(o.name, `${path}.name`, INITIALIZER_NAMES) };
-  for (const k of ["value", "minval", "maxval", "mean", "stddev", "gain"] as const) {
-    if (o[k] !== undefined) cfg[k] = num(o[k], `${path}.${k}`, -1e6, 1e6);
+/** Runs `f` (a constructor parsing its options), turning its errors into FormatErrors under `path`. */
+function asFormat<T>(path: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof FormatError) throw e;
+    if (e instanceof OptionError) fail(e.key === "" ? path : `${path}.${e.key}`, e.detail);
+    fail(path, e instanceof Error ? e.message : String(e));
   }
-  return cfg;
 }
 
-/** Validates one layer config and returns its per-sample output shape and parameter shapes. */
+/**
+ * One layer: the class its kind (or className) names constructs it from the
+ * config, validating every option; `paramShapes` gives its output and
+ * parameter shapes for the running input shape, allocating nothing.
+ */
 function checkLayer(
   v: unknown,
   path: string,
   input: number[],
-): { cfg: LayerConfig; output: number[]; params: number[][] } {
-  const kind = oneOf((v as Obj | null)?.kind, `${path}.kind`, Object.keys(LAYER_FACTORIES) as LayerKind[]);
-  const flat = input.reduce((a, b) => a * b, 1);
-  switch (kind) {
-    case "dense": {
-      const o = obj(
-        v,
+  custom: Readonly<Record<string, LayerClass>>,
+): { layer: Layer; output: number[]; params: number[][] } {
+  const o = obj(v, path, ["kind"], [], true);
+  const kind = o.kind;
+  let cls: LayerClass;
+  if (kind === "custom") {
+    const className = str(o.className, `${path}.className`, LIMITS.nameLength);
+    if (!Object.hasOwn(custom, className)) {
+      fail(
         path,
-        ["kind", "name", "units"],
-        ["activation", "useBias", "kernelInitializer", "biasInitializer", "kernelRegularizer", "kernelConstraint"],
+        `custom layer class '${className}' is not registered; pass it when loading: load(path, { layers: { ${className} } })`,
       );
-      if (input.length !== 1) fail(`${path}`, `a dense layer needs a flat input, got (${input.join(", ")})`);
-      const units = int(o.units, `${path}.units`, 1, LIMITS.dim);
-      const cfg: LayerConfig = { kind, name: str(o.name, `${path}.name`), units };
-      if (o.activation !== undefined) cfg.activation = activationConfig(o.activation, `${path}.activation`);
-      const useBias = o.useBias === undefined ? true : bool(o.useBias, `${path}.useBias`);
-      cfg.useBias = useBias;
-      if (o.kernelInitializer !== undefined)
-        cfg.kernelInitializer = initializerConfig(o.kernelInitializer, `${path}.kernelInitializer`);
-      if (o.biasInitializer !== undefined)
-        cfg.biasInitializer = initializerConfig(o.biasInitializer, `${path}.biasInitializer`);
-      if (o.kernelRegularizer !== undefined) {
-        const r = obj(o.kernelRegularizer, `${path}.kernelRegularizer`, [], ["l1", "l2"]);
-        cfg.kernelRegularizer = Object.fromEntries(
-          Object.entries(r).map(([k, x]) => [k, num(x, `${path}.kernelRegularizer.${k}`, 0, 1e6)]),
-        );
-      }
-      if (o.kernelConstraint !== undefined) {
-        const c = obj(o.kernelConstraint, `${path}.kernelConstraint`, ["maxNorm"]);
-        cfg.kernelConstraint = { maxNorm: num(c.maxNorm, `${path}.kernelConstraint.maxNorm`, 1e-12, 1e12) };
-      }
-      const params = [[input[0] as number, units]];
-      if (useBias) params.push([units]);
-      return { cfg, output: [units], params };
     }
-    case "activation": {
-      const o = obj(v, path, ["kind", "name", "activation"]);
-      return {
-        cfg: {
-          kind,
-          name: str(o.name, `${path}.name`),
-          activation: activationConfig(o.activation, `${path}.activation`),
-        },
-        output: input,
-        params: [],
-      };
-    }
-    case "dropout": {
-      const o = obj(v, path, ["kind", "name", "rate"]);
-      const rate = num(o.rate, `${path}.rate`, 0, 1);
-      if (rate >= 1) fail(`${path}.rate`, "must be below 1");
-      return { cfg: { kind, name: str(o.name, `${path}.name`), rate }, output: input, params: [] };
-    }
-    case "batchNormalization":
-    case "layerNormalization": {
-      const bn = kind === "batchNormalization";
-      const o = obj(v, path, ["kind", "name"], bn ? ["momentum", "epsilon"] : ["epsilon"]);
-      if (input.length !== 1) fail(path, `a ${kind} layer needs a flat input, got (${input.join(", ")})`);
-      const cfg: LayerConfig = { kind, name: str(o.name, `${path}.name`) };
-      if (o.epsilon !== undefined) cfg.epsilon = num(o.epsilon, `${path}.epsilon`, 1e-12, 1);
-      if (bn && o.momentum !== undefined) {
-        cfg.momentum = num(o.momentum, `${path}.momentum`, 0, 1);
-        if ((cfg.momentum as number) >= 1) fail(`${path}.momentum`, "must be below 1");
-      }
-      const D = input[0] as number;
-      // γ, β, and for batch norm the moving mean and variance
-      return { cfg, output: input, params: bn ? [[D], [D], [D], [D]] : [[D], [D]] };
-    }
-    case "flatten":
-    case "softmax": {
-      const o = obj(v, path, ["kind", "name"]);
-      return {
-        cfg: { kind, name: str(o.name, `${path}.name`) },
-        output: kind === "flatten" ? [flat] : input,
-        params: [],
-      };
-    }
+    cls = custom[className] as LayerClass;
+  } else {
+    const kinds = Object.keys(LAYER_CLASSES);
+    if (typeof kind !== "string" || !kinds.includes(kind))
+      fail(`${path}.kind`, `expected one of ${kinds.join(", ")} or "custom", got ${JSON.stringify(kind)}`);
+    cls = LAYER_CLASSES[kind as keyof typeof LAYER_CLASSES];
   }
+  const layer = asFormat(path, () => cls.fromConfig(o as LayerConfig));
+  if (typeof layer?.paramShapes !== "function") fail(path, "the class's fromConfig did not return a layer");
+  if (typeof o.name !== "string") fail(`${path}.name`, "missing");
+  const { output, params } = asFormat(path, () => layer.paramShapes(input));
+  return { layer, output, params };
 }
 
-function checkHeader(v: unknown, withArrays: boolean): ModelHeader {
+function checkHeader(v: unknown, withArrays: boolean, opts: LoadOptions): { header: ModelHeader; layers: Layer[] } {
   const top = ["format", "formatVersion", "tinymlpVersion", "createdAt", "model", "weights"];
   const o = obj(v, "header", withArrays ? [...top, "arrays"] : top, ["compile", "optimizer", "training"]);
   if (o.format !== "tinymlp-model") fail("format", `expected "tinymlp-model", got ${JSON.stringify(o.format)}`);
@@ -550,14 +500,14 @@ function checkHeader(v: unknown, withArrays: boolean): ModelHeader {
   const layerList = list(m.layers, "model.layers", LIMITS.layers);
   if (layerList.length === 0) fail("model.layers", "expected at least one layer");
   let shape = inputShape;
-  const layers: LayerConfig[] = [];
+  const layers: Layer[] = [];
   const paramShapes: number[][] = [];
   const names = new Set<string>();
   layerList.forEach((l, i) => {
-    const { cfg, output, params } = checkLayer(l, `model.layers[${i}]`, shape);
-    if (names.has(cfg.name as string)) fail(`model.layers[${i}].name`, `duplicate name '${cfg.name}'`);
-    names.add(cfg.name as string);
-    layers.push(cfg);
+    const { layer, output, params } = checkLayer(l, `model.layers[${i}]`, shape, opts.layers ?? {});
+    if (names.has(layer.name)) fail(`model.layers[${i}].name`, `duplicate name '${layer.name}'`);
+    names.add(layer.name);
+    layers.push(layer);
     paramShapes.push(...params);
     shape = output;
   });
@@ -578,33 +528,29 @@ function checkHeader(v: unknown, withArrays: boolean): ModelHeader {
     formatVersion,
     tinymlpVersion: str(o.tinymlpVersion, "tinymlpVersion", 50),
     createdAt: str(o.createdAt, "createdAt", 50),
-    model: { inputShape, dtype, layers, rng: rngState(m.rng, "model.rng") },
+    model: { inputShape, dtype, layers: layers.map((l) => l.toConfig()), rng: rngState(m.rng, "model.rng") },
     weights,
   };
   if (o.compile !== undefined) {
     const c = obj(o.compile, "compile", ["loss", "metrics"]);
-    const l = obj(c.loss, "compile.loss", ["name"], ["fromLogits", "delta"]);
-    const loss: LossConfig = { name: oneOf(l.name, "compile.loss.name", LOSS_NAMES) };
-    if (l.fromLogits !== undefined) loss.fromLogits = bool(l.fromLogits, "compile.loss.fromLogits");
-    if (l.delta !== undefined) loss.delta = num(l.delta, "compile.loss.delta", 1e-12, 1e12);
-    const metrics = list(c.metrics, "compile.metrics", 8).map((x, i) =>
-      oneOf(x, `compile.metrics[${i}]`, ["accuracy"] as const),
-    );
+    obj(c.loss, "compile.loss", ["name"], [], true);
+    const loss = asFormat("compile.loss", () => getLoss(c.loss as LossConfig)).toConfig();
+    const metrics = list(c.metrics, "compile.metrics", 8).map((x, i) => {
+      const name = str(x, `compile.metrics[${i}]`, 50);
+      if (metricFromName(name, "none") === null)
+        fail(`compile.metrics[${i}]`, `expected accuracy or top<k>Accuracy, got ${JSON.stringify(x)}`);
+      return name;
+    });
     header.compile = { loss, metrics };
   }
   if (o.optimizer !== undefined) {
     if (header.compile === undefined) fail("optimizer", "present without compile");
     const op = obj(o.optimizer, "optimizer", ["config", "step", "slots"], ["scalars"]);
-    const cfgObj = obj(op.config, "optimizer.config", ["name"], OPTIMIZER_KEYS);
-    const name = oneOf(cfgObj.name, "optimizer.config.name", OPTIMIZER_NAMES);
-    const config: OptimizerConfig = { name };
-    for (const [k, val] of Object.entries(cfgObj)) {
-      if (k === "name") continue;
-      const path = `optimizer.config.${k}`;
-      if (k === "lr" && typeof val === "object") config.lr = scheduleConfig(val, path);
-      else config[k] = BOOLEAN_KEYS.includes(k) ? bool(val, path) : num(val, path, 0, 1e6);
-    }
-    const expectSlots = SLOTS[name];
+    obj(op.config, "optimizer.config", ["name"], [], true);
+    // the optimizer's constructor checks every option (and the schedule's, for an lr config)
+    const optimizer: Optimizer = asFormat("optimizer.config", () => optimizerFromConfig(op.config as OptimizerConfig));
+    const config = optimizer.toConfig();
+    const expectSlots = Object.keys(optimizer.getState([]).slots);
     const so = obj(op.slots, "optimizer.slots", expectSlots);
     const slots: Record<string, boolean[]> = {};
     for (const sl of expectSlots) {
@@ -629,7 +575,9 @@ function checkHeader(v: unknown, withArrays: boolean): ModelHeader {
       ["epoch", "batch", "rng", "rngEpochStart", "lossSum", "history"],
       ["metrics"],
     );
-    const hist = obj(t.history, "training.history", [], ["loss", "accuracy", "val_loss", "val_accuracy"]);
+    const metricNames = header.compile?.metrics ?? [];
+    const keys = ["loss", ...metricNames];
+    const hist = obj(t.history, "training.history", [], [...keys, ...keys.map((k) => `val_${k}`)]);
     const history: Record<string, number[]> = {};
     for (const [k, val] of Object.entries(hist)) {
       history[k] = list(val, `training.history.${k}`, 1e6).map((x, i) => num(x, `training.history.${k}[${i}]`));
@@ -643,7 +591,7 @@ function checkHeader(v: unknown, withArrays: boolean): ModelHeader {
       history,
     };
     if (t.metrics !== undefined) {
-      const ms = obj(t.metrics, "training.metrics", [], ["accuracy"]);
+      const ms = obj(t.metrics, "training.metrics", [], metricNames);
       header.training.metrics = Object.fromEntries(
         Object.entries(ms).map(([k, val]) => {
           const path = `training.metrics.${k}`;
@@ -655,67 +603,5 @@ function checkHeader(v: unknown, withArrays: boolean): ModelHeader {
       );
     }
   }
-  return header;
+  return { header, layers };
 }
-
-const OPTIMIZER_KEYS = [
-  "lr",
-  "weightDecay",
-  "clipNorm",
-  "clipValue",
-  "momentum",
-  "dampening",
-  "nesterov",
-  "beta1",
-  "beta2",
-  "epsilon",
-  "alpha",
-  "centered",
-  "lrDecay",
-  "initialAccumulatorValue",
-  "momentumDecay",
-];
-const BOOLEAN_KEYS = ["nesterov", "centered", "staircase"];
-const SLOTS: Record<OptimizerName, string[]> = {
-  sgd: ["momentum"],
-  adam: ["m", "v"],
-  adamw: ["m", "v"],
-  nadam: ["m", "v"],
-  rmsprop: ["v", "gAvg", "momentum"],
-  adagrad: ["sum"],
-};
-
-function scheduleConfig(v: unknown, path: string): ScheduleConfig {
-  const keys = [
-    "lr",
-    "stepSize",
-    "gamma",
-    "decayRate",
-    "decaySteps",
-    "staircase",
-    "alpha",
-    "warmupSteps",
-    "maxLr",
-    "totalSteps",
-    "pctStart",
-    "divFactor",
-    "finalDivFactor",
-  ];
-  const o = obj(v, path, ["name"], keys);
-  const cfg: ScheduleConfig = { name: oneOf(o.name, `${path}.name`, SCHEDULE_NAMES) };
-  for (const [k, val] of Object.entries(o)) {
-    if (k !== "name") cfg[k] = BOOLEAN_KEYS.includes(k) ? bool(val, `${path}.${k}`) : num(val, `${path}.${k}`, 0, 1e12);
-  }
-  return cfg;
-}
-
-/** The closed set of layer kinds and how each is built: through its constructor, so defaults live in one place. */
-const LAYER_FACTORIES: Record<LayerKind, (cfg: LayerConfig) => Layer> = {
-  dense: (c) => new Dense(c as unknown as ConstructorParameters<typeof Dense>[0]),
-  activation: (c) => new Activation(c as unknown as ConstructorParameters<typeof Activation>[0]),
-  softmax: (c) => new Softmax({ name: c.name as string }),
-  flatten: (c) => new Flatten({ name: c.name as string }),
-  dropout: (c) => new Dropout(c as unknown as ConstructorParameters<typeof Dropout>[0]),
-  batchNormalization: (c) => new BatchNormalization(c as unknown as BatchNormalizationOptions),
-  layerNormalization: (c) => new LayerNormalization(c as unknown as LayerNormalizationOptions),
-};

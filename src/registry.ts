@@ -1,0 +1,31 @@
+/**
+ * The built-in layer classes, by kind: the one list the file format (and
+ * later the exporters) walk. Adding a built-in layer means its own file, one
+ * line here, and its export in index.ts.
+ */
+import { Activation, Softmax } from "./activation-layer.js";
+import { Dense } from "./dense.js";
+import { Dropout } from "./dropout.js";
+import { Flatten } from "./flatten.js";
+import type { LayerClass } from "./layer.js";
+import { BatchNormalization, LayerNormalization } from "./normalization.js";
+
+/**
+ * Kind → class, for every built-in layer.
+ * @example
+ * ```ts
+ * const layer = LAYER_CLASSES.dense.fromConfig({ kind: "dense", units: 10 });
+ * ```
+ */
+export const LAYER_CLASSES = {
+  dense: Dense,
+  activation: Activation,
+  softmax: Softmax,
+  flatten: Flatten,
+  dropout: Dropout,
+  batchNormalization: BatchNormalization,
+  layerNormalization: LayerNormalization,
+} as const satisfies Record<string, LayerClass>;
+
+/** The closed set of built-in layer kinds. */
+export type LayerKind = keyof typeof LAYER_CLASSES;

@@ -192,6 +192,5 @@ describe("data helpers", () => {
       [1, 1],
     ]);
     expect(() => confusionMatrix([0, 5], [0, 1], 2)).toThrow(/pair 1 \(true 1, predicted 5\)/);
-    void new Rng(0);
   });
 });

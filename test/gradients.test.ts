@@ -9,6 +9,7 @@ import { describe, expect, it } from "vitest";
 import {
   ACTIVATION_NAMES,
   Activation,
+  type ActivationConfig,
   type ActivationName,
   Dense,
   Flatten,
@@ -22,13 +23,16 @@ import {
   Softmax,
   Tensor,
 } from "../src/index.js";
-import { GRAD_TOL, RUNS, randomTensor } from "./helpers.js";
+import { BCE_PROBABILITY_TOL, GRAD_TOL, RUNS, randomTensor } from "./helpers.js";
 
 // Activations with a kink at 0: inputs must stay at least KINK_MARGIN away.
 const KINKED = new Set<ActivationName>(["relu", "leakyRelu", "elu", "selu"]);
 const KINK_MARGIN = 1e-3; // ≫ h = 1e-5, so a perturbation never crosses the kink
 
-const activationArb = fc.constantFrom(...ACTIVATION_NAMES);
+/** Every activation, with a random non-default alpha for those that take one (so a dropped alpha fails). */
+const activationArb: fc.Arbitrary<ActivationConfig> = fc
+  .tuple(fc.constantFrom(...ACTIVATION_NAMES), fc.double({ min: 0.05, max: 3, noNaN: true }))
+  .map(([name, alpha]) => (name === "leakyRelu" || name === "elu" ? { name, alpha } : { name }));
 
 function expectOk(report: ReturnType<typeof gradCheck>): void {
   if (!report.ok) {
@@ -70,10 +74,10 @@ describe("gradients match finite differences (float64)", () => {
         fc.integer({ min: 1, max: 4 }),
         fc.integer({ min: 1, max: 6 }),
         fc.integer(),
-        (name, B, D, seed) => {
+        (activation, B, D, seed) => {
           const x = randomTensor([B, D], seed, -3, 3);
-          if (KINKED.has(name)) fc.pre(minAbs(x.data) > KINK_MARGIN);
-          const layer = built(new Activation({ activation: name }), [D], seed);
+          if (KINKED.has(activation.name)) fc.pre(minAbs(x.data) > KINK_MARGIN);
+          const layer = built(new Activation({ activation }), [D], seed);
           expectOk(gradCheck(layer, { input: x, seed, ...GRAD_TOL }));
         },
       ),
@@ -81,7 +85,8 @@ describe("gradients match finite differences (float64)", () => {
     );
   });
 
-  it("Dense layer: random sizes, activations, with and without bias", () => {
+  it("Dense layer: random sizes, activations, with and without bias and L1/L2 penalties", () => {
+    const penalty = fc.oneof(fc.constant(0), fc.double({ min: 0.01, max: 0.5, noNaN: true }));
     fc.assert(
       fc.property(
         activationArb,
@@ -89,17 +94,22 @@ describe("gradients match finite differences (float64)", () => {
         fc.integer({ min: 1, max: 7 }),
         fc.integer({ min: 1, max: 7 }),
         fc.boolean(),
+        penalty,
+        penalty,
         fc.integer(),
-        (activation, B, I, O, useBias, seed) => {
+        (activation, B, I, O, useBias, l1, l2, seed) => {
           const layer = new Dense({
             units: O,
             activation,
             useBias,
             biasInitializer: { name: "randomUniform", minval: -0.5, maxval: 0.5 },
+            kernelRegularizer: { l1, l2 },
           });
           built(layer, [I], seed);
           const x = randomTensor([B, I], seed + 1, -2, 2);
-          if (KINKED.has(activation)) fc.pre(minAbs(preactivation(layer, x)) > KINK_MARGIN);
+          if (KINKED.has(activation.name)) fc.pre(minAbs(preactivation(layer, x)) > KINK_MARGIN);
+          // |W| has a kink at 0: with an L1 penalty no weight may sit within a step of it
+          if (l1 > 0) fc.pre(minAbs(layer.kernel?.value.data ?? []) > KINK_MARGIN);
           expectOk(gradCheck(layer, { input: x, seed, ...GRAD_TOL }));
         },
       ),
@@ -185,7 +195,11 @@ describe("gradients match finite differences (float64)", () => {
           const p = fromLogits ? randomTensor([b, k], seed, -6, 6) : randomTensor([b, k], seed, 0.02, 0.98);
           const t = randomTensor([b, k], seed + 1, 0, 1);
           expectOk(
-            gradCheck(getLoss({ name: "binaryCrossEntropy", fromLogits }), { input: p, target: t, ...GRAD_TOL }),
+            gradCheck(getLoss({ name: "binaryCrossEntropy", fromLogits }), {
+              input: p,
+              target: t,
+              ...(fromLogits ? GRAD_TOL : BCE_PROBABILITY_TOL),
+            }),
           );
         }),
         { numRuns: RUNS },

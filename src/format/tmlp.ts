@@ -441,7 +441,7 @@ function asFormat<T>(path: string, f: () => T): T {
     return f();
   } catch (e) {
     if (e instanceof FormatError) throw e;
-    if (e instanceof OptionError) fail(e.key === "" ? path : `${path}.${e.key}`, e.detail);
+    if (e instanceof OptionError) fail(e.key === "" ? path : `${path}.${e.key}`, e.detail.replace(/^is /, ""));
     fail(path, e instanceof Error ? e.message : String(e));
   }
 }

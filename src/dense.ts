@@ -26,11 +26,12 @@ import {
   type Param,
   zerosIn,
 } from "./layer.js";
+import { LIMITS } from "./limits.js";
 import { INPUT_SHAPE_SPEC, NAME_SPEC, parseOptions } from "./options.js";
 import type { Tensor } from "./tensor.js";
 
 /** The largest `units` a Dense layer takes (and a file may declare). */
-export const MAX_UNITS = 10_000_000;
+export const MAX_UNITS = LIMITS.dim;
 
 /** Options of {@link Dense}. */
 export interface DenseOptions extends LayerOptions {

@@ -10,6 +10,7 @@
  * suggested.
  */
 import { ValueError } from "./errors.js";
+import { LIMITS } from "./limits.js";
 
 /** One option's type, range and default. */
 export type OptionSpec =
@@ -328,6 +329,10 @@ export function named<S extends Schema, T>(
 }
 
 /** The `name` option every layer has. */
-export const NAME_SPEC = { type: "string", maxLength: 200 } as const satisfies OptionSpec;
-/** The `inputShape` option every layer has (at most 8 dimensions, as the loader allows). */
-export const INPUT_SHAPE_SPEC = { type: "shape", maxLength: 8, maxDim: 10_000_000 } as const satisfies OptionSpec;
+export const NAME_SPEC = { type: "string", maxLength: LIMITS.nameLength } as const satisfies OptionSpec;
+/** The `inputShape` option every layer has (within the loader's limits). */
+export const INPUT_SHAPE_SPEC = {
+  type: "shape",
+  maxLength: LIMITS.inputRank,
+  maxDim: LIMITS.dim,
+} as const satisfies OptionSpec;

@@ -10,10 +10,11 @@ import { jsBackend } from "./backend/js.js";
 import { type DataLike, type DataSource, toSource } from "./data.js";
 import { fmtShape, NonFiniteLossError, ShapeError, ValueError } from "./errors.js";
 import type { BuildContext, Layer, Mode, Param } from "./layer.js";
+import { LIMITS } from "./limits.js";
 import { applyOutputLink, getLoss, type Loss, type LossConfig, type LossName } from "./losses.js";
 import { type Metric, type MetricName, metricFromName } from "./metrics.js";
 import type { Optimizer } from "./optimizers.js";
-import { checkKeys } from "./options.js";
+import { checkKeys, INPUT_SHAPE_SPEC, parseOptions } from "./options.js";
 import { Rng, type RngState } from "./rng.js";
 import { allocFloat, type DType, shapeSize, Tensor } from "./tensor.js";
 
@@ -223,7 +224,7 @@ export class Sequential {
       throw new ValueError(`Sequential: dtype must be "float32" or "float64", got ${String(this.dtype)}`);
     }
     this.rng = new Rng(opts.seed ?? 0);
-    this.inputShape = opts.inputShape ? [...opts.inputShape] : null;
+    this.inputShape = opts.inputShape ? checkInputShape("Sequential", opts.inputShape) : null;
     for (const l of opts.layers ?? []) this.add(l);
   }
 
@@ -273,7 +274,7 @@ export class Sequential {
     }
     if (this.layers.length === 0 && this.inputShape === null) {
       const s = (layer as { inputShape?: readonly number[] }).inputShape;
-      if (s) this.inputShape = [...s];
+      if (s) this.inputShape = checkInputShape(`${layer.kind} layer '${layer.name}'`, s);
     }
     this.layers.push(layer);
     this.paramCache = null;
@@ -738,6 +739,18 @@ export class Sequential {
     }
     return history;
   }
+}
+
+/** A per-sample input shape within LIMITS (the loader's bounds, so every model built can be saved and loaded). */
+function checkInputShape(where: string, shape: readonly number[]): number[] {
+  const { inputShape } = parseOptions(where, { inputShape: INPUT_SHAPE_SPEC }, { inputShape: shape });
+  const size = (inputShape as number[]).reduce((a, b) => a * b, 1);
+  if (size > LIMITS.inputSize) {
+    throw new ValueError(
+      `${where}: inputShape has ${size} elements per sample, more than the limit of ${LIMITS.inputSize}`,
+    );
+  }
+  return inputShape as number[];
 }
 
 function checkBatchSize(bs: unknown, where: string): number {

@@ -11,7 +11,6 @@ import {
   imageDataset,
   oneHot,
   parseIdx,
-  Rng,
   subsetDataset,
   Tensor,
   Uint8Source,

@@ -72,4 +72,22 @@ describe("Rng", () => {
     // each count ~ Binomial(n, 1/7): σ = √(n·(1/7)(6/7)) ≈ 92.6; allow 6σ
     for (const c of counts) expect(Math.abs(c - n / 7)).toBeLessThan(6 * Math.sqrt((n * 6) / 49));
   });
+
+  it("xoshiro128** gives the reference implementation's outputs (known answers)", () => {
+    // State (1, 2, 3, 4), worked by hand from the algorithm: the first output is
+    // rotl(s1·5, 7)·9 = rotl(10, 7)·9 = 1280·9 = 11520; the update then leaves
+    // s1 = 2 ^ (3 ^ 1) = 0, so the second output is 0.
+    const a = new Rng(0);
+    a.setState([1, 2, 3, 4]);
+    expect([a.nextUint32(), a.nextUint32()]).toEqual([11520, 0]);
+    // Outputs and states produced by Blackman & Vigna's reference C code
+    // (xoshiro128starstar.c), as recorded in the test data of xoshiro-6502
+    // (github.com/edorfaus/xoshiro-6502, test-rom/testdata.asm).
+    const b = new Rng(0);
+    b.setState([0x964d4a0c, 0xd40ab895, 0xad7fdecb, 0x3006f0f0]);
+    expect([b.nextUint32(), b.nextUint32(), b.nextUint32(), b.nextUint32()]).toEqual([
+      0xf1391922, 0x6fe53806, 0xa5be2840, 0xf510ee70,
+    ]);
+    expect(b.getState()).toEqual([0xfc65379c, 0x52006d70, 0x87487639, 0xf1908343]);
+  });
 });

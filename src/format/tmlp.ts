@@ -25,6 +25,7 @@
 
 import { TinyMlpError } from "../errors.js";
 import type { Layer, LayerClass, LayerConfig } from "../layer.js";
+import { LIMITS } from "../limits.js";
 import { getLoss, type LossConfig } from "../losses.js";
 import { metricFromName } from "../metrics.js";
 import { type Optimizer, type OptimizerConfig, type OptimizerState, optimizerFromConfig } from "../optimizers.js";
@@ -40,14 +41,8 @@ export type { TrainingState };
 /** The format version this code writes and reads. */
 export const FORMAT_VERSION = 1;
 const MAGIC = [0x54, 0x4d, 0x4c, 0x50]; // "TMLP"
-/** Limits a header may not exceed (a hostile file must not make us allocate much). */
-export const LIMITS = {
-  headerBytes: 16 * 1024 * 1024,
-  layers: 1000,
-  dim: 10_000_000,
-  inputSize: 100_000_000,
-  nameLength: 200,
-} as const;
+
+export { LIMITS };
 
 /**
  * A model file or document is malformed or unsupported. The message names the
@@ -237,8 +232,11 @@ export function deserialize(bytes: Uint8Array, opts: LoadOptions = {}): Loaded {
     );
   }
   const hlen = view.getUint32(8, true);
-  if (hlen > LIMITS.headerBytes || 12 + hlen > bytes.length) {
-    throw new FormatError(`header: declared length ${hlen} exceeds the file (${bytes.length} bytes) or the limit`);
+  if (hlen > LIMITS.headerBytes) {
+    throw new FormatError(`header: declared length ${hlen} exceeds the limit of ${LIMITS.headerBytes} bytes`);
+  }
+  if (12 + hlen > bytes.length) {
+    throw new FormatError(`header: declared length ${hlen} exceeds the file (${bytes.length} bytes)`);
   }
   let parsed: unknown;
   try {
@@ -490,7 +488,7 @@ function checkHeader(v: unknown, withArrays: boolean, opts: LoadOptions): { head
   if (formatVersion !== FORMAT_VERSION)
     fail("formatVersion", `this tinymlp reads version ${FORMAT_VERSION}, got ${formatVersion}`);
   const m = obj(o.model, "model", ["inputShape", "dtype", "layers", "rng"]);
-  const inputShape = list(m.inputShape, "model.inputShape", 8).map((d, i) =>
+  const inputShape = list(m.inputShape, "model.inputShape", LIMITS.inputRank).map((d, i) =>
     int(d, `model.inputShape[${i}]`, 1, LIMITS.dim),
   );
   if (inputShape.length === 0) fail("model.inputShape", "expected at least one dimension");

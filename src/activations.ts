@@ -409,7 +409,7 @@ const FACTORIES: Record<ActivationName, (opts: Record<string, unknown>) => Activ
 };
 
 /** Every built-in activation name. */
-export const ACTIVATION_NAMES = Object.keys(FACTORIES) as ActivationName[];
+export const ACTIVATION_NAMES = /* @__PURE__ */ Object.keys(FACTORIES) as ActivationName[];
 
 /**
  * Resolves an activation from its name, a config, or an instance.

@@ -226,7 +226,7 @@ const FACTORIES: Record<InitializerName, (opts: Record<string, unknown>) => Init
 };
 
 /** Every built-in initializer name. */
-export const INITIALIZER_NAMES = Object.keys(FACTORIES) as InitializerName[];
+export const INITIALIZER_NAMES = /* @__PURE__ */ Object.keys(FACTORIES) as InitializerName[];
 
 /**
  * Resolves an initializer from its name, a config, or an instance.

@@ -353,7 +353,7 @@ const FACTORIES: Record<LossName, (opts: Record<string, unknown>) => Loss> = {
 };
 
 /** Every built-in loss name. */
-export const LOSS_NAMES = Object.keys(FACTORIES) as LossName[];
+export const LOSS_NAMES = /* @__PURE__ */ Object.keys(FACTORIES) as LossName[];
 
 /**
  * Resolves a loss from its name, a config, or an instance.

@@ -689,7 +689,7 @@ const FACTORIES: Record<OptimizerName, (o: Record<string, unknown>) => Optimizer
 };
 
 /** Every built-in optimizer name. */
-export const OPTIMIZER_NAMES = Object.keys(FACTORIES) as OptimizerName[];
+export const OPTIMIZER_NAMES = /* @__PURE__ */ Object.keys(FACTORIES) as OptimizerName[];
 
 /**
  * Builds an optimizer from its config (the closed set of OPTIMIZER_NAMES);

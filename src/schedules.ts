@@ -269,7 +269,7 @@ const FACTORIES: Record<ScheduleName, (o: Record<string, unknown>) => LearningRa
 };
 
 /** Every built-in schedule name. */
-export const SCHEDULE_NAMES = Object.keys(FACTORIES) as ScheduleName[];
+export const SCHEDULE_NAMES = /* @__PURE__ */ Object.keys(FACTORIES) as ScheduleName[];
 
 /**
  * Builds a schedule from its config (its constructor checks the options).

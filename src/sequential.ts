@@ -371,6 +371,7 @@ export class Sequential {
    * ```
    */
   compile(opts: CompileOptions): void {
+    checkKeys("compile", opts ?? {}, ["optimizer", "loss", "metrics"]);
     if (typeof opts?.optimizer?.step !== "function") {
       throw new ValueError("compile: optimizer must be an Optimizer instance, e.g. new Adam({ lr: 1e-3 })");
     }
@@ -496,6 +497,7 @@ export class Sequential {
   predict(x: DataLike, opts: BatchOptions = {}): Tensor {
     const src = toSource(x, "predict");
     this.checkInputSource(src, "predict");
+    checkKeys("predict", opts, ["batchSize"]);
     const bs = checkBatchSize(opts.batchSize ?? 256, "predict");
     const N = src.length;
     const outShape = this.outputShape;
@@ -534,6 +536,7 @@ export class Sequential {
    */
   evaluate(x: DataLike, y: DataLike, opts: BatchOptions = {}): Logs {
     const [lossFn] = this.requireCompiled("evaluate");
+    checkKeys("evaluate", opts, ["batchSize"]);
     const xs = toSource(x, "evaluate");
     const ys = toSource(y, "evaluate");
     this.checkInputSource(xs, "evaluate");
@@ -592,72 +595,32 @@ export class Sequential {
     const ys = toSource(y, "fit");
     this.checkInputSource(xs, "fit");
     if (xs.length !== ys.length) throw new ShapeError(`fit: x has ${xs.length} samples but y has ${ys.length}`);
-    const epochs = opts.epochs ?? 1;
-    if (!Number.isInteger(epochs) || epochs < 0)
-      throw new ValueError(`fit: epochs must be an integer >= 0, got ${epochs}`);
-    const bs = checkBatchSize(opts.batchSize ?? 32, "fit");
-    const split = opts.validationSplit ?? 0;
-    if (typeof split !== "number" || !(split >= 0 && split < 1)) {
-      throw new ValueError(`fit: validationSplit must be in [0, 1), got ${String(split)}`);
-    }
-    const yieldEvery = opts.yieldEvery ?? 25;
-    const augment = opts.augment ?? null;
-    if (augment !== null && typeof augment.transformBatch !== "function") {
-      throw new ValueError("fit: augment must have a transformBatch(x, step) method");
-    }
-    const step: BatchStep = { epoch: 0, batch: 0 };
-
-    // Validation: explicit data, or the last `split` fraction (taken before shuffling, as Keras does).
-    let nTrain = xs.length;
-    let val: { xs: DataSource; ys: DataSource; idx: ArrayLike<number>; from: number; to: number } | null = null;
-    if (opts.validationData) {
-      const vx = toSource(opts.validationData[0], "fit validationData");
-      const vy = toSource(opts.validationData[1], "fit validationData");
-      this.checkInputSource(vx, "fit validationData");
-      if (vx.length !== vy.length) {
-        throw new ShapeError(`fit: validation x has ${vx.length} samples but y has ${vy.length}`);
-      }
-      val = { xs: vx, ys: vy, idx: identity(vx.length), from: 0, to: vx.length };
-    } else if (split > 0) {
-      nTrain = Math.floor(xs.length * (1 - split));
-      val = { xs, ys, idx: identity(xs.length), from: nTrain, to: xs.length };
-    }
-    if (nTrain === 0) throw new ValueError("fit: no training samples");
-
-    const callbacks: Callback[] = [];
-    if (opts.callbacks) callbacks.push(...(Array.isArray(opts.callbacks) ? opts.callbacks : [opts.callbacks]));
-    if (opts.onEpochEnd || opts.onBatchEnd) {
-      const cb: Callback = {};
-      if (opts.onEpochEnd) cb.onEpochEnd = opts.onEpochEnd;
-      if (opts.onBatchEnd) cb.onBatchEnd = opts.onBatchEnd;
-      callbacks.push(cb);
-    }
-
+    const o = checkFitOptions(opts);
+    const { nTrain, val } = this.validationSplit(xs, ys, opts.validationData, o.validationSplit);
+    const callbacks = callbackList(opts);
     const shuffleRng = opts.seed === undefined ? this.rng : new Rng(opts.seed);
-    const shuffle = opts.shuffle ?? true;
-    const order = new Uint32Array(nTrain);
+    const nBatches = Math.ceil(nTrain / o.batchSize);
     const history = new History();
-    const nBatches = Math.ceil(nTrain / bs);
     const resume = opts.resume ?? null;
-    let firstEpoch = 0;
-    if (resume) {
-      if (!(resume.epoch <= epochs))
-        throw new ValueError(`fit: the checkpoint is at epoch ${resume.epoch + 1}, beyond epochs = ${epochs}`);
-      if (resume.batch > nBatches) {
-        throw new ValueError(
-          `fit: the checkpoint is at batch ${resume.batch}, but an epoch here has ${nBatches} batches (other data or batch size?)`,
-        );
-      }
-      firstEpoch = resume.epoch;
-      (Object.keys(resume.history) as string[]).forEach((k) => {
-        history.history[k] = [...(resume.history[k] as number[])];
-      });
-      for (let e = 0; e < (resume.history.loss?.length ?? 0); e++) history.epoch.push(e);
-    }
+    if (resume) restoreHistory(history, resume, o.epochs, nBatches);
+    const run: EpochRun = {
+      xs,
+      ys,
+      nTrain,
+      nBatches,
+      batchSize: o.batchSize,
+      order: new Uint32Array(nTrain),
+      shuffle: opts.shuffle ?? true,
+      shuffleRng,
+      callbacks,
+      augment: o.augment,
+      step: { epoch: 0, batch: 0 },
+      yieldEvery: o.yieldEvery,
+      lastYield: Date.now(),
+    };
     this.stopTraining = false;
-    let lastYield = Date.now();
     const state: FitState = {
-      epoch: firstEpoch,
+      epoch: resume?.epoch ?? 0,
       batch: 0,
       rngEpochStart: shuffleRng.getState(),
       lossSum: 0,
@@ -667,62 +630,11 @@ export class Sequential {
     try {
       for (const cb of callbacks) cb.setModel?.(this);
       for (const cb of callbacks) await cb.onTrainBegin?.({});
-      for (let epoch = firstEpoch; epoch < epochs && !this.stopTraining; epoch++) {
-        const resuming = resume !== null && epoch === resume.epoch;
-        // The epoch's order depends only on the shuffling generator's state at
-        // its start, so a checkpoint can re-derive it exactly.
-        if (resuming) shuffleRng.setState(resume.rngEpochStart);
-        state.epoch = epoch;
-        state.rngEpochStart = shuffleRng.getState();
-        for (let i = 0; i < nTrain; i++) order[i] = i;
-        if (shuffle) shuffleRng.shuffle(order);
-        const firstBatch = resuming ? resume.batch : 0;
-        // Dropout continues where it stopped. (With one generator for both, a
-        // checkpoint at an epoch boundary holds the pre-shuffle state, which
-        // the shuffle just advanced exactly as the uninterrupted run did.)
-        if (resuming && (shuffleRng !== this.rng || resume.batch > 0)) this.rng.setState(resume.rng);
-        for (const cb of callbacks) await cb.onEpochBegin?.(epoch, {});
-        for (const m of this.metrics) m.reset();
-        // mid-epoch: the metrics continue from their counts at the checkpoint, as the loss sum does
-        if (resuming && resume.metrics) {
-          for (const m of this.metrics) {
-            const s = resume.metrics[m.name];
-            if (s && m.setState) m.setState(s);
-          }
-        }
-        state.lossSum = resuming ? resume.lossSum : 0;
-        for (let b = firstBatch; b < nBatches; b++) {
-          const start = b * bs;
-          const n = Math.min(bs, nTrain - start);
-          if (callbacks.length > 0) for (const cb of callbacks) await cb.onBatchBegin?.(b, { batch: b, size: n });
-          const xb = this.ioBuffer("x", n, xs.sampleShape);
-          const yb = this.ioBuffer("y", n, ys.sampleShape);
-          xs.gather(order, start, n, xb.data);
-          ys.gather(order, start, n, yb.data);
-          if (augment !== null) {
-            step.epoch = epoch;
-            step.batch = b;
-            augment.transformBatch(xb, step);
-          }
-          const loss = this.trainStep(xb, yb);
-          // trainStep leaves the weights untouched on a non-finite loss
-          if (!Number.isFinite(loss)) throw new NonFiniteLossError(epoch, b, loss);
-          state.lossSum += loss * n;
-          state.batch = b + 1;
-          for (const m of this.metrics) m.update(this.lastOutput as Tensor, yb);
-          if (callbacks.length > 0) {
-            const logs: Logs = { batch: b, size: n, loss };
-            for (const cb of callbacks) await cb.onBatchEnd?.(b, logs);
-          }
-          if (Date.now() - lastYield >= yieldEvery) {
-            await yieldToEventLoop();
-            lastYield = Date.now();
-          }
-        }
-        const logs: Logs = { loss: state.lossSum / nTrain };
-        for (const m of this.metrics) logs[m.name] = m.result();
+      for (let epoch = state.epoch; epoch < o.epochs && !this.stopTraining; epoch++) {
+        const from = resume !== null && epoch === resume.epoch ? resume : null;
+        const logs = await this.trainEpoch(run, state, epoch, from);
         if (val !== null) {
-          const v = this.evaluateRange(lossFn, val.xs, val.ys, val.idx, val.from, val.to, Math.max(bs, 256));
+          const v = this.evaluateRange(lossFn, val.xs, val.ys, val.idx, val.from, val.to, Math.max(o.batchSize, 256));
           for (const [k, value] of Object.entries(v)) logs[`val_${k}`] = value;
         }
         history.record(epoch, logs);
@@ -739,6 +651,189 @@ export class Sequential {
     }
     return history;
   }
+
+  /**
+   * The training samples and the validation data: explicit data, or the last
+   * `split` fraction of the samples (taken before shuffling, as Keras does).
+   */
+  private validationSplit(
+    xs: DataSource,
+    ys: DataSource,
+    data: FitOptions["validationData"],
+    split: number,
+  ): { nTrain: number; val: ValidationRange | null } {
+    let nTrain = xs.length;
+    let val: ValidationRange | null = null;
+    if (data) {
+      const vx = toSource(data[0], "fit validationData");
+      const vy = toSource(data[1], "fit validationData");
+      this.checkInputSource(vx, "fit validationData");
+      if (vx.length !== vy.length) {
+        throw new ShapeError(`fit: validation x has ${vx.length} samples but y has ${vy.length}`);
+      }
+      val = { xs: vx, ys: vy, idx: identity(vx.length), from: 0, to: vx.length };
+    } else if (split > 0) {
+      nTrain = Math.floor(xs.length * (1 - split));
+      val = { xs, ys, idx: identity(xs.length), from: nTrain, to: xs.length };
+    }
+    if (nTrain === 0) throw new ValueError("fit: no training samples");
+    return { nTrain, val };
+  }
+
+  /**
+   * One epoch: shuffle, then every batch; returns the epoch's training logs.
+   * `from` is the checkpoint when this epoch resumes one.
+   */
+  private async trainEpoch(run: EpochRun, state: FitState, epoch: number, from: TrainingState | null): Promise<Logs> {
+    const rng = run.shuffleRng;
+    // The epoch's order depends only on the shuffling generator's state at
+    // its start, so a checkpoint can re-derive it exactly.
+    if (from) rng.setState(from.rngEpochStart);
+    state.epoch = epoch;
+    state.rngEpochStart = rng.getState();
+    for (let i = 0; i < run.nTrain; i++) run.order[i] = i;
+    if (run.shuffle) rng.shuffle(run.order);
+    // Dropout continues where it stopped. (With one generator for both, a
+    // checkpoint at an epoch boundary holds the pre-shuffle state, which
+    // the shuffle just advanced exactly as the uninterrupted run did.)
+    if (from && (rng !== this.rng || from.batch > 0)) this.rng.setState(from.rng);
+    for (const cb of run.callbacks) await cb.onEpochBegin?.(epoch, {});
+    for (const m of this.metrics) m.reset();
+    // mid-epoch: the metrics continue from their counts at the checkpoint, as the loss sum does
+    if (from?.metrics) {
+      for (const m of this.metrics) {
+        const s = from.metrics[m.name];
+        if (s && m.setState) m.setState(s);
+      }
+    }
+    state.lossSum = from ? from.lossSum : 0;
+    for (let b = from ? from.batch : 0; b < run.nBatches; b++) await this.trainBatch(run, state, epoch, b);
+    const logs: Logs = { loss: state.lossSum / run.nTrain };
+    for (const m of this.metrics) logs[m.name] = m.result();
+    return logs;
+  }
+
+  /** One batch: gather, augment, train step, metrics, callbacks, and a yield to the event loop now and then. */
+  private async trainBatch(run: EpochRun, state: FitState, epoch: number, b: number): Promise<void> {
+    const start = b * run.batchSize;
+    const n = Math.min(run.batchSize, run.nTrain - start);
+    const callbacks = run.callbacks;
+    if (callbacks.length > 0) for (const cb of callbacks) await cb.onBatchBegin?.(b, { batch: b, size: n });
+    const xb = this.ioBuffer("x", n, run.xs.sampleShape);
+    const yb = this.ioBuffer("y", n, run.ys.sampleShape);
+    run.xs.gather(run.order, start, n, xb.data);
+    run.ys.gather(run.order, start, n, yb.data);
+    if (run.augment !== null) {
+      run.step.epoch = epoch;
+      run.step.batch = b;
+      run.augment.transformBatch(xb, run.step);
+    }
+    const loss = this.trainStep(xb, yb);
+    // trainStep leaves the weights untouched on a non-finite loss
+    if (!Number.isFinite(loss)) throw new NonFiniteLossError(epoch, b, loss);
+    state.lossSum += loss * n;
+    state.batch = b + 1;
+    for (const m of this.metrics) m.update(this.lastOutput as Tensor, yb);
+    if (callbacks.length > 0) {
+      const logs: Logs = { batch: b, size: n, loss };
+      for (const cb of callbacks) await cb.onBatchEnd?.(b, logs);
+    }
+    if (Date.now() - run.lastYield >= run.yieldEvery) {
+      await yieldToEventLoop();
+      run.lastYield = Date.now();
+    }
+  }
+}
+
+/** Validation data as a range of a source. */
+interface ValidationRange {
+  xs: DataSource;
+  ys: DataSource;
+  idx: ArrayLike<number>;
+  from: number;
+  to: number;
+}
+
+/** What one fit call keeps across its epochs and batches. */
+interface EpochRun {
+  xs: DataSource;
+  ys: DataSource;
+  nTrain: number;
+  nBatches: number;
+  batchSize: number;
+  order: Uint32Array;
+  shuffle: boolean;
+  shuffleRng: Rng;
+  callbacks: Callback[];
+  augment: BatchTransform | null;
+  step: BatchStep;
+  yieldEvery: number;
+  lastYield: number;
+}
+
+const FIT_KEYS = [
+  "epochs",
+  "batchSize",
+  "shuffle",
+  "validationSplit",
+  "validationData",
+  "seed",
+  "callbacks",
+  "onEpochEnd",
+  "onBatchEnd",
+  "yieldEvery",
+  "resume",
+  "augment",
+];
+
+/** fit's options checked (unknown keys refused), with their defaults. */
+function checkFitOptions(opts: FitOptions): {
+  epochs: number;
+  batchSize: number;
+  validationSplit: number;
+  yieldEvery: number;
+  augment: BatchTransform | null;
+} {
+  checkKeys("fit", opts, FIT_KEYS);
+  const epochs = opts.epochs ?? 1;
+  if (!Number.isInteger(epochs) || epochs < 0)
+    throw new ValueError(`fit: epochs must be an integer >= 0, got ${epochs}`);
+  const batchSize = checkBatchSize(opts.batchSize ?? 32, "fit");
+  const split = opts.validationSplit ?? 0;
+  if (typeof split !== "number" || !(split >= 0 && split < 1)) {
+    throw new ValueError(`fit: validationSplit must be in [0, 1), got ${String(split)}`);
+  }
+  const augment = opts.augment ?? null;
+  if (augment !== null && typeof augment.transformBatch !== "function") {
+    throw new ValueError("fit: augment must have a transformBatch(x, step) method");
+  }
+  return { epochs, batchSize, validationSplit: split, yieldEvery: opts.yieldEvery ?? 25, augment };
+}
+
+/** The callbacks list, with the onEpochEnd/onBatchEnd shorthands as one more callback. */
+function callbackList(opts: FitOptions): Callback[] {
+  const callbacks: Callback[] = [];
+  if (opts.callbacks) callbacks.push(...(Array.isArray(opts.callbacks) ? opts.callbacks : [opts.callbacks]));
+  if (opts.onEpochEnd || opts.onBatchEnd) {
+    const cb: Callback = {};
+    if (opts.onEpochEnd) cb.onEpochEnd = opts.onEpochEnd;
+    if (opts.onBatchEnd) cb.onBatchEnd = opts.onBatchEnd;
+    callbacks.push(cb);
+  }
+  return callbacks;
+}
+
+/** Checks a checkpoint against this run and restores its history of finished epochs. */
+function restoreHistory(history: History, resume: TrainingState, epochs: number, nBatches: number): void {
+  if (!(resume.epoch <= epochs))
+    throw new ValueError(`fit: the checkpoint is at epoch ${resume.epoch + 1}, beyond epochs = ${epochs}`);
+  if (resume.batch > nBatches) {
+    throw new ValueError(
+      `fit: the checkpoint is at batch ${resume.batch}, but an epoch here has ${nBatches} batches (other data or batch size?)`,
+    );
+  }
+  for (const k of Object.keys(resume.history)) history.history[k] = [...(resume.history[k] as number[])];
+  for (let e = 0; e < (resume.history.loss?.length ?? 0); e++) history.epoch.push(e);
 }
 
 /** A per-sample input shape within LIMITS (the loader's bounds, so every model built can be saved and loaded). */

@@ -213,3 +213,26 @@ describe("bad input gets a clear error", () => {
     expect(() => new Sequential().predict(xorX)).toThrow(/input shape is unknown/);
   });
 });
+
+describe("options objects refuse unknown keys, naming the nearest known one", () => {
+  it("fit, compile, evaluate, predict, Sequential, layers and optimizers", async () => {
+    const m = new Sequential({ inputShape: [2], seed: 1 });
+    m.add(new Dense({ units: 2 }));
+    m.compile({ optimizer: new SGD(), loss: "meanSquaredError" });
+    const x = Tensor.from([[1, 2]]);
+    await expect(m.fit(x, x, { epoch: 3 } as never)).rejects.toThrow(
+      /fit: epoch is not an option \(did you mean 'epochs'\?\)/,
+    );
+    await expect(m.fit(x, x, { batch_size: 2 } as never)).rejects.toThrow(/did you mean 'batchSize'/);
+    expect(() => m.compile({ optimizer: new SGD(), loss: "meanSquaredError", metric: [] } as never)).toThrow(
+      /compile: metric is not an option \(did you mean 'metrics'\?\)/,
+    );
+    expect(() => m.evaluate(x, x, { batchsize: 2 } as never)).toThrow(/evaluate: batchsize is not an option/);
+    expect(() => m.predict(x, { bs: 2 } as never)).toThrow(/predict: bs is not an option/);
+    expect(() => new Sequential({ inputshape: [2] } as never)).toThrow(/did you mean 'inputShape'/);
+    expect(() => new Adam({ learningRate: 0.1 } as never)).toThrow(
+      /Adam: learningRate is not an option \(did you mean 'lr'\?\)/,
+    );
+    expect(() => new Dense({ units: 2, activaton: "relu" } as never)).toThrow(/did you mean 'activation'/);
+  });
+});

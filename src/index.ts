@@ -89,6 +89,7 @@ export {
   type Param,
 } from "./layer.js";
 export {
+  applyOutputLink,
   BinaryCrossEntropy,
   CategoricalCrossEntropy,
   getLoss,
@@ -97,6 +98,7 @@ export {
   type Loss,
   type LossConfig,
   type LossName,
+  logSumExp,
   MeanAbsoluteError,
   MeanSquaredError,
   SparseCategoricalCrossEntropy,

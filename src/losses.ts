@@ -11,8 +11,8 @@
  */
 
 import { sigmoid, softmaxRows } from "./activations.js";
-import { checkNumber, fmtShape, ShapeError, ValueError } from "./errors.js";
-import { byName, named } from "./options.js";
+import { fmtShape, ShapeError, ValueError } from "./errors.js";
+import { byName, named, parseOptions } from "./options.js";
 import { as2d, type FloatArray, type Tensor } from "./tensor.js";
 
 /** The built-in loss names (a closed set). */
@@ -131,8 +131,10 @@ export class Huber implements Loss {
   readonly outputLink = "none" as const;
   /** The threshold δ between the quadratic and linear parts (default 1). */
   readonly delta: number;
+  /** Options: their types, ranges and defaults. */
+  static readonly options = { delta: { type: "number", gt: 0, default: 1 } } as const;
   constructor(opts: { delta?: number } = {}) {
-    this.delta = checkNumber("huber", "delta", opts.delta ?? 1, (d) => d > 0, "a finite number > 0");
+    this.delta = parseOptions("huber", Huber.options, opts).delta;
   }
   compute(pred: Tensor, target: Tensor, grad?: FloatArray): number {
     const B = sameShape(this.name, pred, target);
@@ -172,10 +174,12 @@ const EPS = 1e-7;
  */
 export class BinaryCrossEntropy implements Loss {
   readonly name = "binaryCrossEntropy" as const;
+  /** Options: their types, ranges and defaults. */
+  static readonly options = { fromLogits: { type: "boolean", default: false } } as const;
   /** Whether predictions are logits (default false: probabilities). */
   readonly fromLogits: boolean;
   constructor(opts: { fromLogits?: boolean } = {}) {
-    this.fromLogits = opts.fromLogits ?? false;
+    this.fromLogits = parseOptions("binaryCrossEntropy", BinaryCrossEntropy.options, opts).fromLogits;
   }
   get outputLink(): "sigmoid" | "none" {
     return this.fromLogits ? "sigmoid" : "none";
@@ -216,10 +220,12 @@ export class BinaryCrossEntropy implements Loss {
  */
 export class CategoricalCrossEntropy implements Loss {
   readonly name = "categoricalCrossEntropy" as const;
+  /** Options: their types, ranges and defaults. */
+  static readonly options = { fromLogits: { type: "boolean", default: false } } as const;
   /** Whether predictions are logits (default false: probabilities). */
   readonly fromLogits: boolean;
   constructor(opts: { fromLogits?: boolean } = {}) {
-    this.fromLogits = opts.fromLogits ?? false;
+    this.fromLogits = parseOptions("categoricalCrossEntropy", CategoricalCrossEntropy.options, opts).fromLogits;
   }
   get outputLink(): "softmax" | "none" {
     return this.fromLogits ? "softmax" : "none";
@@ -275,10 +281,16 @@ export class CategoricalCrossEntropy implements Loss {
  */
 export class SparseCategoricalCrossEntropy implements Loss {
   readonly name = "sparseCategoricalCrossEntropy" as const;
+  /** Options: their types, ranges and defaults. */
+  static readonly options = { fromLogits: { type: "boolean", default: true } } as const;
   /** Whether predictions are logits (default true). */
   readonly fromLogits: boolean;
   constructor(opts: { fromLogits?: boolean } = {}) {
-    this.fromLogits = opts.fromLogits ?? true;
+    this.fromLogits = parseOptions(
+      "sparseCategoricalCrossEntropy",
+      SparseCategoricalCrossEntropy.options,
+      opts,
+    ).fromLogits;
   }
   get outputLink(): "softmax" | "none" {
     return this.fromLogits ? "softmax" : "none";
@@ -335,21 +347,14 @@ export function logSumExp(x: FloatArray, o: number, K: number): number {
   return m + Math.log(s);
 }
 
-const none = {} as const;
-const logits = (dflt: boolean) => ({ fromLogits: { type: "boolean", default: dflt } }) as const;
-
-/** Each loss's options (a schema) and how it is made from them. */
+/** Each loss by name; its constructor parses the options through its schema. */
 const FACTORIES: Record<LossName, (opts: Record<string, unknown>) => Loss> = {
-  meanSquaredError: named("meanSquaredError", none, () => new MeanSquaredError()),
-  meanAbsoluteError: named("meanAbsoluteError", none, () => new MeanAbsoluteError()),
-  huber: named("huber", { delta: { type: "number", gt: 0, default: 1 } }, (o) => new Huber(o)),
-  binaryCrossEntropy: named("binaryCrossEntropy", logits(false), (o) => new BinaryCrossEntropy(o)),
-  categoricalCrossEntropy: named("categoricalCrossEntropy", logits(false), (o) => new CategoricalCrossEntropy(o)),
-  sparseCategoricalCrossEntropy: named(
-    "sparseCategoricalCrossEntropy",
-    logits(true),
-    (o) => new SparseCategoricalCrossEntropy(o),
-  ),
+  meanSquaredError: named("meanSquaredError", {}, () => new MeanSquaredError()),
+  meanAbsoluteError: named("meanAbsoluteError", {}, () => new MeanAbsoluteError()),
+  huber: (o) => new Huber(o),
+  binaryCrossEntropy: (o) => new BinaryCrossEntropy(o),
+  categoricalCrossEntropy: (o) => new CategoricalCrossEntropy(o),
+  sparseCategoricalCrossEntropy: (o) => new SparseCategoricalCrossEntropy(o),
 };
 
 /** Every built-in loss name. */

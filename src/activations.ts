@@ -369,7 +369,7 @@ export function softmaxRows(x: FloatArray, y: FloatArray, rows: number, cols: nu
 }
 
 /** y_j = e^{x_j} / Σ_k e^{x_k} along each row (the last axis). */
-export class Softmax implements ActivationFunction {
+export class SoftmaxFunction implements ActivationFunction {
   readonly name = "softmax" as const;
   forward(x: FloatArray, y: FloatArray, rows: number, cols: number): void {
     softmaxRows(x, y, rows, cols);
@@ -405,7 +405,7 @@ const FACTORIES: Record<ActivationName, (opts: Record<string, unknown>) => Activ
   softplus: named("softplus", none, () => new Softplus()),
   silu: named("silu", none, () => new Silu("silu")),
   swish: named("swish", none, () => new Silu("swish")),
-  softmax: named("softmax", none, () => new Softmax()),
+  softmax: named("softmax", none, () => new SoftmaxFunction()),
 };
 
 /** Every built-in activation name. */

@@ -94,7 +94,7 @@ abstract class Norm implements Layer {
   name: string;
   /** Per-sample input shape given in the options, if any. */
   readonly inputShape: readonly number[] | undefined;
-  /** ε. */
+  /** Added to the variance before the square root (ε), so a constant feature does not divide by zero. */
   readonly epsilon: number;
   protected D = 0;
   protected shape: readonly number[] = [];

@@ -377,11 +377,11 @@ const MOMENTS = { beta1: FRACTION(0.9), beta2: FRACTION(0.999), epsilon: POSITIV
  */
 export class Adam extends BaseOptimizer {
   readonly name: "adam" | "adamw" = "adam";
-  /** β₁. */
+  /** Decay of the first-moment average m (β₁). */
   readonly beta1: number;
-  /** β₂. */
+  /** Decay of the second-moment average v (β₂). */
   readonly beta2: number;
-  /** ε. */
+  /** Added to the denominator's square root, so a zero second moment does not divide by zero (ε). */
   readonly epsilon: number;
   /** Whether weight decay is decoupled (AdamW). */
   protected readonly decoupled: boolean = false;
@@ -479,11 +479,11 @@ export interface RMSpropOptions extends BaseOptions {
  */
 export class RMSprop extends BaseOptimizer {
   readonly name = "rmsprop" as const;
-  /** α. */
+  /** Decay of the squared-gradient average v (α). */
   readonly alpha: number;
-  /** ε. */
+  /** Added to the denominator's square root, so a zero second moment does not divide by zero (ε). */
   readonly epsilon: number;
-  /** μ. */
+  /** Momentum on the normalized step (μ; 0 for none). */
   readonly momentum: number;
   /** Whether centered. */
   readonly centered: boolean;
@@ -557,9 +557,9 @@ export interface AdagradOptions extends BaseOptions {
  */
 export class Adagrad extends BaseOptimizer {
   readonly name = "adagrad" as const;
-  /** lrDecay. */
+  /** The rate at step t is η/(1 + (t − 1)·lrDecay). */
   readonly lrDecay: number;
-  /** ε. */
+  /** Added to the denominator's square root, so a zero second moment does not divide by zero (ε). */
   readonly epsilon: number;
   /** Initial accumulator value. */
   readonly initialAccumulatorValue: number;
@@ -616,13 +616,13 @@ export interface NadamOptions extends AdamOptions {
  */
 export class Nadam extends BaseOptimizer {
   readonly name = "nadam" as const;
-  /** β₁. */
+  /** Decay of the first-moment average m (β₁). */
   readonly beta1: number;
-  /** β₂. */
+  /** Decay of the second-moment average v (β₂). */
   readonly beta2: number;
-  /** ε. */
+  /** Added to the denominator's square root, so a zero second moment does not divide by zero (ε). */
   readonly epsilon: number;
-  /** ψ. */
+  /** How fast the momentum schedule μₜ approaches β₁ (ψ). */
   readonly momentumDecay: number;
   private muProduct = 1;
   private muProductStep = 0; // the step muProduct was last advanced for

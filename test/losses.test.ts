@@ -221,6 +221,13 @@ describe("losses, every branch by hand", () => {
     expect(() => new Huber({ delta: 0 })).toThrow(/huber: delta must be a finite number > 0, got 0/);
     expect(() => getLoss({ name: "huber", delta: -1 })).toThrow(ValueError);
     expect(() => getLoss("hinge" as "huber")).toThrow(/unknown loss 'hinge'/);
+    for (const name of ["binaryCrossEntropy", "categoricalCrossEntropy", "sparseCategoricalCrossEntropy"] as const) {
+      expect(() => getLoss({ name, fromLogits: "yes" as unknown as boolean })).toThrow(
+        new RegExp(`${name}: fromLogits must be true or false, got "yes"`),
+      );
+    }
+    expect(() => getLoss(null as never)).toThrow(ValueError);
+    expect(() => applyOutputLink("softmax", Tensor.from(1))).toThrow(/applyOutputLink: expected a batch, got a scalar/);
   });
 
   it("shape errors name the loss and both shapes", () => {

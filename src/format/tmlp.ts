@@ -480,6 +480,11 @@ function checkLayer(
   return { layer, output, params };
 }
 
+/**
+ * The whole header: the file's own structure here, each section in its own
+ * function below; every option of every layer, loss and optimizer is checked
+ * by that class's constructor.
+ */
 function checkHeader(v: unknown, withArrays: boolean, opts: LoadOptions): { header: ModelHeader; layers: Layer[] } {
   const top = ["format", "formatVersion", "tinymlpVersion", "createdAt", "model", "weights"];
   const o = obj(v, "header", withArrays ? [...top, "arrays"] : top, ["compile", "optimizer", "training"]);
@@ -487,7 +492,32 @@ function checkHeader(v: unknown, withArrays: boolean, opts: LoadOptions): { head
   const formatVersion = int(o.formatVersion, "formatVersion", 0, 1e9);
   if (formatVersion !== FORMAT_VERSION)
     fail("formatVersion", `this tinymlp reads version ${FORMAT_VERSION}, got ${formatVersion}`);
-  const m = obj(o.model, "model", ["inputShape", "dtype", "layers", "rng"]);
+  const { model, layers, paramShapes } = checkModel(o.model, opts);
+  const header: ModelHeader = {
+    format: "tinymlp-model",
+    formatVersion,
+    tinymlpVersion: str(o.tinymlpVersion, "tinymlpVersion", 50),
+    createdAt: str(o.createdAt, "createdAt", 50),
+    model,
+    weights: checkWeights(o.weights, paramShapes),
+  };
+  if (o.compile !== undefined) header.compile = checkCompile(o.compile);
+  if (o.optimizer !== undefined) {
+    if (header.compile === undefined) fail("optimizer", "present without compile");
+    header.optimizer = checkOptimizer(o.optimizer, header.weights.length);
+  } else if (header.compile !== undefined) {
+    fail("optimizer", "missing (compile is present)");
+  }
+  if (o.training !== undefined) header.training = checkTraining(o.training, header.compile?.metrics ?? []);
+  return { header, layers };
+}
+
+/** `model`: the input shape and dtype, then the layer stack walked with the running shape. */
+function checkModel(
+  v: unknown,
+  opts: LoadOptions,
+): { model: ModelHeader["model"]; layers: Layer[]; paramShapes: number[][] } {
+  const m = obj(v, "model", ["inputShape", "dtype", "layers", "rng"]);
   const inputShape = list(m.inputShape, "model.inputShape", LIMITS.inputRank).map((d, i) =>
     int(d, `model.inputShape[${i}]`, 1, LIMITS.dim),
   );
@@ -509,10 +539,16 @@ function checkHeader(v: unknown, withArrays: boolean, opts: LoadOptions): { head
     paramShapes.push(...params);
     shape = output;
   });
-  const weightList = list(o.weights, "weights", paramShapes.length);
+  const model = { inputShape, dtype, layers: layers.map((l) => l.toConfig()), rng: rngState(m.rng, "model.rng") };
+  return { model, layers, paramShapes };
+}
+
+/** `weights`: exactly the parameter shapes the layers said they need. */
+function checkWeights(v: unknown, paramShapes: number[][]): ModelHeader["weights"] {
+  const weightList = list(v, "weights", paramShapes.length);
   if (weightList.length !== paramShapes.length)
     fail("weights", `expected ${paramShapes.length} entries for these layers, got ${weightList.length}`);
-  const weights = weightList.map((w, i) => {
+  return weightList.map((w, i) => {
     const e = obj(w, `weights[${i}]`, ["name", "shape"]);
     const s = list(e.shape, `weights[${i}].shape`, 4).map((d, k) => int(d, `weights[${i}].shape[${k}]`, 1, LIMITS.dim));
     const want = paramShapes[i] as number[];
@@ -521,85 +557,76 @@ function checkHeader(v: unknown, withArrays: boolean, opts: LoadOptions): { head
     }
     return { name: str(e.name, `weights[${i}].name`, 2 * LIMITS.nameLength + 20), shape: s };
   });
-  const header: ModelHeader = {
-    format: "tinymlp-model",
-    formatVersion,
-    tinymlpVersion: str(o.tinymlpVersion, "tinymlpVersion", 50),
-    createdAt: str(o.createdAt, "createdAt", 50),
-    model: { inputShape, dtype, layers: layers.map((l) => l.toConfig()), rng: rngState(m.rng, "model.rng") },
-    weights,
+}
+
+/** `compile`: the loss (its constructor checks its options) and the metrics' names. */
+function checkCompile(v: unknown): NonNullable<ModelHeader["compile"]> {
+  const c = obj(v, "compile", ["loss", "metrics"]);
+  obj(c.loss, "compile.loss", ["name"], [], true);
+  const loss = asFormat("compile.loss", () => getLoss(c.loss as LossConfig)).toConfig();
+  const metrics = list(c.metrics, "compile.metrics", 8).map((x, i) => {
+    const name = str(x, `compile.metrics[${i}]`, 50);
+    if (metricFromName(name, "none") === null)
+      fail(`compile.metrics[${i}]`, `expected accuracy or top<k>Accuracy, got ${JSON.stringify(x)}`);
+    return name;
+  });
+  return { loss, metrics };
+}
+
+/** `optimizer`: its config (checked by its constructor), step, and which slot arrays follow. */
+function checkOptimizer(v: unknown, nWeights: number): NonNullable<ModelHeader["optimizer"]> {
+  const op = obj(v, "optimizer", ["config", "step", "slots"], ["scalars"]);
+  obj(op.config, "optimizer.config", ["name"], [], true);
+  // the optimizer's constructor checks every option (and the schedule's, for an lr config)
+  const optimizer: Optimizer = asFormat("optimizer.config", () => optimizerFromConfig(op.config as OptimizerConfig));
+  const expectSlots = Object.keys(optimizer.getState([]).slots);
+  const so = obj(op.slots, "optimizer.slots", expectSlots);
+  const slots: Record<string, boolean[]> = {};
+  for (const sl of expectSlots) {
+    const l = list(so[sl], `optimizer.slots.${sl}`, nWeights);
+    if (l.length !== nWeights) fail(`optimizer.slots.${sl}`, `expected ${nWeights} entries`);
+    slots[sl] = l.map((b, i) => bool(b, `optimizer.slots.${sl}[${i}]`));
+  }
+  const out: NonNullable<ModelHeader["optimizer"]> = {
+    config: optimizer.toConfig(),
+    step: int(op.step, "optimizer.step", 0, Number.MAX_SAFE_INTEGER),
+    slots,
   };
-  if (o.compile !== undefined) {
-    const c = obj(o.compile, "compile", ["loss", "metrics"]);
-    obj(c.loss, "compile.loss", ["name"], [], true);
-    const loss = asFormat("compile.loss", () => getLoss(c.loss as LossConfig)).toConfig();
-    const metrics = list(c.metrics, "compile.metrics", 8).map((x, i) => {
-      const name = str(x, `compile.metrics[${i}]`, 50);
-      if (metricFromName(name, "none") === null)
-        fail(`compile.metrics[${i}]`, `expected accuracy or top<k>Accuracy, got ${JSON.stringify(x)}`);
-      return name;
-    });
-    header.compile = { loss, metrics };
+  if (op.scalars !== undefined) {
+    const sc = obj(op.scalars, "optimizer.scalars", [], ["muProduct", "muProductStep"]);
+    out.scalars = Object.fromEntries(Object.entries(sc).map(([k, x]) => [k, num(x, `optimizer.scalars.${k}`)]));
   }
-  if (o.optimizer !== undefined) {
-    if (header.compile === undefined) fail("optimizer", "present without compile");
-    const op = obj(o.optimizer, "optimizer", ["config", "step", "slots"], ["scalars"]);
-    obj(op.config, "optimizer.config", ["name"], [], true);
-    // the optimizer's constructor checks every option (and the schedule's, for an lr config)
-    const optimizer: Optimizer = asFormat("optimizer.config", () => optimizerFromConfig(op.config as OptimizerConfig));
-    const config = optimizer.toConfig();
-    const expectSlots = Object.keys(optimizer.getState([]).slots);
-    const so = obj(op.slots, "optimizer.slots", expectSlots);
-    const slots: Record<string, boolean[]> = {};
-    for (const sl of expectSlots) {
-      const l = list(so[sl], `optimizer.slots.${sl}`, weights.length);
-      if (l.length !== weights.length) fail(`optimizer.slots.${sl}`, `expected ${weights.length} entries`);
-      slots[sl] = l.map((b, i) => bool(b, `optimizer.slots.${sl}[${i}]`));
-    }
-    header.optimizer = { config, step: int(op.step, "optimizer.step", 0, Number.MAX_SAFE_INTEGER), slots };
-    if (op.scalars !== undefined) {
-      const sc = obj(op.scalars, "optimizer.scalars", [], ["muProduct", "muProductStep"]);
-      header.optimizer.scalars = Object.fromEntries(
-        Object.entries(sc).map(([k, v]) => [k, num(v, `optimizer.scalars.${k}`)]),
-      );
-    }
-  } else if (header.compile !== undefined) {
-    fail("optimizer", "missing (compile is present)");
+  return out;
+}
+
+/** `training` (checkpoints): the position in training, the history and the metrics' running counts. */
+function checkTraining(v: unknown, metricNames: readonly string[]): TrainingState {
+  const t = obj(v, "training", ["epoch", "batch", "rng", "rngEpochStart", "lossSum", "history"], ["metrics"]);
+  const keys = ["loss", ...metricNames];
+  const hist = obj(t.history, "training.history", [], [...keys, ...keys.map((k) => `val_${k}`)]);
+  const history: Record<string, number[]> = {};
+  for (const [k, val] of Object.entries(hist)) {
+    history[k] = list(val, `training.history.${k}`, 1e6).map((x, i) => num(x, `training.history.${k}[${i}]`));
   }
-  if (o.training !== undefined) {
-    const t = obj(
-      o.training,
-      "training",
-      ["epoch", "batch", "rng", "rngEpochStart", "lossSum", "history"],
-      ["metrics"],
+  const training: TrainingState = {
+    epoch: int(t.epoch, "training.epoch", 0, 1e9),
+    batch: int(t.batch, "training.batch", 0, 1e9),
+    rng: rngState(t.rng, "training.rng"),
+    rngEpochStart: rngState(t.rngEpochStart, "training.rngEpochStart"),
+    lossSum: num(t.lossSum, "training.lossSum"),
+    history,
+  };
+  if (t.metrics !== undefined) {
+    const ms = obj(t.metrics, "training.metrics", [], [...metricNames]);
+    training.metrics = Object.fromEntries(
+      Object.entries(ms).map(([k, val]) => {
+        const path = `training.metrics.${k}`;
+        const l = list(val, path, 2).map((x, i) => int(x, `${path}[${i}]`, 0, 1e15));
+        if (l.length !== 2 || (l[0] as number) > (l[1] as number))
+          fail(path, "expected [correct, total], correct <= total");
+        return [k, l];
+      }),
     );
-    const metricNames = header.compile?.metrics ?? [];
-    const keys = ["loss", ...metricNames];
-    const hist = obj(t.history, "training.history", [], [...keys, ...keys.map((k) => `val_${k}`)]);
-    const history: Record<string, number[]> = {};
-    for (const [k, val] of Object.entries(hist)) {
-      history[k] = list(val, `training.history.${k}`, 1e6).map((x, i) => num(x, `training.history.${k}[${i}]`));
-    }
-    header.training = {
-      epoch: int(t.epoch, "training.epoch", 0, 1e9),
-      batch: int(t.batch, "training.batch", 0, 1e9),
-      rng: rngState(t.rng, "training.rng"),
-      rngEpochStart: rngState(t.rngEpochStart, "training.rngEpochStart"),
-      lossSum: num(t.lossSum, "training.lossSum"),
-      history,
-    };
-    if (t.metrics !== undefined) {
-      const ms = obj(t.metrics, "training.metrics", [], metricNames);
-      header.training.metrics = Object.fromEntries(
-        Object.entries(ms).map(([k, val]) => {
-          const path = `training.metrics.${k}`;
-          const l = list(val, path, 2).map((x, i) => int(x, `${path}[${i}]`, 0, 1e15));
-          if (l.length !== 2 || (l[0] as number) > (l[1] as number))
-            fail(path, "expected [correct, total], correct <= total");
-          return [k, l];
-        }),
-      );
-    }
   }
-  return { header, layers };
+  return training;
 }

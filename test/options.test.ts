@@ -1,0 +1,165 @@
+/**
+ * The option parser every class uses: each spec type, each bound form in the
+ * error text, defaults and `required`, unknown and forbidden keys with the
+ * nearest-key hint, nested objects and custom parsers (their errors carry the
+ * path), and values that must never make an error message throw.
+ */
+import { describe, expect, it } from "vitest";
+import { checkKeys, nearestKey, OptionError, parseOptions, type Schema, ValueError } from "../src/index.js";
+import { byName, named, show } from "../src/options.js";
+
+const schema = {
+  n: { type: "number", min: 0, max: 1, default: 0.5 },
+  gt: { type: "number", gt: 0 },
+  lt: { type: "number", lt: 1 },
+  half: { type: "number", gt: 0, lt: 1 },
+  le: { type: "number", max: 3 },
+  int: { type: "number", integer: true, min: 1, required: true },
+  any: { type: "number" },
+  flag: { type: "boolean", default: true },
+  word: { type: "string", maxLength: 3 },
+  shape: { type: "shape", maxLength: 2, maxDim: 9 },
+  sub: { type: "object", schema: { k: { type: "number", min: 2, required: true } } },
+  fn: {
+    type: "custom",
+    parse: (v: unknown) => {
+      if (v === "bad") throw new OptionError("inner", "deep", "is wrong");
+      if (v === "boom") throw new Error("plain failure");
+      return String(v).toUpperCase();
+    },
+  },
+} as const satisfies Schema;
+
+const err = (opts: unknown) => {
+  try {
+    parseOptions("Thing", schema, opts);
+  } catch (e) {
+    expect(e).toBeInstanceOf(OptionError);
+    expect(e).toBeInstanceOf(ValueError);
+    return (e as Error).message;
+  }
+  throw new Error("expected an OptionError");
+};
+
+describe("parseOptions", () => {
+  it("applies defaults, keeps given values, leaves optional ones undefined", () => {
+    const o = parseOptions("Thing", schema, { int: 2, fn: "x", shape: [3, 4], sub: { k: 2 } });
+    expect(o).toEqual({ n: 0.5, int: 2, flag: true, fn: "X", shape: [3, 4], sub: { k: 2 } });
+    expect("gt" in o).toBe(false);
+    expect(parseOptions("Thing", schema, { int: 1, flag: false, word: "abc", n: 1 })).toMatchObject({
+      flag: false,
+      word: "abc",
+      n: 1,
+    });
+  });
+
+  it("says each bound the way it is written", () => {
+    expect(err({ int: 1, n: 2 })).toBe("Thing: n must be a finite number in [0, 1], got 2");
+    expect(err({ int: 1, gt: 0 })).toBe("Thing: gt must be a finite number > 0, got 0");
+    expect(err({ int: 1, lt: 1 })).toBe("Thing: lt must be a finite number < 1, got 1");
+    expect(err({ int: 1, half: 1 })).toBe("Thing: half must be a finite number in (0, 1), got 1");
+    expect(err({ int: 1, le: 4 })).toBe("Thing: le must be a finite number <= 3, got 4");
+    expect(err({ int: 0 })).toBe("Thing: int must be an integer >= 1, got 0");
+    expect(err({ int: 1.5 })).toBe("Thing: int must be an integer >= 1, got 1.5");
+    expect(err({ int: 1, any: Number.NaN })).toBe("Thing: any must be a finite number, got NaN");
+    expect(err({ int: 1, any: Number.POSITIVE_INFINITY })).toBe("Thing: any must be a finite number, got Infinity");
+    expect(err({ int: 1, any: "3" })).toBe('Thing: any must be a finite number, got "3"');
+  });
+
+  it("checks booleans, strings, shapes and nested objects", () => {
+    expect(err({ int: 1, flag: 1 })).toBe("Thing: flag must be true or false, got 1");
+    expect(err({ int: 1, word: "abcd" })).toBe('Thing: word must be a string of at most 3 characters, got "abcd"');
+    expect(err({ int: 1, word: 3 })).toMatch(/word must be a string/);
+    expect(err({ int: 1, shape: [] })).toBe("Thing: shape must be a list of 1 to 2 positive integers, got a list of 0");
+    expect(err({ int: 1, shape: [1, 2, 3] })).toMatch(/shape must be a list of 1 to 2/);
+    expect(err({ int: 1, shape: 4 })).toMatch(/shape must be a list/);
+    expect(err({ int: 1, shape: [1, 10] })).toBe("Thing: shape[1] must be an integer in [1, 9], got 10");
+    expect(err({ int: 1, sub: { k: 1 } })).toBe("Thing: sub.k must be a finite number >= 2, got 1");
+    expect(err({ int: 1, sub: {} })).toBe("Thing: sub.k is required");
+    expect(err({ int: 1, sub: { k: 2, j: 1 } })).toMatch(
+      /^Thing: sub\.j is not an option \(did you mean 'sub\.k'\?\); known: k$/,
+    );
+    expect(err({ int: 1, sub: 5 })).toBe("Thing: sub expected an options object, got 5");
+  });
+
+  it("custom parsers: their errors are placed under the option's path", () => {
+    expect(err({ int: 1, fn: "bad" })).toBe("Thing: fn.deep is wrong");
+    expect(err({ int: 1, fn: "boom" })).toBe("Thing: fn plain failure");
+  });
+
+  it("required options, non-objects, unknown and forbidden keys", () => {
+    expect(err({})).toBe("Thing: int is required");
+    expect(err({ int: undefined })).toBe("Thing: int is required");
+    expect(err(null)).toBe("Thing: expected an options object, got null");
+    expect(err([1])).toBe("Thing: expected an options object, got a list of 1");
+    expect(err({ int: 1, flg: true })).toMatch(
+      /^Thing: flg is not an option \(did you mean 'flag'\?\); known: n, gt, lt/,
+    );
+    expect(err({ int: 1, zzzzzz: 1 })).toMatch(/^Thing: zzzzzz is not an option; known: /);
+    expect(err(JSON.parse('{"int": 1, "__proto__": {"x": 1}}'))).toBe("Thing: __proto__ is a forbidden key");
+    expect(parseOptions("E", { a: { type: "number", default: 1 } }, undefined)).toEqual({ a: 1 });
+    expect(() => parseOptions("E", {}, { a: 1 })).toThrow("E: a is not an option; known: none");
+  });
+
+  it("error messages never throw, whatever the value (BigInt, functions, long strings)", () => {
+    expect(err({ int: 3n })).toBe("Thing: int must be an integer >= 1, got 3n");
+    expect(err({ int: () => 1 })).toBe("Thing: int must be an integer >= 1, got a function");
+    expect(err({ int: { a: 1 } })).toBe("Thing: int must be an integer >= 1, got an object");
+    expect(show("x".repeat(100))).toBe(JSON.stringify(`${"x".repeat(60)}…`));
+    expect(show(undefined)).toBe("undefined");
+    expect(show(true)).toBe("true");
+  });
+});
+
+describe("nearestKey and checkKeys", () => {
+  it("suggests by edit distance, by case and separators, and by known aliases", () => {
+    expect(nearestKey("epoch", ["epochs", "batchSize"])).toBe("epochs");
+    expect(nearestKey("batch_size", ["epochs", "batchSize"])).toBe("batchSize");
+    expect(nearestKey("BATCHSIZE", ["epochs", "batchSize"])).toBe("batchSize");
+    expect(nearestKey("learningRate", ["lr", "momentum"])).toBe("lr");
+    expect(nearestKey("learning_rate", ["lr"])).toBe("lr");
+    expect(nearestKey("learningRate", ["momentum"])).toBeNull();
+    expect(nearestKey("qqqqqq", ["epochs"])).toBeNull();
+    expect(nearestKey("momentun", ["momentum", "moment"])).toBe("momentum");
+    expect(nearestKey("ab", ["abc", "xyz"])).toBe("abc");
+  });
+
+  it("checkKeys refuses unknown and forbidden keys, with a prefix for nested objects", () => {
+    expect(() => checkKeys("fit", { epochs: 1 }, ["epochs"])).not.toThrow();
+    expect(() => checkKeys("fit", { constructor: 1 }, ["epochs"])).toThrow("fit: constructor is a forbidden key");
+    expect(() => checkKeys("fit", { prototype: 1 }, ["epochs"])).toThrow(/forbidden/);
+    expect(() => checkKeys("fit", { epoch: 1 }, ["epochs"], "opts.")).toThrow(
+      "fit: opts.epoch is not an option (did you mean 'opts.epochs'?); known: epochs",
+    );
+  });
+});
+
+describe("byName and named", () => {
+  const table = {
+    relu: named("relu", {}, () => "R"),
+    leaky: named("leaky", { a: { type: "number", default: 1 } }, (o) => `L${o.a}`),
+  };
+  it("takes a name or a { name, ...options } config and parses the options", () => {
+    expect(byName("activation", table, "relu")).toBe("R");
+    expect(byName("activation", table, { name: "leaky", a: 2 })).toBe("L2");
+    expect(() => byName("activation", table, { name: "relu", a: 2 })).toThrow("relu: a is not an option; known: none");
+  });
+  it("names the unknown name, the nearest one and the known ones", () => {
+    expect(() => byName("activation", table, "rleu")).toThrow(
+      "activation: unknown activation 'rleu' (did you mean 'relu'?); known: relu, leaky",
+    );
+    expect(() => byName("activation", table, { name: 3 })).toThrow(
+      "activation: unknown activation 3; known: relu, leaky",
+    );
+    expect(() => byName("activation", table, 42)).toThrow(
+      "activation: expected a name or a { name, ... } config, got 42",
+    );
+    expect(() => byName("activation", table, [])).toThrow(
+      /expected a name or a \{ name, \.\.\. \} config, got a list of 0/,
+    );
+    expect(() => byName("activation", table, "toString")).toThrow(/unknown activation 'toString'/);
+    expect(() => byName("activation", table, "x".repeat(80))).toThrow(
+      new RegExp(`unknown activation '${"x".repeat(60)}…'`),
+    );
+  });
+});

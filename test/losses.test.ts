@@ -40,7 +40,9 @@ function run(loss: Loss, pred: Tensor, target: Tensor): { value: number; grad: n
 
 function expectClose(got: number[], want: number[], digits = 14): void {
   expect(got).toHaveLength(want.length);
-  got.forEach((g, i) => expect(g, `element ${i}`).toBeCloseTo(want[i] as number, digits));
+  got.forEach((g, i) => {
+    expect(g, `element ${i}`).toBeCloseTo(want[i] as number, digits);
+  });
 }
 
 describe("losses, every branch by hand", () => {

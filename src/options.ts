@@ -234,7 +234,6 @@ export function parseOptions<S extends Schema>(where: string, schema: S, opts: u
     if (v === undefined) {
       if (s.required) throw new OptionError(where, key, "is required");
       if ("default" in s) out[k] = s.default;
-      else if (s.type === "object") continue;
       continue;
     }
     switch (s.type) {

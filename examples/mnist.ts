@@ -24,6 +24,7 @@ import {
   Adam,
   confusionMatrix,
   Dense,
+  getBackend,
   imageSource,
   type Optimizer,
   Sequential,
@@ -45,6 +46,7 @@ Usage: npm run mnist -- [options]
   --lr X             initial learning rate (default 0.001 for adam, 0.05 for sgd)
   --decay X          multiply the learning rate by X after each epoch (default 0.85)
   --seed N           seed for initialization and shuffling (default 1)
+  --backend NAME     wasm or js (default: wasm where the engine runs it)
   --subset N         train on N random training images (a quick smoke run)
   --out DIR          where to write pictures and results (default out/mnist)
   --no-progress      no progress bar (it is off anyway when output is not a terminal)
@@ -59,6 +61,7 @@ const { values } = parseArgs({
     lr: { type: "string" },
     decay: { type: "string", default: "0.85" },
     seed: { type: "string", default: "1" },
+    backend: { type: "string" },
     subset: { type: "string" },
     out: { type: "string", default: "out/mnist" },
     "no-progress": { type: "boolean", default: false },
@@ -90,6 +93,11 @@ if (optName !== "adam" && optName !== "sgd") {
 }
 const lr = values.lr === undefined ? (optName === "adam" ? 1e-3 : 0.05) : Number(values.lr);
 const outDir = values.out as string;
+const backend = values.backend ?? getBackend();
+if (backend !== "wasm" && backend !== "js") {
+  console.error(`--backend must be wasm or js, got '${backend}'`);
+  process.exit(2);
+}
 
 // ---- data: bytes in memory, scaled to [0, 1] one batch at a time ----
 const data = loadSplitMnist();
@@ -98,7 +106,7 @@ const { validation, test } = data;
 console.log(`MNIST: ${train.length} training, ${validation.length} validation, ${test.length} test images`);
 
 // ---- the model ----
-const model = new Sequential({ inputShape: [784], seed });
+const model = new Sequential({ inputShape: [784], seed, backend });
 for (const units of hidden) model.add(new Dense({ units, activation: "relu", kernelInitializer: "heNormal" }));
 model.add(new Dense({ units: 10 })); // logits; the loss applies softmax
 const optimizer: Optimizer = optName === "adam" ? new Adam({ lr }) : new SGD({ lr, momentum: 0.9 });
@@ -205,6 +213,7 @@ writeFileSync(
       lr,
       decay,
       seed,
+      backend,
       trainSize: train.length,
       bestEpoch: best.epoch + 1,
       bestValAccuracy: best.valAccuracy,

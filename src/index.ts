@@ -30,6 +30,14 @@ export type { Backend } from "./backend/backend.js";
 export { gemm, gemmNaive } from "./backend/gemm.js";
 export { jsBackend } from "./backend/js.js";
 export * as rules from "./backend/rules.js";
+export { type BackendName, backendStatus, getBackend, resolveBackend, setBackend } from "./backend/select.js";
+export {
+  createWasmBackend,
+  type WasmBackend,
+  type WasmBackendOptions,
+  type WasmSupport,
+  wasmSupport,
+} from "./backend/wasm.js";
 export {
   EarlyStopping,
   type EarlyStoppingOptions,

@@ -185,8 +185,13 @@ export class BatchBuffers {
     const ctx = this.ctx();
     if (ctx === null) throw new ShapeError("layer not built (add it to a model first)");
     if (t === undefined || t.dtype !== ctx.dtype) {
+      if (t !== undefined) ctx.backend.free?.(t.data);
       t = zerosIn(ctx, [batch, ...this.sampleShape()]);
-      if (this.bySize.size >= 4) this.bySize.delete(this.bySize.keys().next().value as number);
+      if (this.bySize.size >= 4) {
+        const oldest = this.bySize.keys().next().value as number;
+        ctx.backend.free?.((this.bySize.get(oldest) as Tensor).data);
+        this.bySize.delete(oldest);
+      }
       this.bySize.set(batch, t);
     }
     return t;

@@ -70,8 +70,12 @@ export interface Optimizer {
   toConfig(): OptimizerConfig;
   /** The state for `params` (copies), to save in a checkpoint. */
   getState(params: readonly Param[]): OptimizerState;
-  /** Restores a state from {@link Optimizer.getState} for the same parameters. */
-  setState(params: readonly Param[], state: OptimizerState): void;
+  /**
+   * Restores a state from {@link Optimizer.getState} for the same parameters;
+   * the slots are allocated from `backend` (the model's, so the next step
+   * finds them where its kernels run).
+   */
+  setState(params: readonly Param[], state: OptimizerState, backend?: Backend): void;
 }
 
 /** Options every optimizer accepts. */
@@ -210,7 +214,8 @@ abstract class BaseOptimizer implements Optimizer {
     return { step: this.iterations, slots, scalars: this.scalars() };
   }
 
-  setState(params: readonly Param[], state: OptimizerState): void {
+  setState(params: readonly Param[], state: OptimizerState, backend?: Backend): void {
+    if (backend !== undefined) this.backend = backend;
     const where = `${this.where}.setState`;
     if (!Number.isInteger(state.step) || state.step < 0)
       throw new ValueError(`${where}: step must be an integer >= 0, got ${String(state.step)}`);

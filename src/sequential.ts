@@ -6,7 +6,7 @@
  */
 import type { BatchStep, BatchTransform } from "./augment.js";
 import type { Backend } from "./backend/backend.js";
-import { jsBackend } from "./backend/js.js";
+import { type BackendName, resolveBackend } from "./backend/select.js";
 import { type DataLike, type DataSource, toSource } from "./data.js";
 import { fmtShape, NonFiniteLossError, ShapeError, ValueError } from "./errors.js";
 import type { BuildContext, Layer, Mode, Param } from "./layer.js";
@@ -28,8 +28,13 @@ export interface SequentialOptions {
   seed?: number;
   /** Layers to add right away. */
   layers?: Layer[];
-  /** Runs the hot loops and allocates every buffer (default: {@link jsBackend}, the plain-JS reference). */
-  backend?: Backend;
+  /**
+   * Runs the hot loops and allocates every buffer: `"wasm"` (WebAssembly
+   * SIMD128, a memory of the model's own), `"js"` (the plain-JS reference),
+   * or a Backend object. Default: {@link getBackend}, which is `"wasm"` where
+   * the engine runs it.
+   */
+  backend?: BackendName | Backend;
   /**
    * Run the layers' initializers when they are built (default true). A loader
    * that overwrites every weight passes false, so it never pays for an
@@ -217,7 +222,7 @@ export class Sequential {
 
   constructor(opts: SequentialOptions = {}) {
     checkKeys("Sequential", opts, SEQUENTIAL_KEYS);
-    this.backend = opts.backend ?? jsBackend;
+    this.backend = resolveBackend(opts.backend);
     this.initialize = opts.initialize ?? true;
     this.dtype = opts.dtype ?? "float32";
     if (this.dtype !== "float32" && this.dtype !== "float64") {
@@ -316,6 +321,29 @@ export class Sequential {
     return this.paramCache;
   }
 
+  /**
+   * Frees what the model holds in its backend (the wasm backend's memory:
+   * parameters, gradients, optimizer state and buffers). The model cannot be
+   * used afterwards. On the JS backend the garbage collector does this anyway.
+   * @example
+   * ```ts
+   * const m = new Sequential({ inputShape: [784], backend: "wasm" });
+   * // … train, save …
+   * m.dispose();
+   * ```
+   */
+  dispose(): void {
+    this.disposed = true;
+    this.backend.dispose?.();
+  }
+
+  /** Bytes the model's backend holds for it (arrays handed out and not freed), when the backend counts them. */
+  memoryBytes(): number | null {
+    return this.backend.usage?.().allocatedBytes ?? null;
+  }
+
+  private disposed = false;
+
   /** Total number of trainable scalars. */
   countParams(): number {
     return this.params().reduce((s, p) => s + p.value.size, 0);
@@ -353,7 +381,7 @@ export class Sequential {
     const rule = "─".repeat((w[0] as number) + (w[1] as number) + (w[2] as number) + 4);
     const total = this.countParams();
     return [
-      `Sequential (input ${fmtShape(["B", ...(this.inputShape as number[])])}, ${this.dtype})`,
+      `Sequential (input ${fmtShape(["B", ...(this.inputShape as number[])])}, ${this.dtype}, backend ${this.backend.name})`,
       rule,
       line(rows[0] as [string, string, string]),
       rule,
@@ -389,6 +417,7 @@ export class Sequential {
 
   /** Runs every layer forward. Returns the last layer's buffer (valid until the next forward). */
   forward(x: Tensor, mode: Mode = "eval"): Tensor {
+    if (this.disposed) throw new ValueError("Sequential: the model was disposed");
     this.requireBuilt();
     let h = x;
     for (const l of this.layers) h = l.forward(h, mode);
@@ -458,6 +487,7 @@ export class Sequential {
 
   private outputGradBuffer(out: Tensor): Tensor {
     if (this.dOut === null || this.dOut.size !== out.size) {
+      if (this.dOut !== null) this.backend.free?.(this.dOut.data);
       this.dOut = new Tensor(this.backend.alloc(this.dtype, out.size), out.shape);
     }
     return this.dOut;
@@ -465,10 +495,17 @@ export class Sequential {
 
   /** A reused (B, ...shape) buffer, by purpose and batch size. */
   private ioBuffer(key: "x" | "y", batch: number, shape: readonly number[]): Tensor {
+    if (this.disposed) throw new ValueError("Sequential: the model was disposed");
     const byBatch = this.ioBufs[key];
     let t = byBatch.get(batch);
     const size = batch * shapeSize(shape);
     if (t === undefined || t.size !== size) {
+      if (t !== undefined) this.backend.free?.(t.data);
+      if (byBatch.size >= 4) {
+        const oldest = byBatch.keys().next().value as number;
+        this.backend.free?.((byBatch.get(oldest) as Tensor).data);
+        byBatch.delete(oldest);
+      }
       t = new Tensor(this.backend.alloc(this.dtype, size), [batch, ...shape]);
       byBatch.set(batch, t);
     }

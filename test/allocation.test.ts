@@ -70,12 +70,14 @@ function countTypedArrays(step: () => void, steps: number): number {
 const MAX_BYTES_PER_STEP = 200;
 
 describe("allocation-free training step", () => {
-  for (const [name, makeOpt] of [
-    ["SGD momentum", () => new SGD({ lr: 0.01, momentum: 0.9 })],
-    ["Adam", () => new Adam({ lr: 1e-3 })],
+  for (const [name, makeOpt, backend] of [
+    ["SGD momentum", () => new SGD({ lr: 0.01, momentum: 0.9 }), "js"],
+    ["Adam", () => new Adam({ lr: 1e-3 }), "js"],
+    ["SGD momentum", () => new SGD({ lr: 0.01, momentum: 0.9 }), "wasm"],
+    ["Adam", () => new Adam({ lr: 1e-3 }), "wasm"],
   ] as const) {
-    it(`trainStep with ${name} allocates nothing after warm-up`, async () => {
-      const model = new Sequential({ inputShape: [64], seed: 1 });
+    it(`trainStep with ${name} on ${backend} allocates nothing after warm-up`, async () => {
+      const model = new Sequential({ inputShape: [64], seed: 1, backend });
       model.add(new Dense({ units: 32, activation: "relu" }));
       model.add(new Dense({ units: 16, activation: "tanh" }));
       model.add(new Dense({ units: 10 }));
@@ -90,37 +92,38 @@ describe("allocation-free training step", () => {
     });
   }
 
-  it("fit's batch loop (gather + step) allocates no buffers per batch or epoch", async () => {
-    const n = 2048;
-    const bytes = new Uint8Array(n * 64).map((_, i) => (i * 37) % 256);
-    const labels = new Uint8Array(n).map((_, i) => i % 10);
-    const model = new Sequential({ inputShape: [64], seed: 1 });
-    model.add(new Dense({ units: 32, activation: "relu" }));
-    model.add(new Dense({ units: 10 }));
-    model.compile({ optimizer: new SGD({ lr: 0.01, momentum: 0.9 }), loss: "sparseCategoricalCrossEntropy" });
-    const src = new Uint8Source(bytes, [64], 1 / 255);
-    const train = (epochs: number) => model.fit(src, labels, { epochs, batchSize: 32, yieldEvery: 1e9 });
-    await train(1); // first batch of each size: buffers are allocated here
-    // (fit's own heap use per batch is a few boxed numbers, about 45 bytes once V8
-    // has optimized it — see docs/performance.md; how soon that happens depends
-    // on the machine's load, so this test checks the exact property instead:)
-    // No typed array is created per epoch or per batch: 2 and 6 epochs create the same number.
-    const typedArraysIn = async (epochs: number): Promise<number> => {
-      let count = 0;
-      const saved = globalThis.Float32Array;
-      globalThis.Float32Array = new Proxy(saved, {
-        construct(target, args, newTarget) {
-          count++;
-          return Reflect.construct(target, args, newTarget);
-        },
-      });
-      try {
-        await train(epochs);
-      } finally {
-        globalThis.Float32Array = saved;
-      }
-      return count;
-    };
-    expect(await typedArraysIn(6)).toBe(await typedArraysIn(2));
-  });
+  for (const backend of ["js", "wasm"] as const)
+    it(`fit's batch loop (gather + step) on ${backend} allocates no buffers per batch or epoch`, async () => {
+      const n = 2048;
+      const bytes = new Uint8Array(n * 64).map((_, i) => (i * 37) % 256);
+      const labels = new Uint8Array(n).map((_, i) => i % 10);
+      const model = new Sequential({ inputShape: [64], seed: 1, backend });
+      model.add(new Dense({ units: 32, activation: "relu" }));
+      model.add(new Dense({ units: 10 }));
+      model.compile({ optimizer: new SGD({ lr: 0.01, momentum: 0.9 }), loss: "sparseCategoricalCrossEntropy" });
+      const src = new Uint8Source(bytes, [64], 1 / 255);
+      const train = (epochs: number) => model.fit(src, labels, { epochs, batchSize: 32, yieldEvery: 1e9 });
+      await train(1); // first batch of each size: buffers are allocated here
+      // (fit's own heap use per batch is a few boxed numbers, about 45 bytes once V8
+      // has optimized it — see docs/performance.md; how soon that happens depends
+      // on the machine's load, so this test checks the exact property instead:)
+      // No typed array is created per epoch or per batch: 2 and 6 epochs create the same number.
+      const typedArraysIn = async (epochs: number): Promise<number> => {
+        let count = 0;
+        const saved = globalThis.Float32Array;
+        globalThis.Float32Array = new Proxy(saved, {
+          construct(target, args, newTarget) {
+            count++;
+            return Reflect.construct(target, args, newTarget);
+          },
+        });
+        try {
+          await train(epochs);
+        } finally {
+          globalThis.Float32Array = saved;
+        }
+        return count;
+      };
+      expect(await typedArraysIn(6)).toBe(await typedArraysIn(2));
+    });
 });

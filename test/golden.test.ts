@@ -12,6 +12,11 @@ import { goldenRuns } from "./fixtures/golden.js";
 describe("golden runs", () => {
   it("every run's weights, losses and predictions hash as recorded", async () => {
     const want = JSON.parse(readFileSync("test/reference/golden.json", "utf8")) as Record<string, string>;
-    expect(await goldenRuns()).toEqual(want);
+    expect(await goldenRuns("js")).toEqual(want);
+  }, 60_000);
+
+  it("on the wasm backend, every float32 run hashes as recorded for it", async () => {
+    const want = JSON.parse(readFileSync("test/reference/golden-wasm.json", "utf8")) as Record<string, string>;
+    expect(await goldenRuns("wasm")).toEqual(want);
   }, 60_000);
 });

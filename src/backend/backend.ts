@@ -32,6 +32,12 @@ export interface Backend {
   readonly name: string;
   /** A zeroed array of `n` elements: every buffer of a model (weights, gradients, slots, activations) comes from here. */
   alloc(dtype: DType, n: number): FloatArray;
+  /** Gives back an array from `alloc` that nothing uses any more (optional: the JS backend leaves it to the GC). */
+  free?(a: FloatArray): void;
+  /** Frees everything the backend allocated (optional); the backend cannot be used afterwards. */
+  dispose?(): void;
+  /** Bytes handed out by `alloc` and not freed, and the size of the memory behind them (optional). */
+  usage?(): { allocatedBytes: number; memoryBytes: number };
   /** C (+)= op(A)·op(B); see the legend above. `accumulate` adds into C instead of overwriting it. */
   gemm(
     transA: boolean,

@@ -23,6 +23,8 @@
  * this file.
  */
 
+import type { Backend } from "../backend/backend.js";
+import type { BackendName } from "../backend/select.js";
 import { TinyMlpError } from "../errors.js";
 import type { Layer, LayerClass, LayerConfig } from "../layer.js";
 import { LIMITS } from "../limits.js";
@@ -199,6 +201,12 @@ export interface LoadOptions {
    * globally: what a file may contain is what the caller passes here.
    */
   layers?: Readonly<Record<string, LayerClass>>;
+  /**
+   * The backend of the loaded model (default: the current default, see
+   * `getBackend`). A checkpoint resumes bit-exactly on the backend that wrote
+   * it; on the other one it trains on, but not bit-exactly.
+   */
+  backend?: BackendName | Backend;
 }
 
 /** What loading returns: the model, plus the training state of a checkpoint. */
@@ -267,7 +275,7 @@ export function deserialize(bytes: Uint8Array, opts: LoadOptions = {}): Loaded {
     off += n * width;
     return a;
   });
-  return build(header, layers, arrays);
+  return build(header, layers, arrays, opts);
 }
 
 /**
@@ -297,7 +305,7 @@ export function modelFromJSON(doc: unknown, opts: LoadOptions = {}): Loaded {
     }
     return a;
   });
-  return build(header, layers, arrays);
+  return build(header, layers, arrays, opts);
 }
 
 /** Lengths of the arrays that follow the header: the weights, then present optimizer slots. */
@@ -314,9 +322,14 @@ function arrayLengths(h: ModelHeader): number[] {
 }
 
 /** Builds the model from checked parts; the layers were constructed (not built) by checkHeader. */
-function build(h: ModelHeader, layers: Layer[], arrays: FloatArray[]): Loaded {
+function build(h: ModelHeader, layers: Layer[], arrays: FloatArray[], opts: LoadOptions): Loaded {
   // No initializer runs: every weight is overwritten below.
-  const model = new Sequential({ inputShape: h.model.inputShape, dtype: h.model.dtype, initialize: false });
+  const model = new Sequential({
+    inputShape: h.model.inputShape,
+    dtype: h.model.dtype,
+    initialize: false,
+    ...(opts.backend !== undefined ? { backend: opts.backend } : {}),
+  });
   layers.forEach((layer, i) => {
     try {
       model.add(layer);
@@ -351,7 +364,7 @@ function build(h: ModelHeader, layers: Layer[], arrays: FloatArray[]): Loaded {
       state.slots[name] = present.map((p) => (p ? (arrays[k++] as FloatArray) : null));
     }
     try {
-      optimizer.setState(params, state);
+      optimizer.setState(params, state, model.backend);
     } catch (e) {
       throw new FormatError(`optimizer: ${(e as Error).message}`);
     }

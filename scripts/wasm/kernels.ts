@@ -1,0 +1,504 @@
+/**
+ * The WebAssembly kernels of the `wasm` backend, as a generator of WAT text.
+ * `npm run build:wasm` assembles its output with wabt into
+ * src/backend/wasm/bytes.ts (and writes the text beside it, for reading);
+ * CI rebuilds both and fails on any difference.
+ *
+ * Why a generator and not hand-written WAT: the 4×8 micro-kernel has eight
+ * accumulators and the optimizer rules come in scalar and two-lane forms of
+ * the same formula; writing each once, in TypeScript, keeps them readable.
+ *
+ * Conventions. Every pointer is a byte offset into the one imported memory;
+ * every array is row-major float32. Nothing here allocates: the JS side
+ * (src/backend/wasm.ts) owns the allocator and passes a work area.
+ *
+ * Two families of kernels:
+ * - GEMM in float32 (`gemm`): C (M, N) (+)= op(A) (M, K) · op(B) (K, N), the
+ *   GotoBLAS loop nest with packed panels and a 4×8 register tile of eight
+ *   f32x4 accumulators (XNNPACK's `f32-gemm 4x8 wasmsimd splat` shape). Its
+ *   sums run in float32 in a different order from the JS reference, so its
+ *   results agree with it to rounding, not bit for bit.
+ * - Everything else mirrors the JS reference's arithmetic exactly: the
+ *   optimizer rules compute in float64 (f64x2, two lanes at a time) and round
+ *   to float32 on store, as `Float32Array` assignment does in JS; ReLU, the
+ *   bias broadcast, the column sums and the dropout product are exact in
+ *   float32 either way. So these kernels return the reference's bits.
+ */
+
+/** Blocking of the GEMM: KC rows of B per packed panel, MC rows of A per packed block, NC columns of B per block. */
+export const GEMM_BLOCKS = { MR: 4, NR: 8, KC: 256, MC: 128, NC: 1024 } as const;
+
+/** Bytes of work area `gemm` needs: packed A (MC×KC), packed B (KC×NC), one 4×8 tile. */
+export const GEMM_WORK_BYTES = (GEMM_BLOCKS.MC * GEMM_BLOCKS.KC + GEMM_BLOCKS.KC * GEMM_BLOCKS.NC + 32) * 4;
+
+const { KC, MC, NC } = GEMM_BLOCKS;
+
+// ---------------------------------------------------------------- helpers
+const get = (n: string): string => `(local.get $${n})`;
+const set = (n: string, v: string): string => `(local.set $${n} ${v})`;
+const i32 = (v: number): string => `(i32.const ${v})`;
+const add = (a: string, b: string): string => `(i32.add ${a} ${b})`;
+const mul = (a: string, b: string): string => `(i32.mul ${a} ${b})`;
+const minU = (a: string, b: string): string => `(select ${a} ${b} (i32.lt_u ${a} ${b}))`;
+
+/** `for (v = from; v < to; v += step) body` over unsigned i32. */
+function forLoop(v: string, from: string, to: string, step: string, body: string[]): string {
+  const id = `${v}_${forLoop.count++}`;
+  return [
+    set(v, from),
+    `(block $done_${id} (loop $next_${id}`,
+    `  (br_if $done_${id} (i32.ge_u ${get(v)} ${to}))`,
+    ...body.map((l) => `  ${l}`),
+    `  ${set(v, add(get(v), step))}`,
+    `  (br $next_${id})))`,
+  ].join("\n");
+}
+forLoop.count = 0;
+
+const indent = (s: string, n = 2): string =>
+  s
+    .split("\n")
+    .map((l) => " ".repeat(n) + l)
+    .join("\n");
+
+// ---------------------------------------------------------------- GEMM
+/**
+ * pack_a: rows ic … ic+mc of op(A), columns pc … pc+kc, into panels of 4 rows,
+ * k-major: dst[(r0·kc + k)·4 + r] = op(A)(ic + r0 + r, pc + k), zero past M.
+ * op(A)(i, k) is A[i·K + k], or A[k·M + i] when transposed: the transpose is
+ * only a stride here.
+ */
+const packA = `
+(func $pack_a (param $ta i32) (param $pA i32) (param $M i32) (param $K i32)
+              (param $ic i32) (param $mc i32) (param $pc i32) (param $kc i32) (param $dst i32)
+  (local $r0 i32) (local $r i32) (local $k i32) (local $i i32) (local $src i32) (local $stride i32) (local $d i32)
+${indent(
+  forLoop("r0", i32(0), get("mc"), i32(4), [
+    forLoop("r", i32(0), i32(4), i32(1), [
+      set("i", add(add(get("ic"), get("r0")), get("r"))),
+      set("d", add(get("dst"), mul(add(mul(get("r0"), get("kc")), get("r")), i32(4)))),
+      `(if (i32.lt_u ${get("i")} ${get("M")})
+  (then
+    (if ${get("ta")}
+      (then ${set("src", add(get("pA"), mul(add(mul(get("pc"), get("M")), get("i")), i32(4))))} ${set("stride", mul(get("M"), i32(4)))})
+      (else ${set("src", add(get("pA"), mul(add(mul(get("i"), get("K")), get("pc")), i32(4))))} ${set("stride", i32(4))}))
+${indent(
+  forLoop("k", i32(0), get("kc"), i32(1), [
+    `(f32.store ${get("d")} (f32.load ${get("src")}))`,
+    set("d", add(get("d"), i32(16))),
+    set("src", add(get("src"), get("stride"))),
+  ]),
+  4,
+)})
+  (else
+${indent(forLoop("k", i32(0), get("kc"), i32(1), [`(f32.store ${get("d")} (f32.const 0))`, set("d", add(get("d"), i32(16)))]), 4)}))`,
+    ]),
+  ]),
+)})`;
+
+/**
+ * pack_b: rows pc … pc+kc of op(B), columns jc … jc+nc, into panels of 8
+ * columns, k-major: dst[(c0·kc + k)·8 + c] = op(B)(pc + k, jc + c0 + c), zero
+ * past nc. op(B)(k, j) is B[k·N + j], or B[j·K + k] when transposed.
+ */
+const packB = `
+(func $pack_b (param $tb i32) (param $pB i32) (param $N i32) (param $K i32)
+              (param $pc i32) (param $kc i32) (param $jc i32) (param $nc i32) (param $dst i32)
+  (local $c0 i32) (local $c i32) (local $k i32) (local $j i32) (local $src i32) (local $stride i32) (local $d i32)
+${indent(
+  forLoop("c0", i32(0), get("nc"), i32(8), [
+    forLoop("c", i32(0), i32(8), i32(1), [
+      set("j", add(add(get("jc"), get("c0")), get("c"))),
+      set("d", add(get("dst"), mul(add(mul(get("c0"), get("kc")), get("c")), i32(4)))),
+      `(if (i32.lt_u (i32.add ${get("c0")} ${get("c")}) ${get("nc")})
+  (then
+    (if ${get("tb")}
+      (then ${set("src", add(get("pB"), mul(add(mul(get("j"), get("K")), get("pc")), i32(4))))} ${set("stride", i32(4))})
+      (else ${set("src", add(get("pB"), mul(add(mul(get("pc"), get("N")), get("j")), i32(4))))} ${set("stride", mul(get("N"), i32(4)))}))
+${indent(
+  forLoop("k", i32(0), get("kc"), i32(1), [
+    `(f32.store ${get("d")} (f32.load ${get("src")}))`,
+    set("d", add(get("d"), i32(32))),
+    set("src", add(get("src"), get("stride"))),
+  ]),
+  4,
+)})
+  (else
+${indent(forLoop("k", i32(0), get("kc"), i32(1), [`(f32.store ${get("d")} (f32.const 0))`, set("d", add(get("d"), i32(32)))]), 4)}))`,
+    ]),
+  ]),
+)})`;
+
+/**
+ * gemm_4x8: one 4×8 tile of C from a packed 4-row panel of A (pa) and a packed
+ * 8-column panel of B (pb), kc deep. Each k: splat the four a's, load the
+ * eight b's as two f32x4, and add the 4×2 products into the accumulators.
+ * Then C = tile (add = 0) or C += tile (add = 1); a partial tile (mr < 4 or
+ * nr < 8, at the edges of C) goes through the 32-float scratch `tile`.
+ * 4×8 because V8 keeps ~15 SIMD registers: 8 accumulators + 2 b's + 1 a fit,
+ * and a 6×8 or 8×8 tile spills.
+ */
+function microKernel(): string {
+  const acc: string[] = [];
+  for (let r = 0; r < 4; r++) for (let h = 0; h < 2; h++) acc.push(`c${r}${h}`);
+  const kBody: string[] = [set("b0", `(v128.load ${get("pb")})`), set("b1", `(v128.load offset=16 ${get("pb")})`)];
+  for (let r = 0; r < 4; r++) {
+    kBody.push(set("a", `(v128.load32_splat offset=${r * 4} ${get("pa")})`));
+    for (let h = 0; h < 2; h++) {
+      kBody.push(set(`c${r}${h}`, `(f32x4.add ${get(`c${r}${h}`)} (f32x4.mul ${get("a")} ${get(`b${h}`)}))`));
+    }
+  }
+  kBody.push(set("pa", add(get("pa"), i32(16))), set("pb", add(get("pb"), i32(32))));
+  const fullStore: string[] = [];
+  for (let r = 0; r < 4; r++) {
+    const row = r === 0 ? get("pc") : add(get("pc"), mul(get("ldc"), i32(r)));
+    fullStore.push(set("p", row));
+    for (let h = 0; h < 2; h++) {
+      const off = h === 0 ? "" : "offset=16 ";
+      const v = get(`c${r}${h}`);
+      fullStore.push(
+        `(if ${get("add")} (then (v128.store ${off}${get("p")} (f32x4.add (v128.load ${off}${get("p")}) ${v}))) (else (v128.store ${off}${get("p")} ${v})))`,
+      );
+    }
+  }
+  const tileStore: string[] = [];
+  for (let r = 0; r < 4; r++) {
+    for (let h = 0; h < 2; h++)
+      tileStore.push(`(v128.store offset=${(r * 8 + h * 4) * 4} ${get("tile")} ${get(`c${r}${h}`)})`);
+  }
+  const partial = [
+    ...tileStore,
+    forLoop("r", i32(0), get("mr"), i32(1), [
+      forLoop("j", i32(0), get("nr"), i32(1), [
+        set("p", add(add(get("pc"), mul(get("r"), get("ldc"))), mul(get("j"), i32(4)))),
+        set("t", `(f32.load ${add(get("tile"), mul(add(mul(get("r"), i32(8)), get("j")), i32(4)))})`),
+        `(if ${get("add")} (then (f32.store ${get("p")} (f32.add (f32.load ${get("p")}) ${get("t")}))) (else (f32.store ${get("p")} ${get("t")})))`,
+      ]),
+    ]),
+  ];
+  return `
+(func $gemm_4x8 (param $pa i32) (param $pb i32) (param $kc i32) (param $pc i32) (param $ldc i32)
+                (param $mr i32) (param $nr i32) (param $add i32) (param $tile i32)
+  ${acc.map((a) => `(local $${a} v128)`).join(" ")}
+  (local $a v128) (local $b0 v128) (local $b1 v128) (local $p i32) (local $r i32) (local $j i32) (local $t f32)
+  (block $done (loop $next
+    (br_if $done (i32.eqz ${get("kc")}))
+${kBody.map((l) => `    ${l}`).join("\n")}
+    ${set("kc", `(i32.sub ${get("kc")} ${i32(1)})`)}
+    (br $next)))
+  (if (i32.and (i32.eq ${get("mr")} ${i32(4)}) (i32.eq ${get("nr")} ${i32(8)}))
+    (then
+${fullStore.map((l) => `      ${l}`).join("\n")})
+    (else
+${indent(partial.join("\n"), 6)})))`;
+}
+
+/**
+ * gemm: the loop nest. For each NC-wide block of columns (jc) and KC-deep
+ * slice of K (pc), pack B once; for each MC-high block of rows (ic), pack A;
+ * then walk the 8-column panels (jr) and, inside, the 4-row panels (ir), so
+ * one packed B panel (kc×8) stays in L1 while the A block (MC×KC) sits in L2.
+ * The first K slice overwrites C unless `acc`; the later ones add to it.
+ */
+const gemmMain = `
+(func (export "gemm") (param $ta i32) (param $tb i32) (param $M i32) (param $N i32) (param $K i32)
+                      (param $pA i32) (param $pB i32) (param $pC i32) (param $acc i32) (param $work i32)
+  (local $packA i32) (local $packB i32) (local $tile i32) (local $jc i32) (local $nc i32) (local $pc i32) (local $kc i32)
+  (local $ic i32) (local $mc i32) (local $jr i32) (local $ir i32) (local $add i32)
+  ${set("packA", get("work"))}
+  ${set("packB", add(get("work"), i32(MC * KC * 4)))}
+  ${set("tile", add(get("packB"), i32(KC * NC * 4)))}
+  (if (i32.eqz ${get("K")})
+    (then
+      (if (i32.eqz ${get("acc")}) (then (memory.fill ${get("pC")} (i32.const 0) ${mul(mul(get("M"), get("N")), i32(4))})))
+      (return)))
+${indent(
+  forLoop("jc", i32(0), get("N"), i32(NC), [
+    set("nc", minU(i32(NC), `(i32.sub ${get("N")} ${get("jc")})`)),
+    forLoop("pc", i32(0), get("K"), i32(KC), [
+      set("kc", minU(i32(KC), `(i32.sub ${get("K")} ${get("pc")})`)),
+      `(call $pack_b ${["tb", "pB", "N", "K", "pc", "kc", "jc", "nc", "packB"].map(get).join(" ")})`,
+      set("add", `(i32.or ${get("acc")} (i32.ne ${get("pc")} ${i32(0)}))`),
+      forLoop("ic", i32(0), get("M"), i32(MC), [
+        set("mc", minU(i32(MC), `(i32.sub ${get("M")} ${get("ic")})`)),
+        `(call $pack_a ${["ta", "pA", "M", "K", "ic", "mc", "pc", "kc", "packA"].map(get).join(" ")})`,
+        forLoop("jr", i32(0), get("nc"), i32(8), [
+          forLoop("ir", i32(0), get("mc"), i32(4), [
+            `(call $gemm_4x8
+  ${add(get("packA"), mul(mul(get("ir"), get("kc")), i32(4)))}
+  ${add(get("packB"), mul(mul(get("jr"), get("kc")), i32(4)))}
+  ${get("kc")}
+  ${add(get("pC"), mul(add(mul(add(get("ic"), get("ir")), get("N")), add(get("jc"), get("jr"))), i32(4)))}
+  ${mul(get("N"), i32(4))}
+  ${minU(i32(4), `(i32.sub ${get("mc")} ${get("ir")})`)}
+  ${minU(i32(8), `(i32.sub ${get("nc")} ${get("jr")})`)}
+  ${get("add")} ${get("tile")})`,
+          ]),
+        ]),
+      ]),
+    ]),
+  ]),
+)})`;
+
+// ---------------------------------------------------------------- exact float32 element-wise kernels
+/**
+ * A loop over n float32 elements, four at a time, then one at a time: `vec`
+ * and `one` produce the statements for a byte offset `o`.
+ */
+function f32Loop(name: string, params: string[], vec: (o: string) => string[], one: (o: string) => string[]): string {
+  return `
+(func (export "${name}") ${params.map((p) => `(param $${p} i32)`).join(" ")} (param $n i32)
+  (local $o i32) (local $end i32) (local $end4 i32)
+  ${set("end", mul(get("n"), i32(4)))}
+  ${set("end4", mul(`(i32.and ${get("n")} (i32.const -4))`, i32(4)))}
+${indent(forLoop("o", i32(0), get("end4"), i32(16), vec(get("o"))))}
+${indent(forLoop("o", get("end4"), get("end"), i32(4), one(get("o"))))})`;
+}
+const at = (p: string, o: string): string => add(get(p), o);
+
+/** y = max(x, 0) (NaN stays NaN, −0 becomes +0, as Math.max(x, 0)). */
+const reluForward = f32Loop(
+  "relu_forward",
+  ["x", "y"],
+  (o) => [`(v128.store ${at("y", o)} (f32x4.max (v128.load ${at("x", o)}) (v128.const f32x4 0 0 0 0)))`],
+  (o) => [`(f32.store ${at("y", o)} (f32.max (f32.load ${at("x", o)}) (f32.const 0)))`],
+);
+/** dx = x > 0 ? dy : 0: the comparison's mask selects dy (PyTorch's 0 at the kink). */
+const reluBackward = f32Loop(
+  "relu_backward",
+  ["x", "dy", "dx"],
+  (o) => [
+    `(v128.store ${at("dx", o)} (v128.and (v128.load ${at("dy", o)}) (f32x4.gt (v128.load ${at("x", o)}) (v128.const f32x4 0 0 0 0))))`,
+  ],
+  (o) => [
+    `(f32.store ${at("dx", o)} (select (f32.load ${at("dy", o)}) (f32.const 0) (f32.gt (f32.load ${at("x", o)}) (f32.const 0))))`,
+  ],
+);
+/** y = x ⊙ m (dropout's mask). */
+const multiply = f32Loop(
+  "multiply",
+  ["x", "m", "y"],
+  (o) => [`(v128.store ${at("y", o)} (f32x4.mul (v128.load ${at("x", o)}) (v128.load ${at("m", o)})))`],
+  (o) => [`(f32.store ${at("y", o)} (f32.mul (f32.load ${at("x", o)}) (f32.load ${at("m", o)})))`],
+);
+/** db += dz over n columns: one row of the column sums. */
+const addRow = f32Loop(
+  "add_row",
+  ["dz", "db"],
+  (o) => [`(v128.store ${at("db", o)} (f32x4.add (v128.load ${at("db", o)}) (v128.load ${at("dz", o)})))`],
+  (o) => [`(f32.store ${at("db", o)} (f32.add (f32.load ${at("db", o)}) (f32.load ${at("dz", o)})))`],
+);
+
+/** db[j] += Σ_r dz[r, j], rows in order (so each db[j] sees the reference's sum order). */
+const addColumnSums = `
+(func (export "add_column_sums") (param $dz i32) (param $db i32) (param $rows i32) (param $cols i32)
+  (local $r i32)
+${indent(
+  forLoop("r", i32(0), get("rows"), i32(1), [
+    `(call $add_row_ ${add(get("dz"), mul(mul(get("r"), get("cols")), i32(4)))} ${get("db")} ${get("cols")})`,
+  ]),
+)})`;
+
+/** z[r, :] = b for each row: one memory.copy per row. */
+const broadcastRows = `
+(func (export "broadcast_rows") (param $b i32) (param $z i32) (param $rows i32) (param $cols i32)
+  (local $r i32) (local $bytes i32)
+  ${set("bytes", mul(get("cols"), i32(4)))}
+${indent(forLoop("r", i32(0), get("rows"), i32(1), [`(memory.copy ${add(get("z"), mul(get("r"), get("bytes")))} ${get("b")} ${get("bytes")})`]))})`;
+
+// ---------------------------------------------------------------- optimizer rules in float64
+/**
+ * One rule, written once and emitted twice: over two lanes (f64x2, each pair
+ * of float32 promoted, computed, demoted) and over one (the odd last
+ * element). `body` is a list of [target, expression]; a target that names an
+ * array stores the float32-rounded value, any other name is a float64 local.
+ * Expressions are S-expressions over `$name` (an array element, a local or a
+ * scalar parameter) and the operators add, sub, mul, div, sqrt, min, max, neg.
+ * The order of operations is the JS reference's, so the bits are too.
+ */
+interface Rule {
+  name: string;
+  arrays: string[];
+  scalars: string[];
+  locals: string[];
+  body: [string, string][];
+}
+
+function emitExpr(e: string, lanes: 1 | 2, arrays: Set<string>): string {
+  const t = lanes === 2 ? "f64x2" : "f64";
+  return e.replace(/\$([a-zA-Z0-9_]+)|\b(add|sub|mul|div|sqrt|min|max|neg)\b/g, (_m, name?: string, op?: string) => {
+    if (op) return `${t}.${op}`;
+    const n = name as string;
+    if (arrays.has(n)) {
+      return lanes === 2
+        ? `(f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $${n}) (local.get $o))))`
+        : `(f64.promote_f32 (f32.load (i32.add (local.get $${n}) (local.get $o))))`;
+    }
+    return lanes === 2 ? `(local.get $${n}_v)` : `(local.get $${n})`;
+  });
+}
+
+function emitRule(r: Rule): string {
+  const arrays = new Set(r.arrays);
+  const step = (lanes: 1 | 2): string[] =>
+    r.body.map(([target, expr]) => {
+      const v = emitExpr(expr, lanes, arrays);
+      if (!arrays.has(target)) return set(lanes === 2 ? `${target}_v` : target, v);
+      const p = add(get(target), get("o"));
+      return lanes === 2
+        ? `(v128.store64_lane 0 ${p} (f32x4.demote_f64x2_zero ${v}))`
+        : `(f32.store ${p} (f32.demote_f64 ${v}))`;
+    });
+  const names = [...r.scalars, ...r.locals];
+  return `
+(func (export "${r.name}") ${r.arrays.map((a) => `(param $${a} i32)`).join(" ")} (param $n i32) ${r.scalars.map((s) => `(param $${s} f64)`).join(" ")}
+  (local $o i32) (local $end i32) (local $end2 i32)
+  ${r.locals.map((l) => `(local $${l} f64)`).join(" ")} ${names.map((l) => `(local $${l}_v v128)`).join(" ")}
+  ${r.scalars.map((s) => set(`${s}_v`, `(f64x2.splat ${get(s)})`)).join(" ")}
+  ${set("end", mul(get("n"), i32(4)))}
+  ${set("end2", mul(`(i32.and ${get("n")} (i32.const -2))`, i32(4)))}
+${indent(forLoop("o", i32(0), get("end2"), i32(8), step(2)))}
+${indent(forLoop("o", get("end2"), get("end"), i32(4), step(1)))})`;
+}
+
+/** The rules of src/backend/rules.ts, term for term (see the formulas there). */
+const RULES: Rule[] = [
+  // SGD without momentum: θ ← θ − η(g + λθ)
+  {
+    name: "sgd",
+    arrays: ["w", "g"],
+    scalars: ["lr", "wd"],
+    locals: [],
+    body: [["w", "(sub $w (mul $lr (add $g (mul $wd $w))))"]],
+  },
+  // SGD with momentum, one function per (first step, Nesterov) pair: b ← g or μb + (1 − τ)g
+  ...[false, true].flatMap((first) =>
+    [false, true].map(
+      (nesterov): Rule => ({
+        name: `sgd_momentum${first ? "_first" : ""}${nesterov ? "_nesterov" : ""}`,
+        arrays: ["w", "g", "b"],
+        scalars: ["lr", "wd", "mu", "damp"],
+        locals: ["gi", "bi"],
+        body: [
+          ["gi", "(add $g (mul $wd $w))"],
+          ["bi", first ? "$gi" : "(add (mul $mu $b) (mul $damp $gi))"],
+          ["b", "$bi"],
+          ["w", nesterov ? "(sub $w (mul $lr (add $gi (mul $mu $bi))))" : "(sub $w (mul $lr $bi))"],
+        ],
+      }),
+    ),
+  ),
+  // Adam/AdamW: coupled = λ or 0, shrink = 1 − ηλ or 1; omb1 = 1 − β₁, omb2 = 1 − β₂
+  {
+    name: "adam",
+    arrays: ["w", "g", "m", "v"],
+    scalars: ["lr", "coupled", "shrink", "beta1", "omb1", "beta2", "omb2", "eps", "bc1", "bc2"],
+    locals: ["wi", "gi", "mi", "vi"],
+    body: [
+      ["wi", "(mul $w $shrink)"],
+      ["gi", "(add $g (mul $coupled $w))"],
+      ["mi", "(add (mul $beta1 $m) (mul $omb1 $gi))"],
+      ["vi", "(add (mul $beta2 $v) (mul (mul $omb2 $gi) $gi))"],
+      ["m", "$mi"],
+      ["v", "$vi"],
+      ["w", "(sub $wi (div (mul $lr (div $mi $bc1)) (add (sqrt (div $vi $bc2)) $eps)))"],
+    ],
+  },
+  // RMSprop, one function per (centered, momentum) pair; oma = 1 − α
+  ...[false, true].flatMap((centered) =>
+    [false, true].map((momentum): Rule => {
+      const body: [string, string][] = [
+        ["gi", "(add $g (mul $wd $w))"],
+        ["vi", "(add (mul $alpha $v) (mul (mul $oma $gi) $gi))"],
+        ["v", "$vi"],
+      ];
+      if (centered) body.push(["ga", "(add (mul $alpha $gavg) (mul $oma $gi))"], ["gavg", "$ga"]);
+      body.push(["st", `(div $gi (add (sqrt ${centered ? "(sub $vi (mul $ga $ga))" : "$vi"}) $eps))`]);
+      if (momentum) body.push(["bi", "(add (mul $mu $b) $st)"], ["b", "$bi"], ["w", "(sub $w (mul $lr $bi))"]);
+      else body.push(["w", "(sub $w (mul $lr $st))"]);
+      return {
+        name: `rmsprop${centered ? "_centered" : ""}${momentum ? "_momentum" : ""}`,
+        arrays: ["w", "g", "v", ...(centered ? ["gavg"] : []), ...(momentum ? ["b"] : [])],
+        scalars: ["lr", "wd", "alpha", "oma", "eps", "mu"],
+        locals: ["gi", "vi", "ga", "st", "bi"],
+        body,
+      };
+    }),
+  ),
+  // Adagrad with this step's decayed rate clr
+  {
+    name: "adagrad",
+    arrays: ["w", "g", "s"],
+    scalars: ["clr", "wd", "eps"],
+    locals: ["gi", "si"],
+    body: [
+      ["gi", "(add $g (mul $wd $w))"],
+      ["si", "(add $s (mul $gi $gi))"],
+      ["s", "$si"],
+      ["w", "(sub $w (div (mul $clr $gi) (add (sqrt $si) $eps)))"],
+    ],
+  },
+  // Nadam with this step's coefficients cg, cm, bc2
+  {
+    name: "nadam",
+    arrays: ["w", "g", "m", "v"],
+    scalars: ["wd", "beta1", "omb1", "beta2", "omb2", "eps", "cg", "cm", "bc2"],
+    locals: ["gi", "mi", "vi", "dn"],
+    body: [
+      ["gi", "(add $g (mul $wd $w))"],
+      ["mi", "(add (mul $beta1 $m) (mul $omb1 $gi))"],
+      ["vi", "(add (mul $beta2 $v) (mul (mul $omb2 $gi) $gi))"],
+      ["m", "$mi"],
+      ["v", "$vi"],
+      ["dn", "(add (sqrt (div $vi $bc2)) $eps)"],
+      ["w", "(sub (sub $w (div (mul $cg $gi) $dn)) (div (mul $cm $mi) $dn))"],
+    ],
+  },
+  // a ← a·k
+  { name: "scale", arrays: ["a"], scalars: ["k"], locals: [], body: [["a", "(mul $a $k)"]] },
+  // a ← min(v, max(−v, a)), as Math.min(v, Math.max(−v, a)); nv = −v
+  { name: "clamp", arrays: ["a"], scalars: ["v", "nv"], locals: [], body: [["a", "(min $v (max $nv $a))"]] },
+];
+
+/** acc + Σ aᵢ², one element at a time in index order (the reference's order, so its bits). */
+const sumSquares = `
+(func (export "sum_squares") (param $a i32) (param $n i32) (param $acc f64) (result f64)
+  (local $o i32) (local $end i32) (local $x f64)
+  ${set("end", mul(get("n"), i32(4)))}
+${indent(
+  forLoop("o", i32(0), get("end"), i32(4), [
+    set("x", `(f64.promote_f32 (f32.load ${at("a", get("o"))}))`),
+    set("acc", `(f64.add ${get("acc")} (f64.mul ${get("x")} ${get("x")}))`),
+  ]),
+)}
+  ${get("acc")})`;
+
+/**
+ * The whole module. `shared` chooses the memory import: a shared memory
+ * (growable without moving, so views made before a grow stay valid) or a
+ * plain one (fixed size, for engines without shared memory).
+ */
+export function kernelsWat(shared: boolean): string {
+  forLoop.count = 0;
+  const memory = shared ? "(memory 1 65536 shared)" : "(memory 1)";
+  const addRowInternal = addRow.replace('(func (export "add_row")', '(func $add_row_ (export "add_row")');
+  return `;; Generated by scripts/wasm/build.ts from scripts/wasm/kernels.ts: do not edit.
+(module
+(import "env" "memory" ${memory})
+${[packA, packB, microKernel(), gemmMain, reluForward, reluBackward, multiply, addRowInternal, addColumnSums, broadcastRows, sumSquares, ...RULES.map(emitRule)].join("\n")}
+)
+`;
+}
+
+/** Names of the module's exports (checked by the loader). */
+export const KERNEL_EXPORTS = [
+  "gemm",
+  "relu_forward",
+  "relu_backward",
+  "multiply",
+  "add_row",
+  "add_column_sums",
+  "broadcast_rows",
+  "sum_squares",
+  ...RULES.map((r) => r.name),
+];

@@ -1,0 +1,462 @@
+/**
+ * The WebAssembly SIMD backend: the same functions as the JS reference,
+ * computed by the kernels of scripts/wasm/kernels.ts over float32 arrays that
+ * live in one `WebAssembly.Memory` per model.
+ *
+ * Where tensors live. `alloc` hands out `Float32Array` views into the
+ * backend's memory (64-byte aligned, from a first-fit free list), so layer
+ * buffers, parameters, gradients and optimizer slots are read and written by
+ * the kernels in place: nothing is copied per call. The memory is a *shared*
+ * memory where the engine has one: growing a shared memory never moves it, so
+ * views made before a grow stay valid. Without shared memory (a browser page
+ * that is not cross-origin isolated) the memory is a plain one of a fixed
+ * size chosen at creation (`maxBytes`), because growing a plain memory would
+ * detach every view.
+ *
+ * Which arrays take the fast path. A kernel runs in wasm when its float32
+ * arguments are views of this memory. float64 arrays always go to the JS
+ * reference (float64 is for checks and learning, not speed). A float32 array
+ * from elsewhere (a tensor the user made) is copied in and out around the
+ * GEMM, so a model's products always come from the same kernel; the other
+ * kernels give the reference's bits anyway, so for them the JS loop runs on
+ * the foreign array directly.
+ *
+ * Bits. The GEMM sums in float32 in its own order: results agree with the
+ * JS reference to float32 rounding (the bound is derived in
+ * test/wasm.test.ts). Every other kernel reproduces the reference's
+ * arithmetic exactly (see scripts/wasm/kernels.ts).
+ */
+
+import type { ActivationFunction } from "../activations.js";
+import { ValueError } from "../errors.js";
+import type { DType, FloatArray } from "../tensor.js";
+import type { Backend } from "./backend.js";
+import { jsBackend } from "./js.js";
+import * as ref from "./rules.js";
+import { GEMM_WORK_BYTES, KERNEL_EXPORTS, WASM_PLAIN, WASM_SHARED } from "./wasm/bytes.js";
+
+/** Whether the wasm backend can run here, and why not if it cannot. */
+export interface WasmSupport {
+  /** True when the engine validates and compiles the SIMD module. */
+  readonly ok: boolean;
+  /** True when shared memory is available (the memory can grow). */
+  readonly shared: boolean;
+  /** Why `ok` or `shared` is false, or null. */
+  readonly reason: string | null;
+}
+
+/** Options of {@link createWasmBackend}. */
+export interface WasmBackendOptions {
+  /** Use a shared, growable memory (default: when the engine has one). */
+  shared?: boolean;
+  /** Size of a plain (non-shared) memory, which cannot grow (default 512 MiB); the ceiling of a shared one (default 4 GiB). */
+  maxBytes?: number;
+}
+
+/** A {@link Backend} whose float32 arrays live in its own `WebAssembly.Memory`. */
+export interface WasmBackend extends Backend {
+  readonly name: "wasm";
+  /** The memory every float32 array of the backend is a view of (null after dispose). */
+  readonly memory: WebAssembly.Memory | null;
+  /** Whether the memory is shared (growable without moving). */
+  readonly shared: boolean;
+  /** Bytes handed out by `alloc` and not freed, and the memory's size. */
+  usage(): { allocatedBytes: number; memoryBytes: number };
+  /** Returns an array from `alloc` to the free list; arrays not from this backend are ignored. */
+  free(a: FloatArray): void;
+  /** Drops the memory: every later call throws. The memory goes when the last view of it does. */
+  dispose(): void;
+}
+
+const PAGE = 65536;
+const ALIGN = 64;
+const MAX_PAGES = 65536;
+
+let compiled: { shared: WebAssembly.Module | null; plain: WebAssembly.Module | null } | null = null;
+let support: WasmSupport | null = null;
+
+function decode(b64: string): Uint8Array<ArrayBuffer> {
+  const s = atob(b64);
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  return out;
+}
+
+function sharedMemoryWorks(): string | null {
+  if (typeof SharedArrayBuffer === "undefined") {
+    return "SharedArrayBuffer is unavailable (a browser page must be cross-origin isolated)";
+  }
+  try {
+    new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+    return null;
+  } catch (e) {
+    return `shared WebAssembly.Memory refused: ${(e as Error).message}`;
+  }
+}
+
+/**
+ * Whether the wasm backend runs in this engine: WebAssembly present, the
+ * SIMD128 module validated and compiled; and whether shared memory is there.
+ * Computed once.
+ * @example
+ * ```ts
+ * const s = wasmSupport();
+ * if (!s.ok) console.log(`using js: ${s.reason}`);
+ * ```
+ */
+export function wasmSupport(): WasmSupport {
+  if (support !== null) return support;
+  if (typeof WebAssembly !== "object" || typeof WebAssembly.validate !== "function") {
+    support = { ok: false, shared: false, reason: "WebAssembly is not available in this engine" };
+    return support;
+  }
+  const sharedWhyNot = sharedMemoryWorks();
+  const bytes = decode(sharedWhyNot === null ? WASM_SHARED : WASM_PLAIN);
+  if (!WebAssembly.validate(bytes)) {
+    support = { ok: false, shared: false, reason: "WebAssembly.validate rejects the SIMD128 module (no SIMD support)" };
+    return support;
+  }
+  try {
+    const mod = new WebAssembly.Module(bytes);
+    compiled = { shared: sharedWhyNot === null ? mod : null, plain: sharedWhyNot === null ? null : mod };
+  } catch (e) {
+    support = { ok: false, shared: false, reason: `compiling the SIMD128 module failed: ${(e as Error).message}` };
+    return support;
+  }
+  support = { ok: true, shared: sharedWhyNot === null, reason: sharedWhyNot };
+  return support;
+}
+
+function moduleFor(shared: boolean): WebAssembly.Module {
+  const s = wasmSupport();
+  if (!s.ok) throw new ValueError(`the wasm backend is not available: ${s.reason}`);
+  const c = compiled as { shared: WebAssembly.Module | null; plain: WebAssembly.Module | null };
+  if (shared) {
+    if (!s.shared) throw new ValueError(`the wasm backend cannot use a shared memory: ${s.reason}`);
+    c.shared ??= new WebAssembly.Module(decode(WASM_SHARED));
+    return c.shared;
+  }
+  c.plain ??= new WebAssembly.Module(decode(WASM_PLAIN));
+  return c.plain;
+}
+
+type Ptr = number;
+type SgdMomentum = (w: Ptr, g: Ptr, b: Ptr, n: number, lr: number, wd: number, mu: number, damp: number) => void;
+interface Kernels {
+  gemm(ta: number, tb: number, M: number, N: number, K: number, a: Ptr, b: Ptr, c: Ptr, acc: number, work: Ptr): void;
+  relu_forward(x: Ptr, y: Ptr, n: number): void;
+  relu_backward(x: Ptr, dy: Ptr, dx: Ptr, n: number): void;
+  multiply(x: Ptr, m: Ptr, y: Ptr, n: number): void;
+  add_column_sums(dz: Ptr, db: Ptr, rows: number, cols: number): void;
+  broadcast_rows(b: Ptr, z: Ptr, rows: number, cols: number): void;
+  sum_squares(a: Ptr, n: number, acc: number): number;
+  sgd(w: Ptr, g: Ptr, n: number, lr: number, wd: number): void;
+  sgd_momentum: SgdMomentum;
+  sgd_momentum_nesterov: SgdMomentum;
+  sgd_momentum_first: SgdMomentum;
+  sgd_momentum_first_nesterov: SgdMomentum;
+  adam(w: Ptr, g: Ptr, m: Ptr, v: Ptr, n: number, ...hyper: number[]): void;
+  rmsprop(w: Ptr, g: Ptr, v: Ptr, n: number, ...hyper: number[]): void;
+  rmsprop_centered(w: Ptr, g: Ptr, v: Ptr, gavg: Ptr, n: number, ...hyper: number[]): void;
+  rmsprop_momentum(w: Ptr, g: Ptr, v: Ptr, b: Ptr, n: number, ...hyper: number[]): void;
+  rmsprop_centered_momentum(w: Ptr, g: Ptr, v: Ptr, gavg: Ptr, b: Ptr, n: number, ...hyper: number[]): void;
+  adagrad(w: Ptr, g: Ptr, s: Ptr, n: number, clr: number, wd: number, eps: number): void;
+  nadam(w: Ptr, g: Ptr, m: Ptr, v: Ptr, n: number, ...hyper: number[]): void;
+  scale(a: Ptr, n: number, k: number): void;
+  clamp(a: Ptr, n: number, v: number, nv: number): void;
+}
+
+/**
+ * A new wasm backend with its own memory; `Sequential` makes one per model
+ * when its backend is `"wasm"`.
+ * @throws ValueError naming the reason when the engine cannot run it.
+ * @example
+ * ```ts
+ * const model = new Sequential({ inputShape: [784], backend: createWasmBackend() });
+ * ```
+ */
+export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
+  const s = wasmSupport();
+  if (!s.ok) throw new ValueError(`the wasm backend is not available: ${s.reason}`);
+  const shared = opts.shared ?? s.shared;
+  const maxBytes = opts.maxBytes ?? (shared ? MAX_PAGES * PAGE : 512 * 1024 * 1024);
+  if (!Number.isInteger(maxBytes) || maxBytes < PAGE || maxBytes > MAX_PAGES * PAGE) {
+    throw new ValueError(
+      `createWasmBackend: maxBytes must be an integer from ${PAGE} to ${MAX_PAGES * PAGE}, got ${maxBytes}`,
+    );
+  }
+  const maxPages = Math.floor(maxBytes / PAGE);
+  let memory: WebAssembly.Memory | null = shared
+    ? new WebAssembly.Memory({ initial: 1, maximum: maxPages, shared: true })
+    : new WebAssembly.Memory({ initial: maxPages });
+  const k = new WebAssembly.Instance(moduleFor(shared), { env: { memory } }).exports as unknown as Kernels;
+  for (const name of KERNEL_EXPORTS) {
+    if (typeof (k as unknown as Record<string, unknown>)[name] !== "function") {
+      throw new ValueError(`the wasm module lacks the kernel '${name}' (rebuild it: npm run build:wasm)`);
+    }
+  }
+
+  // ---- the allocator: a bump pointer with a first-fit, coalescing free list
+  const buffers = new WeakSet<ArrayBufferLike>([memory.buffer]);
+  const sizes = new Map<number, number>(); // offset → bytes of each live block
+  const freeList: { off: number; size: number }[] = []; // sorted by offset
+  let top = ALIGN; // offset 0 stays unused, so no array starts at the null pointer
+  let allocated = 0;
+
+  const live = (): WebAssembly.Memory => {
+    if (memory === null) throw new ValueError("wasm backend: used after dispose()");
+    return memory;
+  };
+  function reserve(bytes: number): number {
+    const size = Math.max(ALIGN, Math.ceil(bytes / ALIGN) * ALIGN);
+    for (let i = 0; i < freeList.length; i++) {
+      const f = freeList[i] as { off: number; size: number };
+      if (f.size >= size) {
+        const off = f.off;
+        if (f.size === size) freeList.splice(i, 1);
+        else {
+          f.off += size;
+          f.size -= size;
+        }
+        sizes.set(off, size);
+        allocated += size;
+        return off;
+      }
+    }
+    const mem = live();
+    const off = top;
+    const end = off + size;
+    const have = mem.buffer.byteLength;
+    if (end > have) {
+      if (!shared || end > maxPages * PAGE) {
+        throw new ValueError(
+          `wasm backend: out of memory: ${end} bytes needed, ${shared ? maxPages * PAGE : have} available` +
+            (shared ? "" : " (a plain memory cannot grow: pass a larger maxBytes to createWasmBackend)"),
+        );
+      }
+      const pages = Math.ceil((end - have) / PAGE);
+      // grow by at least a quarter of the memory, so many small allocations grow it rarely
+      const grow = Math.min(maxPages - have / PAGE, Math.max(pages, Math.ceil(have / PAGE / 4)));
+      mem.grow(grow);
+      buffers.add(mem.buffer);
+    }
+    top = end;
+    sizes.set(off, size);
+    allocated += size;
+    return off;
+  }
+  function release(off: number): void {
+    const size = sizes.get(off);
+    if (size === undefined) return;
+    sizes.delete(off);
+    allocated -= size;
+    let i = 0;
+    while (i < freeList.length && (freeList[i] as { off: number }).off < off) i++;
+    freeList.splice(i, 0, { off, size });
+    // coalesce with the next and the previous block
+    const next = freeList[i + 1];
+    const cur = freeList[i] as { off: number; size: number };
+    if (next && cur.off + cur.size === next.off) {
+      cur.size += next.size;
+      freeList.splice(i + 1, 1);
+    }
+    const prev = freeList[i - 1];
+    if (prev && prev.off + prev.size === cur.off) {
+      prev.size += cur.size;
+      freeList.splice(i, 1);
+    }
+    const last = freeList[freeList.length - 1];
+    if (last && last.off + last.size === top) {
+      top = last.off;
+      freeList.pop();
+    }
+  }
+  const view = (off: number, n: number): Float32Array => {
+    const buf = live().buffer;
+    buffers.add(buf); // the same object until the next grow; registered in case another party grew it
+    return new Float32Array(buf, off, n);
+  };
+
+  /** Whether `a` is a float32 view of this memory (the fast path). */
+  const ours = (a: FloatArray): boolean => a instanceof Float32Array && buffers.has(a.buffer);
+  const ptr = (a: FloatArray): number => a.byteOffset;
+
+  let work = 0; // the GEMM's packing area, reserved on first use
+  // One staging area for foreign float32 operands of the GEMM, kept and
+  // enlarged when a call needs more, so a call allocates nothing.
+  let staging = 0;
+  let stagingBytes = 0;
+  let stageTop = 0;
+
+  // One view of the whole memory, remade after a grow: copies in and out go
+  // through it, so a call with foreign operands creates no typed array.
+  let heap = new Float32Array(memory.buffer);
+  const heapNow = (): Float32Array => {
+    const buf = live().buffer;
+    if (heap.buffer !== buf) heap = new Float32Array(buf);
+    return heap;
+  };
+
+  /** Makes room for `bytes` of staged operands. */
+  function ensureStaging(bytes: number): void {
+    if (bytes <= stagingBytes) return;
+    if (staging !== 0) release(staging);
+    staging = reserve(bytes);
+    stagingBytes = bytes;
+  }
+
+  /** A foreign float32 array copied into the staging area (C: copied in only when accumulating). */
+  function stage(a: FloatArray, n: number, copyIn: boolean): number {
+    const off = stageTop;
+    stageTop += Math.ceil((n * 4) / ALIGN) * ALIGN;
+    if (copyIn) {
+      const h = heapNow();
+      const o = off >>> 2;
+      for (let i = 0; i < n; i++) h[o + i] = a[i] as number;
+    }
+    return off;
+  }
+  const padded = (n: number): number => Math.ceil((n * 4) / ALIGN) * ALIGN;
+
+  const sgdMomentum = [
+    [k.sgd_momentum, k.sgd_momentum_nesterov],
+    [k.sgd_momentum_first, k.sgd_momentum_first_nesterov],
+  ] as const;
+
+  const rules: typeof ref = {
+    sgdRule(w, g, b, lr, wd, mu, dampening, nesterov, first) {
+      if (!(ours(w) && ours(g) && (b === null || ours(b)))) {
+        return ref.sgdRule(w, g, b, lr, wd, mu, dampening, nesterov, first);
+      }
+      if (mu === 0 || b === null) return k.sgd(ptr(w), ptr(g), w.length, lr, wd);
+      const f = sgdMomentum[first ? 1 : 0][nesterov ? 1 : 0];
+      f(ptr(w), ptr(g), ptr(b), w.length, lr, wd, mu, 1 - dampening);
+    },
+    adamRule(w, g, m, v, lr, wd, decoupled, beta1, beta2, eps, bc1, bc2) {
+      if (!(ours(w) && ours(g) && ours(m) && ours(v))) {
+        return ref.adamRule(w, g, m, v, lr, wd, decoupled, beta1, beta2, eps, bc1, bc2);
+      }
+      const coupled = decoupled ? 0 : wd;
+      const shrink = decoupled ? 1 - lr * wd : 1;
+      k.adam(
+        ptr(w),
+        ptr(g),
+        ptr(m),
+        ptr(v),
+        w.length,
+        lr,
+        coupled,
+        shrink,
+        beta1,
+        1 - beta1,
+        beta2,
+        1 - beta2,
+        eps,
+        bc1,
+        bc2,
+      );
+    },
+    rmspropRule(w, g, v, gAvg, b, lr, wd, alpha, eps, mu) {
+      if (!(ours(w) && ours(g) && ours(v) && (gAvg === null || ours(gAvg)) && (b === null || ours(b)))) {
+        return ref.rmspropRule(w, g, v, gAvg, b, lr, wd, alpha, eps, mu);
+      }
+      const n = w.length;
+      const oma = 1 - alpha;
+      if (gAvg && b)
+        k.rmsprop_centered_momentum(ptr(w), ptr(g), ptr(v), ptr(gAvg), ptr(b), n, lr, wd, alpha, oma, eps, mu);
+      else if (gAvg) k.rmsprop_centered(ptr(w), ptr(g), ptr(v), ptr(gAvg), n, lr, wd, alpha, oma, eps, mu);
+      else if (b) k.rmsprop_momentum(ptr(w), ptr(g), ptr(v), ptr(b), n, lr, wd, alpha, oma, eps, mu);
+      else k.rmsprop(ptr(w), ptr(g), ptr(v), n, lr, wd, alpha, oma, eps, mu);
+    },
+    adagradRule(w, g, s, clr, wd, eps) {
+      if (!(ours(w) && ours(g) && ours(s))) return ref.adagradRule(w, g, s, clr, wd, eps);
+      k.adagrad(ptr(w), ptr(g), ptr(s), w.length, clr, wd, eps);
+    },
+    nadamRule(w, g, m, v, wd, beta1, beta2, eps, cg, cm, bc2) {
+      if (!(ours(w) && ours(g) && ours(m) && ours(v)))
+        return ref.nadamRule(w, g, m, v, wd, beta1, beta2, eps, cg, cm, bc2);
+      k.nadam(ptr(w), ptr(g), ptr(m), ptr(v), w.length, wd, beta1, 1 - beta1, beta2, 1 - beta2, eps, cg, cm, bc2);
+    },
+    sumSquares(a, acc) {
+      return ours(a) ? k.sum_squares(ptr(a), a.length, acc) : ref.sumSquares(a, acc);
+    },
+    scaleInPlace(a, s) {
+      if (ours(a)) k.scale(ptr(a), a.length, s);
+      else ref.scaleInPlace(a, s);
+    },
+    clampInPlace(a, v) {
+      if (ours(a)) k.clamp(ptr(a), a.length, v, -v);
+      else ref.clampInPlace(a, v);
+    },
+  };
+
+  const backend: WasmBackend = {
+    name: "wasm",
+    get memory() {
+      return memory;
+    },
+    shared,
+    alloc(dtype: DType, n: number): FloatArray {
+      if (dtype === "float64") return new Float64Array(n);
+      const off = reserve(n * 4);
+      const a = view(off, n);
+      a.fill(0); // a reused block holds old values
+      return a;
+    },
+    free(a) {
+      if (ours(a) && memory !== null) release(a.byteOffset);
+    },
+    usage() {
+      return { allocatedBytes: allocated, memoryBytes: memory === null ? 0 : memory.buffer.byteLength };
+    },
+    dispose() {
+      memory = null;
+      sizes.clear();
+      freeList.length = 0;
+    },
+    gemm(transA, transB, M, N, K, A, B, C, accumulate) {
+      if (!(C instanceof Float32Array) || !(A instanceof Float32Array) || !(B instanceof Float32Array)) {
+        return jsBackend.gemm(transA, transB, M, N, K, A, B, C, accumulate);
+      }
+      if (work === 0) work = reserve(GEMM_WORK_BYTES);
+      const aOurs = ours(A);
+      const bOurs = ours(B);
+      const cOurs = ours(C);
+      if (!(aOurs && bOurs && cOurs)) {
+        ensureStaging((aOurs ? 0 : padded(M * K)) + (bOurs ? 0 : padded(K * N)) + (cOurs ? 0 : padded(M * N)));
+        stageTop = staging;
+      }
+      const pa = aOurs ? ptr(A) : stage(A, M * K, true);
+      const pb = bOurs ? ptr(B) : stage(B, K * N, true);
+      const pc = cOurs ? ptr(C) : stage(C, M * N, accumulate);
+      k.gemm(transA ? 1 : 0, transB ? 1 : 0, M, N, K, pa, pb, pc, accumulate ? 1 : 0, work);
+      if (!cOurs) {
+        const h = heapNow();
+        const o = pc >>> 2;
+        for (let i = 0; i < M * N; i++) C[i] = h[o + i] as number;
+      }
+    },
+    broadcastRows(b, z, rows) {
+      if (ours(b) && ours(z)) k.broadcast_rows(ptr(b), ptr(z), rows, b.length);
+      else jsBackend.broadcastRows(b, z, rows);
+    },
+    addColumnSums(dz, db, rows) {
+      if (ours(dz) && ours(db)) k.add_column_sums(ptr(dz), ptr(db), rows, db.length);
+      else jsBackend.addColumnSums(dz, db, rows);
+    },
+    activationForward(f: ActivationFunction, x, y, rows, cols) {
+      if (f.name === "relu" && ours(x) && ours(y)) k.relu_forward(ptr(x), ptr(y), rows * cols);
+      else f.forward(x, y, rows, cols);
+    },
+    activationBackward(f: ActivationFunction, x, y, dy, dx, rows, cols) {
+      if (f.name === "relu" && ours(x) && ours(dy) && ours(dx)) k.relu_backward(ptr(x), ptr(dy), ptr(dx), rows * cols);
+      else f.backward(x, y, dy, dx, rows, cols);
+    },
+    multiply(x, m, y, n) {
+      if (ours(x) && ours(m) && ours(y)) k.multiply(ptr(x), ptr(m), ptr(y), n);
+      else jsBackend.multiply(x, m, y, n);
+    },
+    rules,
+  };
+  return backend;
+}

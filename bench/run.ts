@@ -1,14 +1,15 @@
 /**
- * npm run bench: kernel GFLOP/s at MLP shapes (blocked vs naive), and the W1 /
- * W2 MNIST workloads, augmentation images/s, in float32 and float64, each run in its own process and
- * repeated; medians are reported. With --peers, the TensorFlow.js peers from
- * ../shared/bench-peers run in the same invocation, interleaved, and the
- * ratios are printed. Writes out/bench.json.
+ * npm run bench: kernel GFLOP/s at W1's shapes on both backends (wasm SIMD,
+ * JS blocked, JS naive); augmentation images/s; the W1 workload on the wasm
+ * backend, the JS backend (float32 and float64) and the TensorFlow.js peers
+ * (tfjs-wasm, tfjs-cpu, from ../shared/bench-peers), interleaved in the same
+ * run, each in its own process and repeated, medians and ratios reported;
+ * and W2 (time to 98%). Writes out/bench.json.
  *
- *   npm run bench                          # kernels, W1 ×3, W2 ×1
- *   npm run bench -- --peers               # + tfjs-wasm and tfjs-cpu, same runs
+ *   npm run bench                          # everything: kernels, W1 ×3 with peers, W2
+ *   npm run bench -- --no-peers            # without TensorFlow.js
  *   npm run bench -- --reps 5 --no-w2
- *   npm run bench -- --reps 0 --no-w2 --no-kernels   # augmentation only
+ *   npm run bench -- --reps 0 --no-w2 --no-augment   # kernels only
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
@@ -16,12 +17,13 @@ import { cpus, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { gemm, gemmNaive } from "../src/backend/gemm.js";
-import { ImageAugmentation, Tensor } from "../src/index.js";
+import { createWasmBackend, ImageAugmentation, Tensor } from "../src/index.js";
 
 const { values } = parseArgs({
   options: {
     reps: { type: "string", default: "3" },
-    peers: { type: "boolean", default: false },
+    "no-peers": { type: "boolean", default: false },
+    "no-float64": { type: "boolean", default: false },
     "peers-dir": { type: "string", default: resolve("..", "shared", "bench-peers") },
     "no-w2": { type: "boolean", default: false },
     "no-kernels": { type: "boolean", default: false },
@@ -55,6 +57,7 @@ if (!values["no-kernels"]) {
     ["bwd  Xᵀ·dY 784×128·128×512", true, false, 784, 512, 128],
     ["bwd  Xᵀ·dY 512×128·128×256", true, false, 512, 256, 128],
     ["bwd  Xᵀ·dY 256×128·128×10", true, false, 256, 10, 128],
+    ["bwd  dY·Wᵀ 128×512·512×784", false, true, 128, 784, 512],
     ["bwd  dY·Wᵀ 128×256·256×512", false, true, 128, 512, 256],
     ["bwd  dY·Wᵀ 128×10·10×256", false, true, 128, 256, 10],
   ];
@@ -80,19 +83,31 @@ if (!values["no-kernels"]) {
     }
     return median(res);
   };
-  const rows: { shape: string; blocked: number; naive: number }[] = [];
-  console.log("Kernels, float32, GFLOP/s (median of 5 timed blocks)");
-  console.log(`${"product".padEnd(30)} ${"blocked".padStart(8)} ${"naive".padStart(8)} ${"ratio".padStart(6)}`);
+  const wasm = createWasmBackend();
+  const inWasm = (a: Float32Array): Float32Array => {
+    const v = wasm.alloc("float32", a.length) as Float32Array;
+    v.set(a);
+    return v;
+  };
+  for (let i = 0; i < 30; i++)
+    wasm.gemm(false, true, 7, 5, 9, inWasm(rand(63)), inWasm(rand(45)), wasm.alloc("float32", 35), false);
+  const rows: { shape: string; wasm: number; blocked: number; naive: number }[] = [];
+  console.log("Kernels, float32, GFLOP/s (median of 5 timed blocks); wasm with its operands in its memory");
+  console.log(
+    `${"product".padEnd(30)} ${"wasm".padStart(8)} ${"js".padStart(8)} ${"naive".padStart(8)} ${"wasm/js".padStart(8)}`,
+  );
   for (const [name, ta, tb, M, N, K] of shapes) {
     const A = rand(M * K);
     const B = rand(K * N);
     const C = new Float32Array(M * N);
+    const [wa, wb, wc] = [inWasm(A), inWasm(B), inWasm(C)];
     const flops = 2 * M * N * K;
+    const w = flops / time(() => wasm.gemm(ta, tb, M, N, K, wa, wb, wc, false), 200) / 1e9;
     const blocked = flops / time(() => gemm(ta, tb, M, N, K, A, B, C, false), 200) / 1e9;
     const naive = flops / time(() => gemmNaive(ta, tb, M, N, K, A, B, C, false), 200) / 1e9;
-    rows.push({ shape: name, blocked, naive });
+    rows.push({ shape: name, wasm: w, blocked, naive });
     console.log(
-      `${name.padEnd(30)} ${fmt(blocked, 2).padStart(8)} ${fmt(naive, 2).padStart(8)} ${fmt(blocked / naive, 1).padStart(5)}×`,
+      `${name.padEnd(30)} ${fmt(w, 2).padStart(8)} ${fmt(blocked, 2).padStart(8)} ${fmt(naive, 2).padStart(8)} ${fmt(w / blocked, 1).padStart(7)}×`,
     );
   }
   results.kernels = rows;
@@ -149,7 +164,7 @@ function runProcess(cmd: string, args: string[], cwd?: string): Record<string, n
 }
 
 let peersDir: string | null = null;
-if (values.peers) {
+if (!values["no-peers"]) {
   // shared/ is read-only: work on a copy, installed once.
   peersDir = join(tmpdir(), "tinymlp-bench-peers");
   if (!existsSync(join(peersDir, "node_modules", "@tensorflow", "tfjs-backend-wasm"))) {
@@ -164,11 +179,20 @@ if (reps > 0) {
   const w1: Run[] = [];
   console.log(`W1 (784-512-256-10, SGD momentum, batch 128, 1 epoch of 60,000), ${reps} rounds, interleaved:`);
   for (let r = 0; r < reps; r++) {
-    for (const dtype of ["float32", "float64"]) {
-      const res = runProcess(tsx, ["bench/workload.ts", "--workload", "w1", "--dtype", dtype]);
-      w1.push({ who: `tinymlp ${dtype}`, result: res });
+    const setups = [["wasm", "float32"], ["js", "float32"], ...(values["no-float64"] ? [] : [["js", "float64"]])];
+    for (const [backend, dtype] of setups) {
+      const res = runProcess(tsx, [
+        "bench/workload.ts",
+        "--workload",
+        "w1",
+        "--dtype",
+        dtype as string,
+        "--backend",
+        backend as string,
+      ]);
+      w1.push({ who: `tinymlp ${backend} ${dtype}`, result: res });
       console.log(
-        `  round ${r + 1}: tinymlp ${dtype}: ${fmt(res.trainSps)} train samples/s, ${fmt(res.inferSps)} inference samples/s, peak RSS ${fmt(res.peakRssMiB)} MiB`,
+        `  round ${r + 1}: tinymlp ${backend} ${dtype}: ${fmt(res.trainSps)} train samples/s, ${fmt(res.inferSps)} inference samples/s, peak RSS ${fmt(res.peakRssMiB)} MiB`,
       );
     }
     if (peersDir) {
@@ -213,31 +237,37 @@ if (reps > 0) {
   console.log(`${"".padEnd(18)} ${"train/s".padStart(9)} ${"infer/s".padStart(9)} ${"peak RSS".padStart(9)}`);
   for (const s of summary) {
     console.log(
-      `${s.who.padEnd(18)} ${fmt(s.trainSps).padStart(9)} ${fmt(s.inferSps).padStart(9)} ${s.peakRssMiB === null ? "–".padStart(9) : `${fmt(s.peakRssMiB)} MiB`.padStart(9)}`,
+      `${s.who.padEnd(24)} ${fmt(s.trainSps).padStart(9)} ${fmt(s.inferSps).padStart(9)} ${s.peakRssMiB === null ? "–".padStart(9) : `${fmt(s.peakRssMiB)} MiB`.padStart(9)}`,
     );
   }
-  const ours = summary.find((s) => s.who === "tinymlp float32");
-  const f64 = summary.find((s) => s.who === "tinymlp float64");
-  if (ours?.trainSps && f64?.trainSps)
-    console.log(`float32 / float64 training speed: ${fmt(ours.trainSps / f64.trainSps, 2)}×`);
-  for (const peer of ["tfjs-wasm", "tfjs-cpu"]) {
-    const p = summary.find((s) => s.who === peer);
-    if (ours?.trainSps && p?.trainSps) {
+  const find = (w: string) => summary.find((s) => s.who === w);
+  const ratio = (a: string, b: string): void => {
+    const x = find(a);
+    const y = find(b);
+    if (x?.trainSps && y?.trainSps) {
       console.log(
-        `tinymlp float32 vs ${peer}: ${fmt(ours.trainSps / p.trainSps, 2)}× training, ${fmt((ours.inferSps ?? 0) / (p.inferSps ?? 1), 2)}× inference`,
+        `${a} vs ${b}: ${fmt(x.trainSps / y.trainSps, 2)}× training, ${fmt((x.inferSps ?? 0) / (y.inferSps ?? 1), 2)}× inference`,
       );
     }
-  }
+  };
+  ratio("tinymlp wasm float32", "tinymlp js float32");
+  ratio("tinymlp wasm float32", "tfjs-wasm");
+  ratio("tinymlp wasm float32", "tfjs-cpu");
+  ratio("tinymlp js float32", "tfjs-wasm");
+  ratio("tinymlp js float32", "tinymlp js float64");
 }
 
 if (!values["no-w2"]) {
   console.log("\nW2 (same net, Adam 1e-3, batch 128): seconds and epochs of training to 98.0% test accuracy (max 15)");
   const w2: Record<string, number | null>[] = [];
-  for (const dtype of ["float32", "float64"]) {
-    const res = runProcess(tsx, ["bench/workload.ts", "--workload", "w2", "--dtype", dtype]);
+  for (const [backend, dtype] of [
+    ["wasm", "float32"],
+    ["js", "float32"],
+  ] as const) {
+    const res = runProcess(tsx, ["bench/workload.ts", "--workload", "w2", "--dtype", dtype, "--backend", backend]);
     w2.push(res);
     console.log(
-      `  tinymlp ${dtype}: ${res.epochsTo98 === null ? "not reached" : `${res.epochsTo98} epochs, ${fmt(res.secondsTo98, 1)} s`}, peak RSS ${fmt(res.peakRssMiB)} MiB`,
+      `  tinymlp ${backend} ${dtype}: ${res.epochsTo98 === null ? "not reached" : `${res.epochsTo98} epochs, ${fmt(res.secondsTo98, 1)} s`}, peak RSS ${fmt(res.peakRssMiB)} MiB`,
     );
   }
   results.w2 = w2;

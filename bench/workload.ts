@@ -2,8 +2,8 @@
  * One benchmark workload in a fresh process (so peak RSS and JIT state belong
  * to it alone). Prints one line `RESULT {json}`.
  *
- *   tsx bench/workload.ts --workload w1 --dtype float32
- *   tsx bench/workload.ts --workload w2 --dtype float64 --epochs 15
+ *   tsx bench/workload.ts --workload w1 --dtype float32 --backend wasm
+ *   tsx bench/workload.ts --workload w2 --dtype float64 --backend js --epochs 15
  *
  * W1: 784-512-256-10 ReLU, softmax cross-entropy, SGD momentum 0.9, lr 0.05,
  *     batch 128, one epoch of the 60,000 training images; then inference on the
@@ -13,24 +13,35 @@
  */
 import { parseArgs } from "node:util";
 import { loadSplitMnist } from "../examples/mnist-data.js";
-import { Adam, Dense, type DType, imageSource, type Optimizer, Sequential, SGD } from "../src/index.js";
+import {
+  Adam,
+  type BackendName,
+  Dense,
+  type DType,
+  imageSource,
+  type Optimizer,
+  Sequential,
+  SGD,
+} from "../src/index.js";
 
 const { values } = parseArgs({
   options: {
     workload: { type: "string", default: "w1" },
     dtype: { type: "string", default: "float32" },
+    backend: { type: "string", default: "wasm" },
     epochs: { type: "string", default: "15" },
     seed: { type: "string", default: "1" },
     limit: { type: "string", default: "60000" },
   },
 });
 const dtype = values.dtype as DType;
+const backend = values.backend as BackendName;
 const { all, test } = loadSplitMnist();
 const n = Math.min(Number(values.limit), all.length);
 const train = { ...all, images: all.images.subarray(0, n * 784), labels: all.labels.subarray(0, n), length: n };
 
 function makeModel(optimizer: Optimizer): Sequential {
-  const m = new Sequential({ inputShape: [784], dtype, seed: Number(values.seed) });
+  const m = new Sequential({ inputShape: [784], dtype, backend, seed: Number(values.seed) });
   m.add(new Dense({ units: 512, activation: "relu", kernelInitializer: "heNormal" }));
   m.add(new Dense({ units: 256, activation: "relu", kernelInitializer: "heNormal" }));
   m.add(new Dense({ units: 10 }));
@@ -59,6 +70,7 @@ if (values.workload === "w1") {
     `RESULT ${JSON.stringify({
       workload: "w1",
       dtype,
+      backend,
       trainSamples: n,
       trainSeconds,
       trainSps: n / trainSeconds,
@@ -81,10 +93,12 @@ if (values.workload === "w1") {
     trainSeconds += (performance.now() - t0) / 1000;
     const acc = testAccuracy(m);
     accs.push(acc);
-    console.error(`w2 ${dtype} epoch ${e}: test ${(100 * acc).toFixed(2)}% after ${trainSeconds.toFixed(1)} s`);
+    console.error(
+      `w2 ${backend} ${dtype} epoch ${e}: test ${(100 * acc).toFixed(2)}% after ${trainSeconds.toFixed(1)} s`,
+    );
     if (acc >= 0.98) reached = e;
   }
   console.log(
-    `RESULT ${JSON.stringify({ workload: "w2", dtype, epochsTo98: reached, secondsTo98: reached === null ? null : trainSeconds, trainSeconds, accuracies: accs, peakRssMiB: peakRssMiB() })}`,
+    `RESULT ${JSON.stringify({ workload: "w2", dtype, backend, epochsTo98: reached, secondsTo98: reached === null ? null : trainSeconds, trainSeconds, accuracies: accs, peakRssMiB: peakRssMiB() })}`,
   );
 }

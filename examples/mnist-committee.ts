@@ -40,6 +40,7 @@ Usage: npm run mnist:committee -- [options]
   --seed N           seed of member 1 (default 1)
   --subset N         train each member on N random training images (a smoke run)
   --out DIR          members' folders and results (default out/mnist-committee)
+  --backend NAME     wasm or js (default wasm)
   --fresh            ignore checkpoints in --out and start over
   --no-progress      no progress bar
   --help             this text`;
@@ -57,6 +58,7 @@ const { values } = parseArgs({
     subset: { type: "string" },
     out: { type: "string", default: "out/mnist-committee" },
     fresh: { type: "boolean", default: false },
+    backend: { type: "string", default: RECORD_DEFAULTS.backend },
     "no-progress": { type: "boolean", default: false },
     help: { type: "boolean", default: false },
   },
@@ -89,6 +91,11 @@ if (!(lr > 0 && Number.isFinite(lr))) {
   process.exit(2);
 }
 const batchSize = int("batch-size", values["batch-size"]);
+const backend = values.backend;
+if (backend !== "wasm" && backend !== "js") {
+  console.error(`--backend must be wasm or js, got '${backend}'`);
+  process.exit(2);
+}
 const outDir = values.out as string;
 mkdirSync(outDir, { recursive: true });
 
@@ -129,6 +136,7 @@ for (let k = 0; k < members; k++) {
     lr,
     batchSize,
     seed,
+    backend,
     trainSize: train.length,
   };
   console.log(

@@ -51,6 +51,7 @@ Usage: npm run mnist:record -- [options]
   --no-augment       train on the plain images (for comparison)
   --seed N           initialization, dropout, shuffling and deformations (default ${D.seed})
   --dtype T          float32 or float64 (default ${D.dtype})
+  --backend NAME     wasm or js (default ${D.backend})
   --subset N         train on N random training images (a smoke run)
   --out DIR          checkpoints, pictures and results (default out/mnist-record)
   --checkpoint-every N  also checkpoint every N batches (default 100; always at epoch ends)
@@ -75,6 +76,7 @@ const { values } = parseArgs({
     "no-augment": { type: "boolean", default: false },
     seed: { type: "string", default: String(D.seed) },
     dtype: { type: "string", default: D.dtype },
+    backend: { type: "string", default: D.backend },
     subset: { type: "string" },
     out: { type: "string", default: "out/mnist-record" },
     "checkpoint-every": { type: "string", default: "100" },
@@ -105,6 +107,8 @@ function num(name: string, v: string | undefined, ok: (x: number) => boolean, wh
 
 const dtype = values.dtype;
 if (dtype !== "float32" && dtype !== "float64") fail(`--dtype must be float32 or float64, got '${dtype}'`);
+const backend = values.backend;
+if (backend !== "wasm" && backend !== "js") fail(`--backend must be wasm or js, got '${backend}'`);
 const seed = int("seed", values.seed, 0);
 const data = loadSplitMnist();
 const train = values.subset ? subsetDataset(data.train, int("subset", values.subset), seed) : data.train;
@@ -118,6 +122,7 @@ const config: RecipeConfig = {
   lrFloor: D.lrFloor,
   seed,
   dtype,
+  backend,
   augment: values["no-augment"]
     ? null
     : {

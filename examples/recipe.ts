@@ -17,6 +17,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   Adam,
+  type BackendName,
   CosineDecay,
   Dense,
   Dropout,
@@ -51,6 +52,8 @@ export interface RecipeConfig {
   lrFloor: number;
   seed: number;
   dtype: DType;
+  /** The backend ("wasm" or "js"): a checkpoint resumes bit-exactly only on the one that wrote it. */
+  backend: BackendName;
   /** Deformations, or null to train on the plain images. */
   augment: ImageAugmentationOptions | null;
   trainSize: number;
@@ -67,13 +70,14 @@ export const RECORD_DEFAULTS: RecipeConfig = {
   lrFloor: 0.01,
   seed: 1,
   dtype: "float32",
+  backend: "wasm",
   augment: { rotation: 10, scale: 0.1, shear: 0, translation: 0, elastic: { alpha: 36, sigma: 6 } },
   trainSize: 50000,
 };
 
 /** The network of a recipe, compiled with its optimizer and schedule. */
 export function buildModel(c: RecipeConfig, batchesPerEpoch: number): Sequential {
-  const model = new Sequential({ inputShape: [784], seed: c.seed, dtype: c.dtype });
+  const model = new Sequential({ inputShape: [784], seed: c.seed, dtype: c.dtype, backend: c.backend });
   for (const units of c.hidden) {
     model.add(
       new Dense({
@@ -148,7 +152,7 @@ export async function trainRecipe(
         `${dir} holds a checkpoint of a different recipe (see ${paths.config}); pass --fresh to start over or use another --out`,
       );
     }
-    const loaded = loadCheckpoint(paths.ckpt);
+    const loaded = loadCheckpoint(paths.ckpt, { backend: c.backend });
     model = loaded.model;
     resume = loaded.training;
     records = existsSync(paths.epochs) ? (JSON.parse(readFileSync(paths.epochs, "utf8")) as EpochRecord[]) : [];
@@ -206,7 +210,7 @@ export async function trainRecipe(
     log(`${dir}: this run already finished (${c.epochs} epochs); evaluating its best epoch`);
   }
   return {
-    model: load(paths.best),
+    model: load(paths.best, { backend: c.backend }),
     bestEpoch: best.epoch,
     bestValAccuracy: best.acc,
     epochs: records,

@@ -15,8 +15,10 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import {
   Adam,
+  type BackendName,
   Dense,
   Dropout,
+  getBackend,
   type ImageDataset,
   imageSource,
   type Layer,
@@ -41,6 +43,7 @@ Usage: npm run ladder -- [options]
   --epochs-scale X     multiply every rung's epochs by X (rounded, at least 1)
   --eval-subset N      use only the first N validation and test images (smoke run)
   --out DIR            where to write the table and curves (default out/ladder)
+  --backend NAME       wasm or js (default: wasm where the engine runs it)
   --help               this text`;
 
 const { values } = parseArgs({
@@ -51,6 +54,7 @@ const { values } = parseArgs({
     "epochs-scale": { type: "string", default: "1" },
     "eval-subset": { type: "string" },
     out: { type: "string", default: "out/ladder" },
+    backend: { type: "string" },
     help: { type: "boolean", default: false },
   },
 });
@@ -59,6 +63,11 @@ if (values.help) {
   process.exit(0);
 }
 const seed = Number(values.seed);
+const backend = (values.backend ?? getBackend()) as BackendName;
+if (backend !== "wasm" && backend !== "js") {
+  console.error(`--backend must be wasm or js, got '${backend}'`);
+  process.exit(2);
+}
 const scale = Number(values["epochs-scale"]);
 const outDir = values.out as string;
 const data = loadSplitMnist();
@@ -238,7 +247,7 @@ async function libraryRung(rung: number, change: string, r: Recipe): Promise<voi
   const epochs = epochsFor(r.epochs);
   const net = `784-${r.hidden.join("-")}-10`;
   console.log(`rung ${rung}: ${change}  [${net}, batch ${r.batchSize}, ${epochs} epochs]`);
-  const model = new Sequential({ inputShape: [784], seed });
+  const model = new Sequential({ inputShape: [784], seed, backend });
   // the tutorial's init: N(0, 1) truncated to [−1, 1]; He: N(0, 2/fan_in) truncated at 2σ
   const kernelInitializer =
     r.init === "truncated" ? { name: "randomNormal" as const, mean: 0, stddev: 1 } : ("heNormal" as const);

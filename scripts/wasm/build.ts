@@ -23,7 +23,8 @@ function assemble(wat: string, name: string): Uint8Array {
   // engine's WebAssembly.validate below is the check that counts.
   const { buffer } = mod.toBinary({ log: false, write_debug_names: false, canonicalize_lebs: true });
   mod.destroy();
-  if (!WebAssembly.validate(buffer as Uint8Array<ArrayBuffer>)) throw new Error(`${name}: the engine rejects the assembled module`);
+  if (!WebAssembly.validate(buffer as Uint8Array<ArrayBuffer>))
+    throw new Error(`${name}: the engine rejects the assembled module`);
   return buffer;
 }
 

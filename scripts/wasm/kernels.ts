@@ -28,8 +28,16 @@
 /** Blocking of the GEMM: KC rows of B per packed panel, MC rows of A per packed block, NC columns of B per block. */
 export const GEMM_BLOCKS = { MR: 4, NR: 8, KC: 256, MC: 128, NC: 1024 } as const;
 
-/** Bytes of work area `gemm` needs: packed A (MC×KC), packed B (KC×NC), one 4×8 tile. */
-export const GEMM_WORK_BYTES = (GEMM_BLOCKS.MC * GEMM_BLOCKS.KC + GEMM_BLOCKS.KC * GEMM_BLOCKS.NC + 32) * 4;
+/**
+ * Bytes of work area `gemm` needs: packed A (MC×KC floats), packed B (KC×NC),
+ * one 4×8 tile, the kept-k offsets of each A panel (MC/4 × KC i32), each
+ * panel's count (MC/4 i32) and 16 zero bytes.
+ */
+export const GEMM_WORK_BYTES =
+  (GEMM_BLOCKS.MC * GEMM_BLOCKS.KC + GEMM_BLOCKS.KC * GEMM_BLOCKS.NC + 32) * 4 +
+  (GEMM_BLOCKS.MC / 4) * GEMM_BLOCKS.KC * 4 +
+  (GEMM_BLOCKS.MC / 4) * 4 +
+  16;
 
 const { KC, MC, NC } = GEMM_BLOCKS;
 
@@ -64,35 +72,53 @@ const indent = (s: string, n = 2): string =>
 // ---------------------------------------------------------------- GEMM
 /**
  * pack_a: rows ic … ic+mc of op(A), columns pc … pc+kc, into panels of 4 rows,
- * k-major: dst[(r0·kc + k)·4 + r] = op(A)(ic + r0 + r, pc + k), zero past M.
+ * k-major, keeping only the k where one of the 4 values is not zero. Panel
+ * r0 (rows ic + r0 …, at dst + r0·kc·4) holds its kept columns' 4 values one
+ * after the other; `idx` + r0·kc holds the byte offset k·32 of each kept k
+ * within a packed B panel; `cnt` + r0 how many were kept.
+ * Why: a term a·b with a = 0 adds ±0, which leaves a float sum unchanged, so
+ * dropping it changes no bit of the result (unless b is ±∞ or NaN, whose
+ * 0·b = NaN is dropped too, as in the JS kernel's small-shape paths). Inputs
+ * like MNIST's digits, about 80% blank, skip most of the first layer's work.
  * op(A)(i, k) is A[i·K + k], or A[k·M + i] when transposed: the transpose is
- * only a stride here.
+ * only a stride here. Rows past M read the zero word `zero` with stride 0.
  */
 const packA = `
 (func $pack_a (param $ta i32) (param $pA i32) (param $M i32) (param $K i32)
               (param $ic i32) (param $mc i32) (param $pc i32) (param $kc i32) (param $dst i32)
-  (local $r0 i32) (local $r i32) (local $k i32) (local $i i32) (local $src i32) (local $stride i32) (local $d i32)
+              (param $idx i32) (param $cnt i32) (param $zero i32)
+  (local $r0 i32) (local $k i32) (local $i i32) (local $stride i32) (local $d i32) (local $q i32) (local $n i32)
+  (local $s0 i32) (local $s1 i32) (local $s2 i32) (local $s3 i32) (local $t0 i32) (local $t1 i32) (local $t2 i32) (local $t3 i32)
+  (local $v0 f32) (local $v1 f32) (local $v2 f32) (local $v3 f32)
+  (if ${get("ta")} (then ${set("stride", mul(get("M"), i32(4)))}) (else ${set("stride", i32(4))}))
 ${indent(
   forLoop("r0", i32(0), get("mc"), i32(4), [
-    forLoop("r", i32(0), i32(4), i32(1), [
-      set("i", add(add(get("ic"), get("r0")), get("r"))),
-      set("d", add(get("dst"), mul(add(mul(get("r0"), get("kc")), get("r")), i32(4)))),
+    ...[0, 1, 2, 3].flatMap((r) => [
+      set("i", add(add(get("ic"), get("r0")), i32(r))),
       `(if (i32.lt_u ${get("i")} ${get("M")})
   (then
     (if ${get("ta")}
-      (then ${set("src", add(get("pA"), mul(add(mul(get("pc"), get("M")), get("i")), i32(4))))} ${set("stride", mul(get("M"), i32(4)))})
-      (else ${set("src", add(get("pA"), mul(add(mul(get("i"), get("K")), get("pc")), i32(4))))} ${set("stride", i32(4))}))
-${indent(
-  forLoop("k", i32(0), get("kc"), i32(1), [
-    `(f32.store ${get("d")} (f32.load ${get("src")}))`,
-    set("d", add(get("d"), i32(16))),
-    set("src", add(get("src"), get("stride"))),
-  ]),
-  4,
-)})
-  (else
-${indent(forLoop("k", i32(0), get("kc"), i32(1), [`(f32.store ${get("d")} (f32.const 0))`, set("d", add(get("d"), i32(16)))]), 4)}))`,
+      (then ${set(`s${r}`, add(get("pA"), mul(add(mul(get("pc"), get("M")), get("i")), i32(4))))})
+      (else ${set(`s${r}`, add(get("pA"), mul(add(mul(get("i"), get("K")), get("pc")), i32(4))))}))
+    ${set(`t${r}`, get("stride"))})
+  (else ${set(`s${r}`, get("zero"))} ${set(`t${r}`, i32(0))}))`,
     ]),
+    set("d", add(get("dst"), mul(mul(get("r0"), get("kc")), i32(4)))),
+    set("q", add(get("idx"), mul(mul(get("r0"), get("kc")), i32(1)))),
+    set("n", i32(0)),
+    forLoop("k", i32(0), get("kc"), i32(1), [
+      ...[0, 1, 2, 3].map((r) => set(`v${r}`, `(f32.load ${get(`s${r}`)})`)),
+      ...[0, 1, 2, 3].map((r) => set(`s${r}`, add(get(`s${r}`), get(`t${r}`)))),
+      `(if (i32.or (i32.or (f32.ne ${get("v0")} (f32.const 0)) (f32.ne ${get("v1")} (f32.const 0)))
+             (i32.or (f32.ne ${get("v2")} (f32.const 0)) (f32.ne ${get("v3")} (f32.const 0))))
+  (then
+    ${[0, 1, 2, 3].map((r) => `(f32.store offset=${r * 4} ${get("d")} ${get(`v${r}`)})`).join(" ")}
+    ${set("d", add(get("d"), i32(16)))}
+    (i32.store ${get("q")} ${mul(get("k"), i32(32))})
+    ${set("q", add(get("q"), i32(4)))}
+    ${set("n", add(get("n"), i32(1)))}))`,
+    ]),
+    `(i32.store ${add(get("cnt"), get("r0"))} ${get("n")})`,
   ]),
 )})`;
 
@@ -138,17 +164,23 @@ ${indent(forLoop("k", i32(0), get("kc"), i32(1), [`(f32.store ${get("d")} (f32.c
  * 4×8 because V8 keeps ~15 SIMD registers: 8 accumulators + 2 b's + 1 a fit,
  * and a 6×8 or 8×8 tile spills.
  */
-function microKernel(): string {
+function microKernel(sparse: boolean): string {
   const acc: string[] = [];
   for (let r = 0; r < 4; r++) for (let h = 0; h < 2; h++) acc.push(`c${r}${h}`);
-  const kBody: string[] = [set("b0", `(v128.load ${get("pb")})`), set("b1", `(v128.load offset=16 ${get("pb")})`)];
+  // sparse: the packed A panel holds only the kept k; the B row of each is at pb + idx[k]
+  const bAt = sparse ? get("pbk") : get("pb");
+  const kBody: string[] = [set("b0", `(v128.load ${bAt})`), set("b1", `(v128.load offset=16 ${bAt})`)];
+  if (sparse) kBody.unshift(set("pbk", `(i32.add ${get("pb")} (i32.load ${get("pidx")}))`));
   for (let r = 0; r < 4; r++) {
     kBody.push(set("a", `(v128.load32_splat offset=${r * 4} ${get("pa")})`));
     for (let h = 0; h < 2; h++) {
       kBody.push(set(`c${r}${h}`, `(f32x4.add ${get(`c${r}${h}`)} (f32x4.mul ${get("a")} ${get(`b${h}`)}))`));
     }
   }
-  kBody.push(set("pa", add(get("pa"), i32(16))), set("pb", add(get("pb"), i32(32))));
+  kBody.push(
+    set("pa", add(get("pa"), i32(16))),
+    sparse ? set("pidx", add(get("pidx"), i32(4))) : set("pb", add(get("pb"), i32(32))),
+  );
   const fullStore: string[] = [];
   for (let r = 0; r < 4; r++) {
     const row = r === 0 ? get("pc") : add(get("pc"), mul(get("ldc"), i32(r)));
@@ -177,10 +209,10 @@ function microKernel(): string {
     ]),
   ];
   return `
-(func $gemm_4x8 (param $pa i32) (param $pb i32) (param $kc i32) (param $pc i32) (param $ldc i32)
-                (param $mr i32) (param $nr i32) (param $add i32) (param $tile i32)
+(func $gemm_4x8${sparse ? "_sparse" : ""} (param $pa i32) (param $pb i32) (param $kc i32) (param $pc i32) (param $ldc i32)
+                (param $mr i32) (param $nr i32) (param $add i32) (param $tile i32) (param $pidx i32)
   ${acc.map((a) => `(local $${a} v128)`).join(" ")}
-  (local $a v128) (local $b0 v128) (local $b1 v128) (local $p i32) (local $r i32) (local $j i32) (local $t f32)
+  (local $a v128) (local $b0 v128) (local $b1 v128) (local $p i32) (local $r i32) (local $j i32) (local $t f32) (local $pbk i32)
   (block $done (loop $next
     (br_if $done (i32.eqz ${get("kc")}))
 ${kBody.map((l) => `    ${l}`).join("\n")}
@@ -205,9 +237,14 @@ const gemmMain = `
                       (param $pA i32) (param $pB i32) (param $pC i32) (param $acc i32) (param $work i32)
   (local $packA i32) (local $packB i32) (local $tile i32) (local $jc i32) (local $nc i32) (local $pc i32) (local $kc i32)
   (local $ic i32) (local $mc i32) (local $jr i32) (local $ir i32) (local $add i32)
+  (local $idx i32) (local $cnt i32) (local $zero i32) (local $n i32)
   ${set("packA", get("work"))}
   ${set("packB", add(get("work"), i32(MC * KC * 4)))}
   ${set("tile", add(get("packB"), i32(KC * NC * 4)))}
+  ${set("idx", add(get("tile"), i32(32 * 4)))}
+  ${set("cnt", add(get("idx"), i32((MC / 4) * KC * 4)))}
+  ${set("zero", add(get("cnt"), i32((MC / 4) * 4)))}
+  (v128.store ${get("zero")} (v128.const i32x4 0 0 0 0))
   (if (i32.eqz ${get("K")})
     (then
       (if (i32.eqz ${get("acc")}) (then (memory.fill ${get("pC")} (i32.const 0) ${mul(mul(get("M"), get("N")), i32(4))})))
@@ -221,18 +258,23 @@ ${indent(
       set("add", `(i32.or ${get("acc")} (i32.ne ${get("pc")} ${i32(0)}))`),
       forLoop("ic", i32(0), get("M"), i32(MC), [
         set("mc", minU(i32(MC), `(i32.sub ${get("M")} ${get("ic")})`)),
-        `(call $pack_a ${["ta", "pA", "M", "K", "ic", "mc", "pc", "kc", "packA"].map(get).join(" ")})`,
+        `(call $pack_a ${["ta", "pA", "M", "K", "ic", "mc", "pc", "kc", "packA", "idx", "cnt", "zero"].map(get).join(" ")})`,
         forLoop("jr", i32(0), get("nc"), i32(8), [
           forLoop("ir", i32(0), get("mc"), i32(4), [
-            `(call $gemm_4x8
+            set("n", `(i32.load ${add(get("cnt"), get("ir"))})`),
+            // a panel that kept every k runs the dense kernel; one with zeros dropped, the indexed one
+            ...[false, true].map((sparse) => {
+              const args = `
   ${add(get("packA"), mul(mul(get("ir"), get("kc")), i32(4)))}
   ${add(get("packB"), mul(mul(get("jr"), get("kc")), i32(4)))}
-  ${get("kc")}
+  ${get("n")}
   ${add(get("pC"), mul(add(mul(add(get("ic"), get("ir")), get("N")), add(get("jc"), get("jr"))), i32(4)))}
   ${mul(get("N"), i32(4))}
   ${minU(i32(4), `(i32.sub ${get("mc")} ${get("ir")})`)}
   ${minU(i32(8), `(i32.sub ${get("nc")} ${get("jr")})`)}
-  ${get("add")} ${get("tile")})`,
+  ${get("add")} ${get("tile")} ${add(get("idx"), mul(get("ir"), get("kc")))}`;
+              return `(if (i32.${sparse ? "ne" : "eq"} ${get("n")} ${get("kc")}) (then (call $gemm_4x8${sparse ? "_sparse" : ""} ${args})))`;
+            }),
           ]),
         ]),
       ]),
@@ -485,7 +527,7 @@ export function kernelsWat(shared: boolean): string {
   return `;; Generated by scripts/wasm/build.ts from scripts/wasm/kernels.ts: do not edit.
 (module
 (import "env" "memory" ${memory})
-${[packA, packB, microKernel(), gemmMain, reluForward, reluBackward, multiply, addRowInternal, addColumnSums, broadcastRows, sumSquares, ...RULES.map(emitRule)].join("\n")}
+${[packA, packB, microKernel(false), microKernel(true), gemmMain, reluForward, reluBackward, multiply, addRowInternal, addColumnSums, broadcastRows, sumSquares, ...RULES.map(emitRule)].join("\n")}
 )
 `;
 }

@@ -125,14 +125,80 @@ ${indent(
 /**
  * pack_b: rows pc … pc+kc of op(B), columns jc … jc+nc, into panels of 8
  * columns, k-major: dst[(c0·kc + k)·8 + c] = op(B)(pc + k, jc + c0 + c), zero
- * past nc. op(B)(k, j) is B[k·N + j], or B[j·K + k] when transposed.
+ * past nc. op(B)(k, j) is B[k·N + j], or B[j·K + k] when transposed. Full
+ * panels move by v128: untransposed, each k's 8 floats are contiguous (two
+ * copies); transposed, each column is contiguous along k, so 4×4 blocks are
+ * loaded and transposed with shuffles. Edge panels go one float at a time.
  */
+// i8x16.shuffle byte patterns of a 4×4 transpose of 32-bit lanes (lanes 0–3 of
+// the first operand, 4–7 of the second): interleave the low or high halves of
+// two rows, then take the low or high 64-bit halves of two interleaved pairs.
+const lanes = (...l: number[]): string => l.flatMap((i) => [0, 1, 2, 3].map((b) => 4 * i + b)).join(" ");
+const SHUF_LO = lanes(0, 4, 1, 5);
+const SHUF_HI = lanes(2, 6, 3, 7);
+const SHUF_A = lanes(0, 1, 4, 5);
+const SHUF_B = lanes(2, 3, 6, 7);
+
 const packB = `
 (func $pack_b (param $tb i32) (param $pB i32) (param $N i32) (param $K i32)
               (param $pc i32) (param $kc i32) (param $jc i32) (param $nc i32) (param $dst i32)
   (local $c0 i32) (local $c i32) (local $k i32) (local $j i32) (local $src i32) (local $stride i32) (local $d i32)
+  (local $k4 i32) (local $r0 v128) (local $r1 v128) (local $r2 v128) (local $r3 v128)
+  (local $x0 v128) (local $x1 v128) (local $x2 v128) (local $x3 v128)
 ${indent(
   forLoop("c0", i32(0), get("nc"), i32(8), [
+    // a full panel of an untransposed B is 8 contiguous floats per k: two v128 copies
+    `(if (i32.and (i32.eqz ${get("tb")}) (i32.le_u (i32.add ${get("c0")} ${i32(8)}) ${get("nc")}))
+  (then
+    ${set("src", add(get("pB"), mul(add(mul(get("pc"), get("N")), add(get("jc"), get("c0"))), i32(4))))}
+    ${set("stride", mul(get("N"), i32(4)))}
+    ${set("d", add(get("dst"), mul(mul(get("c0"), get("kc")), i32(4))))}
+${indent(
+  forLoop("k", i32(0), get("kc"), i32(1), [
+    `(v128.store ${get("d")} (v128.load ${get("src")}))`,
+    `(v128.store offset=16 ${get("d")} (v128.load offset=16 ${get("src")}))`,
+    set("d", add(get("d"), i32(32))),
+    set("src", add(get("src"), get("stride"))),
+  ]),
+  4,
+)})
+  (else`,
+    // a full panel of a transposed B is 8 contiguous runs along k: 4×4 transposes by shuffles
+    `(if (i32.and ${get("tb")} (i32.le_u (i32.add ${get("c0")} ${i32(8)}) ${get("nc")}))
+  (then
+    ${set("k4", `(i32.and ${get("kc")} (i32.const -4))`)}
+${indent(
+  forLoop("k", i32(0), get("k4"), i32(4), [
+    ...[0, 1].flatMap((h) => [
+      ...[0, 1, 2, 3].map((r) =>
+        set(
+          `r${r}`,
+          `(v128.load ${add(get("pB"), mul(add(mul(add(add(get("jc"), get("c0")), i32(h * 4 + r)), get("K")), add(get("pc"), get("k"))), i32(4)))})`,
+        ),
+      ),
+      set("x0", `(i8x16.shuffle ${SHUF_LO} ${get("r0")} ${get("r1")})`),
+      set("x1", `(i8x16.shuffle ${SHUF_LO} ${get("r2")} ${get("r3")})`),
+      set("x2", `(i8x16.shuffle ${SHUF_HI} ${get("r0")} ${get("r1")})`),
+      set("x3", `(i8x16.shuffle ${SHUF_HI} ${get("r2")} ${get("r3")})`),
+      set("d", add(get("dst"), mul(add(mul(get("c0"), get("kc")), mul(get("k"), i32(8))), i32(4)))),
+      `(v128.store offset=${h * 16} ${get("d")} (i8x16.shuffle ${SHUF_A} ${get("x0")} ${get("x1")}))`,
+      `(v128.store offset=${32 + h * 16} ${get("d")} (i8x16.shuffle ${SHUF_B} ${get("x0")} ${get("x1")}))`,
+      `(v128.store offset=${64 + h * 16} ${get("d")} (i8x16.shuffle ${SHUF_A} ${get("x2")} ${get("x3")}))`,
+      `(v128.store offset=${96 + h * 16} ${get("d")} (i8x16.shuffle ${SHUF_B} ${get("x2")} ${get("x3")}))`,
+    ]),
+  ]),
+  4,
+)}
+${indent(
+  forLoop("k", get("k4"), get("kc"), i32(1), [
+    forLoop("c", i32(0), i32(8), i32(1), [
+      `(f32.store ${add(get("dst"), mul(add(add(mul(get("c0"), get("kc")), mul(get("k"), i32(8))), get("c")), i32(4)))}
+  (f32.load ${add(get("pB"), mul(add(mul(add(add(get("jc"), get("c0")), get("c")), get("K")), add(get("pc"), get("k"))), i32(4)))}))`,
+    ]),
+  ]),
+  4,
+)})
+  (else`,
     forLoop("c", i32(0), i32(8), i32(1), [
       set("j", add(add(get("jc"), get("c0")), get("c"))),
       set("d", add(get("dst"), mul(add(mul(get("c0"), get("kc")), get("c")), i32(4)))),
@@ -152,6 +218,7 @@ ${indent(
   (else
 ${indent(forLoop("k", i32(0), get("kc"), i32(1), [`(f32.store ${get("d")} (f32.const 0))`, set("d", add(get("d"), i32(32)))]), 4)}))`,
     ]),
+    "))))",
   ]),
 )})`;
 

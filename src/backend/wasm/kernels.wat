@@ -75,12 +75,76 @@
 (func $pack_b (param $tb i32) (param $pB i32) (param $N i32) (param $K i32)
               (param $pc i32) (param $kc i32) (param $jc i32) (param $nc i32) (param $dst i32)
   (local $c0 i32) (local $c i32) (local $k i32) (local $j i32) (local $src i32) (local $stride i32) (local $d i32)
+  (local $k4 i32) (local $r0 v128) (local $r1 v128) (local $r2 v128) (local $r3 v128)
+  (local $x0 v128) (local $x1 v128) (local $x2 v128) (local $x3 v128)
   (local.set $c0 (i32.const 0))
-  (block $done_c0_5 (loop $next_c0_5
-    (br_if $done_c0_5 (i32.ge_u (local.get $c0) (local.get $nc)))
+  (block $done_c0_9 (loop $next_c0_9
+    (br_if $done_c0_9 (i32.ge_u (local.get $c0) (local.get $nc)))
+    (if (i32.and (i32.eqz (local.get $tb)) (i32.le_u (i32.add (local.get $c0) (i32.const 8)) (local.get $nc)))
+    (then
+      (local.set $src (i32.add (local.get $pB) (i32.mul (i32.add (i32.mul (local.get $pc) (local.get $N)) (i32.add (local.get $jc) (local.get $c0))) (i32.const 4))))
+      (local.set $stride (i32.mul (local.get $N) (i32.const 4)))
+      (local.set $d (i32.add (local.get $dst) (i32.mul (i32.mul (local.get $c0) (local.get $kc)) (i32.const 4))))
+      (local.set $k (i32.const 0))
+      (block $done_k_2 (loop $next_k_2
+        (br_if $done_k_2 (i32.ge_u (local.get $k) (local.get $kc)))
+        (v128.store (local.get $d) (v128.load (local.get $src)))
+        (v128.store offset=16 (local.get $d) (v128.load offset=16 (local.get $src)))
+        (local.set $d (i32.add (local.get $d) (i32.const 32)))
+        (local.set $src (i32.add (local.get $src) (local.get $stride)))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br $next_k_2))))
+    (else
+    (if (i32.and (local.get $tb) (i32.le_u (i32.add (local.get $c0) (i32.const 8)) (local.get $nc)))
+    (then
+      (local.set $k4 (i32.and (local.get $kc) (i32.const -4)))
+      (local.set $k (i32.const 0))
+      (block $done_k_3 (loop $next_k_3
+        (br_if $done_k_3 (i32.ge_u (local.get $k) (local.get $k4)))
+        (local.set $r0 (v128.load (i32.add (local.get $pB) (i32.mul (i32.add (i32.mul (i32.add (i32.add (local.get $jc) (local.get $c0)) (i32.const 0)) (local.get $K)) (i32.add (local.get $pc) (local.get $k))) (i32.const 4)))))
+        (local.set $r1 (v128.load (i32.add (local.get $pB) (i32.mul (i32.add (i32.mul (i32.add (i32.add (local.get $jc) (local.get $c0)) (i32.const 1)) (local.get $K)) (i32.add (local.get $pc) (local.get $k))) (i32.const 4)))))
+        (local.set $r2 (v128.load (i32.add (local.get $pB) (i32.mul (i32.add (i32.mul (i32.add (i32.add (local.get $jc) (local.get $c0)) (i32.const 2)) (local.get $K)) (i32.add (local.get $pc) (local.get $k))) (i32.const 4)))))
+        (local.set $r3 (v128.load (i32.add (local.get $pB) (i32.mul (i32.add (i32.mul (i32.add (i32.add (local.get $jc) (local.get $c0)) (i32.const 3)) (local.get $K)) (i32.add (local.get $pc) (local.get $k))) (i32.const 4)))))
+        (local.set $x0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r0) (local.get $r1)))
+        (local.set $x1 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r2) (local.get $r3)))
+        (local.set $x2 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r0) (local.get $r1)))
+        (local.set $x3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r2) (local.get $r3)))
+        (local.set $d (i32.add (local.get $dst) (i32.mul (i32.add (i32.mul (local.get $c0) (local.get $kc)) (i32.mul (local.get $k) (i32.const 8))) (i32.const 4))))
+        (v128.store offset=0 (local.get $d) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $x0) (local.get $x1)))
+        (v128.store offset=32 (local.get $d) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $x0) (local.get $x1)))
+        (v128.store offset=64 (local.get $d) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $x2) (local.get $x3)))
+        (v128.store offset=96 (local.get $d) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $x2) (local.get $x3)))
+        (local.set $r0 (v128.load (i32.add (local.get $pB) (i32.mul (i32.add (i32.mul (i32.add (i32.add (local.get $jc) (local.get $c0)) (i32.const 4)) (local.get $K)) (i32.add (local.get $pc) (local.get $k))) (i32.const 4)))))
+        (local.set $r1 (v128.load (i32.add (local.get $pB) (i32.mul (i32.add (i32.mul (i32.add (i32.add (local.get $jc) (local.get $c0)) (i32.const 5)) (local.get $K)) (i32.add (local.get $pc) (local.get $k))) (i32.const 4)))))
+        (local.set $r2 (v128.load (i32.add (local.get $pB) (i32.mul (i32.add (i32.mul (i32.add (i32.add (local.get $jc) (local.get $c0)) (i32.const 6)) (local.get $K)) (i32.add (local.get $pc) (local.get $k))) (i32.const 4)))))
+        (local.set $r3 (v128.load (i32.add (local.get $pB) (i32.mul (i32.add (i32.mul (i32.add (i32.add (local.get $jc) (local.get $c0)) (i32.const 7)) (local.get $K)) (i32.add (local.get $pc) (local.get $k))) (i32.const 4)))))
+        (local.set $x0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r0) (local.get $r1)))
+        (local.set $x1 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r2) (local.get $r3)))
+        (local.set $x2 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r0) (local.get $r1)))
+        (local.set $x3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r2) (local.get $r3)))
+        (local.set $d (i32.add (local.get $dst) (i32.mul (i32.add (i32.mul (local.get $c0) (local.get $kc)) (i32.mul (local.get $k) (i32.const 8))) (i32.const 4))))
+        (v128.store offset=16 (local.get $d) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $x0) (local.get $x1)))
+        (v128.store offset=48 (local.get $d) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $x0) (local.get $x1)))
+        (v128.store offset=80 (local.get $d) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $x2) (local.get $x3)))
+        (v128.store offset=112 (local.get $d) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $x2) (local.get $x3)))
+        (local.set $k (i32.add (local.get $k) (i32.const 4)))
+        (br $next_k_3)))
+      (local.set $k (local.get $k4))
+      (block $done_k_5 (loop $next_k_5
+        (br_if $done_k_5 (i32.ge_u (local.get $k) (local.get $kc)))
+        (local.set $c (i32.const 0))
+      (block $done_c_4 (loop $next_c_4
+        (br_if $done_c_4 (i32.ge_u (local.get $c) (i32.const 8)))
+        (f32.store (i32.add (local.get $dst) (i32.mul (i32.add (i32.add (i32.mul (local.get $c0) (local.get $kc)) (i32.mul (local.get $k) (i32.const 8))) (local.get $c)) (i32.const 4)))
+        (f32.load (i32.add (local.get $pB) (i32.mul (i32.add (i32.mul (i32.add (i32.add (local.get $jc) (local.get $c0)) (local.get $c)) (local.get $K)) (i32.add (local.get $pc) (local.get $k))) (i32.const 4)))))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $next_c_4)))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br $next_k_5))))
+    (else
     (local.set $c (i32.const 0))
-  (block $done_c_4 (loop $next_c_4
-    (br_if $done_c_4 (i32.ge_u (local.get $c) (i32.const 8)))
+  (block $done_c_8 (loop $next_c_8
+    (br_if $done_c_8 (i32.ge_u (local.get $c) (i32.const 8)))
     (local.set $j (i32.add (i32.add (local.get $jc) (local.get $c0)) (local.get $c)))
     (local.set $d (i32.add (local.get $dst) (i32.mul (i32.add (i32.mul (local.get $c0) (local.get $kc)) (local.get $c)) (i32.const 4))))
     (if (i32.lt_u (i32.add (local.get $c0) (local.get $c)) (local.get $nc))
@@ -89,25 +153,26 @@
         (then (local.set $src (i32.add (local.get $pB) (i32.mul (i32.add (i32.mul (local.get $j) (local.get $K)) (local.get $pc)) (i32.const 4)))) (local.set $stride (i32.const 4)))
         (else (local.set $src (i32.add (local.get $pB) (i32.mul (i32.add (i32.mul (local.get $pc) (local.get $N)) (local.get $j)) (i32.const 4)))) (local.set $stride (i32.mul (local.get $N) (i32.const 4)))))
       (local.set $k (i32.const 0))
-      (block $done_k_2 (loop $next_k_2
-        (br_if $done_k_2 (i32.ge_u (local.get $k) (local.get $kc)))
+      (block $done_k_6 (loop $next_k_6
+        (br_if $done_k_6 (i32.ge_u (local.get $k) (local.get $kc)))
         (f32.store (local.get $d) (f32.load (local.get $src)))
         (local.set $d (i32.add (local.get $d) (i32.const 32)))
         (local.set $src (i32.add (local.get $src) (local.get $stride)))
         (local.set $k (i32.add (local.get $k) (i32.const 1)))
-        (br $next_k_2))))
+        (br $next_k_6))))
     (else
       (local.set $k (i32.const 0))
-      (block $done_k_3 (loop $next_k_3
-        (br_if $done_k_3 (i32.ge_u (local.get $k) (local.get $kc)))
+      (block $done_k_7 (loop $next_k_7
+        (br_if $done_k_7 (i32.ge_u (local.get $k) (local.get $kc)))
         (f32.store (local.get $d) (f32.const 0))
         (local.set $d (i32.add (local.get $d) (i32.const 32)))
         (local.set $k (i32.add (local.get $k) (i32.const 1)))
-        (br $next_k_3)))))
+        (br $next_k_7)))))
     (local.set $c (i32.add (local.get $c) (i32.const 1)))
-    (br $next_c_4)))
+    (br $next_c_8)))
+    ))))
     (local.set $c0 (i32.add (local.get $c0) (i32.const 8)))
-    (br $next_c0_5))))
+    (br $next_c0_9))))
 
 (func $gemm_4x8 (param $pa i32) (param $pb i32) (param $kc i32) (param $pc i32) (param $ldc i32)
                 (param $mr i32) (param $nr i32) (param $add i32) (param $tile i32) (param $pidx i32)
@@ -249,26 +314,26 @@
       (if (i32.eqz (local.get $acc)) (then (memory.fill (local.get $pC) (i32.const 0) (i32.mul (i32.mul (local.get $M) (local.get $N)) (i32.const 4)))))
       (return)))
   (local.set $jc (i32.const 0))
-  (block $done_jc_10 (loop $next_jc_10
-    (br_if $done_jc_10 (i32.ge_u (local.get $jc) (local.get $N)))
+  (block $done_jc_14 (loop $next_jc_14
+    (br_if $done_jc_14 (i32.ge_u (local.get $jc) (local.get $N)))
     (local.set $nc (select (i32.const 1024) (i32.sub (local.get $N) (local.get $jc)) (i32.lt_u (i32.const 1024) (i32.sub (local.get $N) (local.get $jc)))))
     (local.set $pc (i32.const 0))
-  (block $done_pc_9 (loop $next_pc_9
-    (br_if $done_pc_9 (i32.ge_u (local.get $pc) (local.get $K)))
+  (block $done_pc_13 (loop $next_pc_13
+    (br_if $done_pc_13 (i32.ge_u (local.get $pc) (local.get $K)))
     (local.set $kc (select (i32.const 256) (i32.sub (local.get $K) (local.get $pc)) (i32.lt_u (i32.const 256) (i32.sub (local.get $K) (local.get $pc)))))
     (call $pack_b (local.get $tb) (local.get $pB) (local.get $N) (local.get $K) (local.get $pc) (local.get $kc) (local.get $jc) (local.get $nc) (local.get $packB))
     (local.set $add (i32.or (local.get $acc) (i32.ne (local.get $pc) (i32.const 0))))
     (local.set $ic (i32.const 0))
-  (block $done_ic_8 (loop $next_ic_8
-    (br_if $done_ic_8 (i32.ge_u (local.get $ic) (local.get $M)))
+  (block $done_ic_12 (loop $next_ic_12
+    (br_if $done_ic_12 (i32.ge_u (local.get $ic) (local.get $M)))
     (local.set $mc (select (i32.const 128) (i32.sub (local.get $M) (local.get $ic)) (i32.lt_u (i32.const 128) (i32.sub (local.get $M) (local.get $ic)))))
     (call $pack_a (local.get $ta) (local.get $pA) (local.get $M) (local.get $K) (local.get $ic) (local.get $mc) (local.get $pc) (local.get $kc) (local.get $packA) (local.get $idx) (local.get $cnt) (local.get $zero))
     (local.set $jr (i32.const 0))
-  (block $done_jr_7 (loop $next_jr_7
-    (br_if $done_jr_7 (i32.ge_u (local.get $jr) (local.get $nc)))
+  (block $done_jr_11 (loop $next_jr_11
+    (br_if $done_jr_11 (i32.ge_u (local.get $jr) (local.get $nc)))
     (local.set $ir (i32.const 0))
-  (block $done_ir_6 (loop $next_ir_6
-    (br_if $done_ir_6 (i32.ge_u (local.get $ir) (local.get $mc)))
+  (block $done_ir_10 (loop $next_ir_10
+    (br_if $done_ir_10 (i32.ge_u (local.get $ir) (local.get $mc)))
     (local.set $n (i32.load (i32.add (local.get $cnt) (local.get $ir))))
     (if (i32.eq (local.get $n) (local.get $kc)) (then (call $gemm_4x8 
     (i32.add (local.get $packA) (i32.mul (i32.mul (local.get $ir) (local.get $kc)) (i32.const 4)))
@@ -289,113 +354,113 @@
     (select (i32.const 8) (i32.sub (local.get $nc) (local.get $jr)) (i32.lt_u (i32.const 8) (i32.sub (local.get $nc) (local.get $jr))))
     (local.get $add) (local.get $tile) (i32.add (local.get $idx) (i32.mul (local.get $ir) (local.get $kc))))))
     (local.set $ir (i32.add (local.get $ir) (i32.const 4)))
-    (br $next_ir_6)))
+    (br $next_ir_10)))
     (local.set $jr (i32.add (local.get $jr) (i32.const 8)))
-    (br $next_jr_7)))
+    (br $next_jr_11)))
     (local.set $ic (i32.add (local.get $ic) (i32.const 128)))
-    (br $next_ic_8)))
+    (br $next_ic_12)))
     (local.set $pc (i32.add (local.get $pc) (i32.const 256)))
-    (br $next_pc_9)))
+    (br $next_pc_13)))
     (local.set $jc (i32.add (local.get $jc) (i32.const 1024)))
-    (br $next_jc_10))))
+    (br $next_jc_14))))
 
 (func (export "relu_forward") (param $x i32) (param $y i32) (param $n i32)
   (local $o i32) (local $end i32) (local $end4 i32)
   (local.set $end (i32.mul (local.get $n) (i32.const 4)))
   (local.set $end4 (i32.mul (i32.and (local.get $n) (i32.const -4)) (i32.const 4)))
   (local.set $o (i32.const 0))
-  (block $done_o_11 (loop $next_o_11
-    (br_if $done_o_11 (i32.ge_u (local.get $o) (local.get $end4)))
+  (block $done_o_15 (loop $next_o_15
+    (br_if $done_o_15 (i32.ge_u (local.get $o) (local.get $end4)))
     (v128.store (i32.add (local.get $y) (local.get $o)) (f32x4.max (v128.load (i32.add (local.get $x) (local.get $o))) (v128.const f32x4 0 0 0 0)))
     (local.set $o (i32.add (local.get $o) (i32.const 16)))
-    (br $next_o_11)))
+    (br $next_o_15)))
   (local.set $o (local.get $end4))
-  (block $done_o_12 (loop $next_o_12
-    (br_if $done_o_12 (i32.ge_u (local.get $o) (local.get $end)))
+  (block $done_o_16 (loop $next_o_16
+    (br_if $done_o_16 (i32.ge_u (local.get $o) (local.get $end)))
     (f32.store (i32.add (local.get $y) (local.get $o)) (f32.max (f32.load (i32.add (local.get $x) (local.get $o))) (f32.const 0)))
     (local.set $o (i32.add (local.get $o) (i32.const 4)))
-    (br $next_o_12))))
+    (br $next_o_16))))
 
 (func (export "relu_backward") (param $x i32) (param $dy i32) (param $dx i32) (param $n i32)
   (local $o i32) (local $end i32) (local $end4 i32)
   (local.set $end (i32.mul (local.get $n) (i32.const 4)))
   (local.set $end4 (i32.mul (i32.and (local.get $n) (i32.const -4)) (i32.const 4)))
   (local.set $o (i32.const 0))
-  (block $done_o_13 (loop $next_o_13
-    (br_if $done_o_13 (i32.ge_u (local.get $o) (local.get $end4)))
+  (block $done_o_17 (loop $next_o_17
+    (br_if $done_o_17 (i32.ge_u (local.get $o) (local.get $end4)))
     (v128.store (i32.add (local.get $dx) (local.get $o)) (v128.and (v128.load (i32.add (local.get $dy) (local.get $o))) (f32x4.gt (v128.load (i32.add (local.get $x) (local.get $o))) (v128.const f32x4 0 0 0 0))))
     (local.set $o (i32.add (local.get $o) (i32.const 16)))
-    (br $next_o_13)))
+    (br $next_o_17)))
   (local.set $o (local.get $end4))
-  (block $done_o_14 (loop $next_o_14
-    (br_if $done_o_14 (i32.ge_u (local.get $o) (local.get $end)))
+  (block $done_o_18 (loop $next_o_18
+    (br_if $done_o_18 (i32.ge_u (local.get $o) (local.get $end)))
     (f32.store (i32.add (local.get $dx) (local.get $o)) (select (f32.load (i32.add (local.get $dy) (local.get $o))) (f32.const 0) (f32.gt (f32.load (i32.add (local.get $x) (local.get $o))) (f32.const 0))))
     (local.set $o (i32.add (local.get $o) (i32.const 4)))
-    (br $next_o_14))))
+    (br $next_o_18))))
 
 (func (export "multiply") (param $x i32) (param $m i32) (param $y i32) (param $n i32)
   (local $o i32) (local $end i32) (local $end4 i32)
   (local.set $end (i32.mul (local.get $n) (i32.const 4)))
   (local.set $end4 (i32.mul (i32.and (local.get $n) (i32.const -4)) (i32.const 4)))
   (local.set $o (i32.const 0))
-  (block $done_o_15 (loop $next_o_15
-    (br_if $done_o_15 (i32.ge_u (local.get $o) (local.get $end4)))
+  (block $done_o_19 (loop $next_o_19
+    (br_if $done_o_19 (i32.ge_u (local.get $o) (local.get $end4)))
     (v128.store (i32.add (local.get $y) (local.get $o)) (f32x4.mul (v128.load (i32.add (local.get $x) (local.get $o))) (v128.load (i32.add (local.get $m) (local.get $o)))))
     (local.set $o (i32.add (local.get $o) (i32.const 16)))
-    (br $next_o_15)))
+    (br $next_o_19)))
   (local.set $o (local.get $end4))
-  (block $done_o_16 (loop $next_o_16
-    (br_if $done_o_16 (i32.ge_u (local.get $o) (local.get $end)))
+  (block $done_o_20 (loop $next_o_20
+    (br_if $done_o_20 (i32.ge_u (local.get $o) (local.get $end)))
     (f32.store (i32.add (local.get $y) (local.get $o)) (f32.mul (f32.load (i32.add (local.get $x) (local.get $o))) (f32.load (i32.add (local.get $m) (local.get $o)))))
     (local.set $o (i32.add (local.get $o) (i32.const 4)))
-    (br $next_o_16))))
+    (br $next_o_20))))
 
 (func $add_row_ (export "add_row") (param $dz i32) (param $db i32) (param $n i32)
   (local $o i32) (local $end i32) (local $end4 i32)
   (local.set $end (i32.mul (local.get $n) (i32.const 4)))
   (local.set $end4 (i32.mul (i32.and (local.get $n) (i32.const -4)) (i32.const 4)))
   (local.set $o (i32.const 0))
-  (block $done_o_17 (loop $next_o_17
-    (br_if $done_o_17 (i32.ge_u (local.get $o) (local.get $end4)))
+  (block $done_o_21 (loop $next_o_21
+    (br_if $done_o_21 (i32.ge_u (local.get $o) (local.get $end4)))
     (v128.store (i32.add (local.get $db) (local.get $o)) (f32x4.add (v128.load (i32.add (local.get $db) (local.get $o))) (v128.load (i32.add (local.get $dz) (local.get $o)))))
     (local.set $o (i32.add (local.get $o) (i32.const 16)))
-    (br $next_o_17)))
+    (br $next_o_21)))
   (local.set $o (local.get $end4))
-  (block $done_o_18 (loop $next_o_18
-    (br_if $done_o_18 (i32.ge_u (local.get $o) (local.get $end)))
+  (block $done_o_22 (loop $next_o_22
+    (br_if $done_o_22 (i32.ge_u (local.get $o) (local.get $end)))
     (f32.store (i32.add (local.get $db) (local.get $o)) (f32.add (f32.load (i32.add (local.get $db) (local.get $o))) (f32.load (i32.add (local.get $dz) (local.get $o)))))
     (local.set $o (i32.add (local.get $o) (i32.const 4)))
-    (br $next_o_18))))
+    (br $next_o_22))))
 
 (func (export "add_column_sums") (param $dz i32) (param $db i32) (param $rows i32) (param $cols i32)
   (local $r i32)
   (local.set $r (i32.const 0))
-  (block $done_r_19 (loop $next_r_19
-    (br_if $done_r_19 (i32.ge_u (local.get $r) (local.get $rows)))
+  (block $done_r_23 (loop $next_r_23
+    (br_if $done_r_23 (i32.ge_u (local.get $r) (local.get $rows)))
     (call $add_row_ (i32.add (local.get $dz) (i32.mul (i32.mul (local.get $r) (local.get $cols)) (i32.const 4))) (local.get $db) (local.get $cols))
     (local.set $r (i32.add (local.get $r) (i32.const 1)))
-    (br $next_r_19))))
+    (br $next_r_23))))
 
 (func (export "broadcast_rows") (param $b i32) (param $z i32) (param $rows i32) (param $cols i32)
   (local $r i32) (local $bytes i32)
   (local.set $bytes (i32.mul (local.get $cols) (i32.const 4)))
   (local.set $r (i32.const 0))
-  (block $done_r_20 (loop $next_r_20
-    (br_if $done_r_20 (i32.ge_u (local.get $r) (local.get $rows)))
+  (block $done_r_24 (loop $next_r_24
+    (br_if $done_r_24 (i32.ge_u (local.get $r) (local.get $rows)))
     (memory.copy (i32.add (local.get $z) (i32.mul (local.get $r) (local.get $bytes))) (local.get $b) (local.get $bytes))
     (local.set $r (i32.add (local.get $r) (i32.const 1)))
-    (br $next_r_20))))
+    (br $next_r_24))))
 
 (func (export "sum_squares") (param $a i32) (param $n i32) (param $acc f64) (result f64)
   (local $o i32) (local $end i32) (local $x f64)
   (local.set $end (i32.mul (local.get $n) (i32.const 4)))
   (local.set $o (i32.const 0))
-  (block $done_o_21 (loop $next_o_21
-    (br_if $done_o_21 (i32.ge_u (local.get $o) (local.get $end)))
+  (block $done_o_25 (loop $next_o_25
+    (br_if $done_o_25 (i32.ge_u (local.get $o) (local.get $end)))
     (local.set $x (f64.promote_f32 (f32.load (i32.add (local.get $a) (local.get $o)))))
     (local.set $acc (f64.add (local.get $acc) (f64.mul (local.get $x) (local.get $x))))
     (local.set $o (i32.add (local.get $o) (i32.const 4)))
-    (br $next_o_21)))
+    (br $next_o_25)))
   (local.get $acc))
 
 (func (export "sgd") (param $w i32) (param $g i32) (param $n i32) (param $lr f64) (param $wd f64)

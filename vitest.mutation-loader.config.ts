@@ -1,0 +1,13 @@
+import { defineConfig } from "vitest/config";
+
+// The loader's mutation run (src/format/tmlp.ts): the suite of
+// vitest.mutation.config.ts plus the fuzz suite of hostile files, which is
+// where the loader's checks are exercised.
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    exclude: ["test/examples.test.ts", "test/allocation.test.ts", "test/golden.test.ts"],
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+  },
+});

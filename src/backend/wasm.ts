@@ -33,7 +33,7 @@ import type { DType, FloatArray } from "../tensor.js";
 import type { Backend } from "./backend.js";
 import { jsBackend } from "./js.js";
 import * as ref from "./rules.js";
-import { GEMM_WORK_BYTES, KERNEL_EXPORTS, WASM_PLAIN, WASM_SHARED } from "./wasm/bytes.js";
+import { GEMM_WORK_BYTES, KERNEL_EXPORTS, WASM_SHARED } from "./wasm/bytes.js";
 
 /** Whether the wasm backend can run here, and why not if it cannot. */
 export interface WasmSupport {
@@ -82,6 +82,48 @@ function decode(b64: string): Uint8Array<ArrayBuffer> {
   return out;
 }
 
+/**
+ * The kernels module importing a plain memory, derived from the shipped one
+ * (which imports a shared memory) by rewriting its import section: the two
+ * differ only in the memory's limits, `03 01 80 80 04` (shared, min 1, max
+ * 65536 pages) against `00 01` (min 1, no max). Saves shipping the bytes
+ * twice; test/wasm.test.ts checks the result against wabt's own assembly.
+ * @internal
+ */
+export function plainMemoryModule(shared: Uint8Array): Uint8Array<ArrayBuffer> {
+  const leb = (at: number): [number, number] => {
+    let v = 0;
+    let shift = 0;
+    let i = at;
+    for (;;) {
+      const b = shared[i++] as number;
+      v |= (b & 0x7f) << shift;
+      shift += 7;
+      if ((b & 0x80) === 0) return [v, i];
+    }
+  };
+  let at = 8; // magic and version
+  while (at < shared.length) {
+    const id = shared[at] as number;
+    const [size, start] = leb(at + 1);
+    if (id === 2) {
+      const section = shared.subarray(start, start + size);
+      const tail = [0x03, 0x01, 0x80, 0x80, 0x04];
+      const ok = tail.every((b, i) => section[section.length - tail.length + i] === b);
+      if (!ok) throw new ValueError("wasm backend: unexpected memory import in the kernels module");
+      const body = [...section.subarray(0, section.length - tail.length), 0x00, 0x01];
+      if (body.length >= 0x80) throw new ValueError("wasm backend: import section too long to rewrite");
+      const out = new Uint8Array(shared.length - (start + size - at) + 2 + body.length);
+      out.set(shared.subarray(0, at));
+      out.set([2, body.length, ...body], at);
+      out.set(shared.subarray(start + size), at + 2 + body.length);
+      return out;
+    }
+    at = start + size;
+  }
+  throw new ValueError("wasm backend: the kernels module has no import section");
+}
+
 function sharedMemoryWorks(): string | null {
   if (typeof SharedArrayBuffer === "undefined") {
     return "SharedArrayBuffer is unavailable (a browser page must be cross-origin isolated)";
@@ -111,7 +153,7 @@ export function wasmSupport(): WasmSupport {
     return support;
   }
   const sharedWhyNot = sharedMemoryWorks();
-  const bytes = decode(sharedWhyNot === null ? WASM_SHARED : WASM_PLAIN);
+  const bytes = sharedWhyNot === null ? decode(WASM_SHARED) : plainMemoryModule(decode(WASM_SHARED));
   if (!WebAssembly.validate(bytes)) {
     support = { ok: false, shared: false, reason: "WebAssembly.validate rejects the SIMD128 module (no SIMD support)" };
     return support;
@@ -136,7 +178,7 @@ function moduleFor(shared: boolean): WebAssembly.Module {
     c.shared ??= new WebAssembly.Module(decode(WASM_SHARED));
     return c.shared;
   }
-  c.plain ??= new WebAssembly.Module(decode(WASM_PLAIN));
+  c.plain ??= new WebAssembly.Module(plainMemoryModule(decode(WASM_SHARED)));
   return c.plain;
 }
 

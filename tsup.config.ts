@@ -4,7 +4,8 @@ export default defineConfig({
   entry: { index: "src/index.ts", node: "src/node.ts" },
   format: ["esm", "cjs"],
   dts: true,
-  sourcemap: true,
+  // no source maps in the package: they held absolute build paths and were 60% of its size
+  sourcemap: false,
   clean: true,
   // one copy of each class shared by both entries, in CJS too (instanceof across "tinymlp" and "tinymlp/node")
   splitting: true,

@@ -22,8 +22,8 @@ echo "tarball: $size bytes"
 test "$size" -le 300000 || { echo "tarball of $size bytes exceeds the 300,000-byte budget"; exit 1; }
 rm node_modules
 
-npx --no-install publint "$work/$tarball" --strict
-npx --no-install attw "$work/$tarball"
+"$root/node_modules/.bin/publint" "$work/$tarball" --strict
+"$root/node_modules/.bin/attw" "$work/$tarball"
 
 mkdir -p "$work/consumer"
 cd "$work/consumer"

@@ -6,7 +6,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
-    exclude: ["test/examples.test.ts", "test/allocation.test.ts", "test/golden.test.ts"],
+    exclude: ["test/examples.test.ts", "test/allocation.test.ts", "test/golden.test.ts", "test/mnist-backends.test.ts"],
     testTimeout: 120_000,
     hookTimeout: 120_000,
   },

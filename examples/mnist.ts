@@ -126,6 +126,7 @@ const bar = new cliProgress.SingleBar(
 const nBatches = Math.ceil(train.length / batchSize);
 let best = { epoch: -1, valAccuracy: -1, weights: [] as Float32Array[] };
 let epochStart = performance.now();
+let lossSum = 0;
 const t0 = performance.now();
 const history = await model.fit(imageSource(train), train.labels, {
   epochs,
@@ -137,8 +138,9 @@ const history = await model.fit(imageSource(train), train.labels, {
       if (showBar) bar.start(nBatches, 0, { epoch: epoch + 1, loss: "-" });
     },
     onBatchEnd: (batch, logs) => {
+      lossSum = batch === 0 ? (logs.loss ?? 0) : lossSum + (logs.loss ?? 0); // the running mean, as the epoch line
       if (showBar && (batch % 10 === 9 || batch === nBatches - 1))
-        bar.update(batch + 1, { loss: logs.loss?.toFixed(4) });
+        bar.update(batch + 1, { loss: (lossSum / (batch + 1)).toFixed(4) });
     },
     onEpochEnd: (epoch, logs) => {
       if (showBar) bar.stop();

@@ -7,7 +7,15 @@ import { basename, dirname, join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { type ImageDataset, imageDataset } from "./datasets.js";
 import { TinyMlpError } from "./errors.js";
-import { checkpoint, deserialize, type Loaded, type LoadOptions, serialize } from "./format/tmlp.js";
+import {
+  checkpoint,
+  deserialize,
+  FormatError,
+  type Loaded,
+  type LoadOptions,
+  modelFromJSON,
+  serialize,
+} from "./format/tmlp.js";
 import { type IdxArray, IdxFormatError, parseIdx } from "./idx.js";
 import type { Callback, Logs, Sequential } from "./sequential.js";
 
@@ -114,7 +122,8 @@ export function save(model: Sequential, path: string): void {
 }
 
 /**
- * Loads a model saved by {@link save} (or a checkpoint), validating everything.
+ * Loads a model saved by {@link save} (or a checkpoint), or the JSON form of
+ * `modelToJSON` written to a file, validating everything.
  * A model holding layers of your own needs their classes: `opts.layers`.
  * @throws FormatError naming what is wrong; TinyMlpError when the file cannot be read
  * @example
@@ -142,6 +151,19 @@ export function loadCheckpoint(path: string, opts: LoadOptions = {}): Loaded {
     bytes = readFileSync(path);
   } catch (e) {
     throw new TinyMlpError(`load: cannot read '${path}': ${(e as Error).message}`);
+  }
+  // The JSON form (modelToJSON, written to a file by the user) starts with "{"
+  // after optional whitespace; the binary form with "TMLP".
+  let i = 0;
+  while (i < bytes.length && (bytes[i] === 0x20 || bytes[i] === 0x0a || bytes[i] === 0x0d || bytes[i] === 0x09)) i++;
+  if (bytes[i] === 0x7b) {
+    let doc: unknown;
+    try {
+      doc = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+    } catch (e) {
+      throw new FormatError(`file: '${path}' looks like a JSON model but does not parse: ${(e as Error).message}`);
+    }
+    return modelFromJSON(doc, opts);
   }
   return deserialize(bytes, opts);
 }
@@ -265,6 +287,8 @@ export class ProgressBar implements Callback {
   private t0 = 0;
   private seen = 0;
   private lossSum = 0;
+  private plain = false; // a terminal without cli-progress: a line at each tenth of the epoch
+  private label = "";
   constructor(private readonly opts: ProgressBarOptions = {}) {
     this.stream = opts.stream ?? process.stdout;
     this.total = opts.batchesPerEpoch ?? 0;
@@ -276,7 +300,9 @@ export class ProgressBar implements Callback {
     try {
       mod = await import("cli-progress");
     } catch {
-      throw new TinyMlpError("ProgressBar needs the cli-progress package: npm install cli-progress");
+      // an optional display package never stops training: plain progress lines instead
+      this.plain = true;
+      return;
     }
     const lib = (mod.default ?? mod) as {
       SingleBar: new (o: object, preset: object) => NonNullable<ProgressBar["bar"]>;
@@ -297,14 +323,21 @@ export class ProgressBar implements Callback {
     this.seen = 0;
     this.lossSum = 0;
     const label = this.opts.epochs ? `${epoch + 1}/${this.opts.epochs}` : String(epoch + 1);
+    this.label = label;
     this.bar?.start(this.total || 1, 0, { epoch: label, loss: "-" });
   }
 
   onBatchEnd(batch: number, logs: Logs): void {
     this.seen = batch + 1;
     this.lossSum += logs.loss ?? 0;
-    if (this.bar && (batch % 5 === 4 || batch + 1 === this.total)) {
-      this.bar.update(batch + 1, { loss: (this.lossSum / Math.max(1, this.seen)).toFixed(4) });
+    const mean = (this.lossSum / Math.max(1, this.seen)).toFixed(4); // the running mean, as the epoch line reports
+    if (this.bar && (batch % 5 === 4 || batch + 1 === this.total)) this.bar.update(batch + 1, { loss: mean });
+    if (this.plain && this.total > 0) {
+      const tenth = Math.max(1, Math.round(this.total / 10));
+      if ((batch + 1) % tenth === 0 && batch + 1 < this.total) {
+        const pct = Math.round((100 * (batch + 1)) / this.total);
+        this.stream.write(`  epoch ${this.label}: ${pct}% (${batch + 1}/${this.total} batches), loss ${mean}\n`);
+      }
     }
   }
 

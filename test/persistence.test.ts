@@ -122,6 +122,22 @@ describe("save and load", () => {
     expect(readdirSync(dir)).toEqual(["m.tmlp"]); // no temporary files left behind
   });
 
+  it("load reads the JSON form from a file too, and names a broken one", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tinymlp-json-"));
+    const path = join(dir, "m.json");
+    const a = everyKind("float64", () => new SGD());
+    writeFileSync(path, `\n ${JSON.stringify(modelToJSON(a))}`);
+    expect(Array.from(load(path).predict(x).data)).toEqual(Array.from(a.predict(x).data));
+    writeFileSync(path, '{"format": "tinymlp-model", ');
+    expect(() => load(path)).toThrow(
+      new RegExp(
+        `^file: '${path.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}' looks like a JSON model but does not parse: `,
+      ),
+    );
+    writeFileSync(path, '{"format": "something-else"}');
+    expect(() => load(path)).toThrow(FormatError);
+  });
+
   it("a save killed midway leaves the previous file loadable", async () => {
     const dir = mkdtempSync(join(tmpdir(), "tinymlp-kill-"));
     const path = join(dir, "big.tmlp");

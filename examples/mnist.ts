@@ -18,7 +18,6 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
 import {
   Adam,
@@ -32,6 +31,7 @@ import {
   subsetDataset,
 } from "../src/index.js";
 import { save } from "../src/node.js";
+import { cli, int as intFlag, num } from "./cli.js";
 import { loadSplitMnist } from "./mnist-data.js";
 import { confusionMatrixSvg, digitGridSvg, lineChart, misclassified } from "./plots.js";
 
@@ -50,48 +50,37 @@ Usage: npm run mnist -- [options]
   --subset N         train on N random training images (a quick smoke run)
   --out DIR          where to write pictures and results (default out/mnist)
   --no-progress      no progress bar (it is off anyway when output is not a terminal)
-  --help             this text`;
+  --help             this text
 
-const { values } = parseArgs({
-  options: {
-    epochs: { type: "string", default: "12" },
-    "batch-size": { type: "string", default: "128" },
-    hidden: { type: "string", default: "256,256" },
-    optimizer: { type: "string", default: "adam" },
-    lr: { type: "string" },
-    decay: { type: "string", default: "0.85" },
-    seed: { type: "string", default: "1" },
-    backend: { type: "string" },
-    subset: { type: "string" },
-    out: { type: "string", default: "out/mnist" },
-    "no-progress": { type: "boolean", default: false },
-    help: { type: "boolean", default: false },
-  },
+Takes about 30 s of training on a 2-core machine with the wasm backend
+(about 6 minutes with --backend js).`;
+
+const values = cli(HELP, {
+  epochs: { type: "string", default: "12" },
+  "batch-size": { type: "string", default: "128" },
+  hidden: { type: "string", default: "256,256" },
+  optimizer: { type: "string", default: "adam" },
+  lr: { type: "string" },
+  decay: { type: "string", default: "0.85" },
+  seed: { type: "string", default: "1" },
+  backend: { type: "string" },
+  subset: { type: "string" },
+  out: { type: "string", default: "out/mnist" },
+  "no-progress": { type: "boolean", default: false },
 });
-if (values.help) {
-  console.log(HELP);
-  process.exit(0);
-}
-
-function int(name: string, v: string | undefined, min = 1): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) {
-    console.error(`--${name} must be an integer >= ${min}, got '${v}'\n\n${HELP}`);
-    process.exit(2);
-  }
-  return n;
-}
+const int = (name: string, v: string | undefined, min = 1): number => intFlag(HELP, name, v, min);
 const epochs = int("epochs", values.epochs);
 const batchSize = int("batch-size", values["batch-size"]);
 const seed = int("seed", values.seed, 0);
 const hidden = (values.hidden ?? "").split(",").map((s) => int("hidden", s.trim()));
-const decay = Number(values.decay);
+const decay = num(HELP, "decay", values.decay, (x) => x > 0 && x <= 1, "in (0, 1]");
 const optName = values.optimizer;
 if (optName !== "adam" && optName !== "sgd") {
   console.error(`--optimizer must be adam or sgd, got '${optName}'`);
   process.exit(2);
 }
-const lr = values.lr === undefined ? (optName === "adam" ? 1e-3 : 0.05) : Number(values.lr);
+const lr =
+  values.lr === undefined ? (optName === "adam" ? 1e-3 : 0.05) : num(HELP, "lr", values.lr, (x) => x > 0, "> 0");
 const outDir = values.out as string;
 const backend = values.backend ?? getBackend();
 if (backend !== "wasm" && backend !== "js") {

@@ -3,6 +3,18 @@
  * MLP can. Run: npm run xor
  */
 import { Dense, Sequential, SGD, Tensor } from "../src/index.js";
+import { cli } from "./cli.js";
+
+cli(
+  `XOR with a one-hidden-layer MLP (8 tanh units, SGD momentum, 300 epochs).
+
+Usage: npm run xor
+
+  --help   this text
+
+Takes under a second.`,
+  {},
+);
 
 const x = Tensor.from([
   [0, 0],

@@ -16,6 +16,8 @@ const run = (script: string, args: string[]): string =>
   execFileSync(tsx, [join("examples", script), ...args], {
     encoding: "utf8",
     env: { ...process.env, FORCE_COLOR: "0" },
+    // stderr captured (it is in the thrown error's message), so an expected failure prints nothing
+    stdio: ["ignore", "pipe", "pipe"],
   });
 
 describe("examples (smoke runs)", () => {
@@ -57,6 +59,30 @@ describe("examples (smoke runs)", () => {
 
   it("mnist --help", () => {
     expect(run("mnist.ts", ["--help"])).toMatch(/--hidden LIST/);
+  });
+
+  it("bad flags get a usage message and status 2 before any work, never a stack", () => {
+    const fails = (script: string, args: string[]): string => {
+      try {
+        run(script, args);
+      } catch (e) {
+        const err = e as { status: number; stderr: string };
+        expect(err.status).toBe(2);
+        expect(err.stderr).not.toMatch(/\n\s+at /); // no stack trace
+        return err.stderr;
+      }
+      throw new Error(`${script} ${args.join(" ")} did not fail`);
+    };
+    expect(fails("mnist.ts", ["--epoch", "2"])).toMatch(
+      /^Unknown option '--epoch': did you mean --epochs\?\n\nTrain a multilayer/,
+    );
+    expect(fails("mnist.ts", ["--decay", "abc"])).toMatch(/^--decay must be in \(0, 1\], got 'abc'/);
+    expect(fails("mnist.ts", ["--lr=-1"])).toMatch(/^--lr must be > 0, got '-1'/);
+    expect(fails("mnist.ts", ["--lr"])).toMatch(/argument missing/);
+    expect(fails("quickstart.ts", ["--epochs", "0"])).toMatch(/^--epochs must be an integer >= 1, got '0'/);
+    expect(fails("xor.ts", ["--nope"])).toMatch(/^Unknown option '--nope'/);
+    expect(run("xor.ts", ["--help"])).toMatch(/^XOR with a one-hidden-layer MLP/);
+    expect(run("quickstart.ts", ["--help"])).toMatch(/--epochs N/);
   });
 
   it("seed ladder: every rung on 300 images", () => {

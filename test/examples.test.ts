@@ -3,32 +3,39 @@
  * end, its loss falls, and its accuracy beats chance (10%) by a wide margin.
  * The full-length runs are not tests; their figures are in docs/mnist.md.
  */
-import { execFileSync, spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { imageSource } from "../src/index.js";
 import { load, loadMnist } from "../src/node.js";
 
 const tsx = join(process.cwd(), "node_modules", ".bin", "tsx");
-const run = (script: string, args: string[]): string =>
-  execFileSync(tsx, [join("examples", script), ...args], {
-    encoding: "utf8",
-    env: { ...process.env, FORCE_COLOR: "0" },
-    // stderr captured (it is in the thrown error's message), so an expected failure prints nothing
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+const execFileAsync = promisify(execFile);
+// Asynchronous, so the test worker stays responsive to vitest's runner while a
+// child trains (a worker blocked for 60 s fails the run with an RPC timeout
+// even when every test passes); stderr is captured in the rejection, so an
+// expected failure prints nothing.
+const run = async (script: string, args: string[]): Promise<string> =>
+  (
+    await execFileAsync(tsx, [join("examples", script), ...args], {
+      encoding: "utf8",
+      env: { ...process.env, FORCE_COLOR: "0" },
+      maxBuffer: 64 * 1024 * 1024,
+    })
+  ).stdout;
 
 describe("examples (smoke runs)", () => {
-  it("xor fits", () => {
-    const out = run("xor.ts", []);
+  it("xor fits", async () => {
+    const out = await run("xor.ts", []);
     expect(out).toMatch(/accuracy: 100%/);
   });
 
-  it("mnist: 1,000 images, 2 epochs", () => {
+  it("mnist: 1,000 images, 2 epochs", async () => {
     const dir = mkdtempSync(join(tmpdir(), "tinymlp-mnist-"));
-    const out = run("mnist.ts", [
+    const out = await run("mnist.ts", [
       "--subset",
       "1000",
       "--epochs",
@@ -57,37 +64,37 @@ describe("examples (smoke runs)", () => {
     expect(correct / test.length).toBe(r.testAccuracy);
   });
 
-  it("mnist --help", () => {
-    expect(run("mnist.ts", ["--help"])).toMatch(/--hidden LIST/);
+  it("mnist --help", async () => {
+    expect(await run("mnist.ts", ["--help"])).toMatch(/--hidden LIST/);
   });
 
-  it("bad flags get a usage message and status 2 before any work, never a stack", () => {
-    const fails = (script: string, args: string[]): string => {
+  it("bad flags get a usage message and status 2 before any work, never a stack", async () => {
+    const fails = async (script: string, args: string[]): Promise<string> => {
       try {
-        run(script, args);
+        await run(script, args);
       } catch (e) {
-        const err = e as { status: number; stderr: string };
-        expect(err.status).toBe(2);
+        const err = e as { code: number; stderr: string };
+        expect(err.code).toBe(2);
         expect(err.stderr).not.toMatch(/\n\s+at /); // no stack trace
         return err.stderr;
       }
       throw new Error(`${script} ${args.join(" ")} did not fail`);
     };
-    expect(fails("mnist.ts", ["--epoch", "2"])).toMatch(
+    expect(await fails("mnist.ts", ["--epoch", "2"])).toMatch(
       /^Unknown option '--epoch': did you mean --epochs\?\n\nTrain a multilayer/,
     );
-    expect(fails("mnist.ts", ["--decay", "abc"])).toMatch(/^--decay must be in \(0, 1\], got 'abc'/);
-    expect(fails("mnist.ts", ["--lr=-1"])).toMatch(/^--lr must be > 0, got '-1'/);
-    expect(fails("mnist.ts", ["--lr"])).toMatch(/argument missing/);
-    expect(fails("quickstart.ts", ["--epochs", "0"])).toMatch(/^--epochs must be an integer >= 1, got '0'/);
-    expect(fails("xor.ts", ["--nope"])).toMatch(/^Unknown option '--nope'/);
-    expect(run("xor.ts", ["--help"])).toMatch(/^XOR with a one-hidden-layer MLP/);
-    expect(run("quickstart.ts", ["--help"])).toMatch(/--epochs N/);
+    expect(await fails("mnist.ts", ["--decay", "abc"])).toMatch(/^--decay must be in \(0, 1\], got 'abc'/);
+    expect(await fails("mnist.ts", ["--lr=-1"])).toMatch(/^--lr must be > 0, got '-1'/);
+    expect(await fails("mnist.ts", ["--lr"])).toMatch(/argument missing/);
+    expect(await fails("quickstart.ts", ["--epochs", "0"])).toMatch(/^--epochs must be an integer >= 1, got '0'/);
+    expect(await fails("xor.ts", ["--nope"])).toMatch(/^Unknown option '--nope'/);
+    expect(await run("xor.ts", ["--help"])).toMatch(/^XOR with a one-hidden-layer MLP/);
+    expect(await run("quickstart.ts", ["--help"])).toMatch(/--epochs N/);
   });
 
-  it("seed ladder: every rung on 300 images", () => {
+  it("seed ladder: every rung on 300 images", async () => {
     const dir = mkdtempSync(join(tmpdir(), "tinymlp-ladder-"));
-    const out = run("seed-ladder.ts", [
+    const out = await run("seed-ladder.ts", [
       "--subset",
       "300",
       "--epochs-scale",
@@ -133,9 +140,9 @@ describe("examples (smoke runs)", () => {
     "--no-progress",
   ];
 
-  it("mnist-record: trains on deformed digits, writes its pictures, and a rerun evaluates the finished run", () => {
+  it("mnist-record: trains on deformed digits, writes its pictures, and a rerun evaluates the finished run", async () => {
     const dir = mkdtempSync(join(tmpdir(), "tinymlp-record-"));
-    const out = run("mnist-record.ts", recordArgs(dir));
+    const out = await run("mnist-record.ts", recordArgs(dir));
     expect(out).toMatch(/test accuracy: \d+\.\d+%/);
     const r = JSON.parse(readFileSync(join(dir, "results.json"), "utf8"));
     expect(r.epochs).toHaveLength(4);
@@ -150,16 +157,16 @@ describe("examples (smoke runs)", () => {
     ]) {
       expect(readFileSync(join(dir, f), "utf8")).toMatch(/^<svg /);
     }
-    const again = run("mnist-record.ts", recordArgs(dir));
+    const again = await run("mnist-record.ts", recordArgs(dir));
     expect(again).toMatch(/this run already finished/);
     expect(JSON.parse(readFileSync(join(dir, "results.json"), "utf8")).testAccuracy).toBe(r.testAccuracy);
     // another recipe in the same folder is refused, not mixed in
-    expect(() => run("mnist-record.ts", [...recordArgs(dir), "--seed", "2"])).toThrow(/different recipe/);
+    await expect(run("mnist-record.ts", [...recordArgs(dir), "--seed", "2"])).rejects.toThrow(/different recipe/);
   });
 
   it("mnist-record: killed mid-run (SIGKILL) and restarted, it ends exactly where an uninterrupted run ends", async () => {
     const straight = mkdtempSync(join(tmpdir(), "tinymlp-record-a-"));
-    run("mnist-record.ts", recordArgs(straight));
+    await run("mnist-record.ts", recordArgs(straight));
     const cut = mkdtempSync(join(tmpdir(), "tinymlp-record-b-"));
     // node --import tsx, so that the kill reaches the training process itself
     const child = spawn(
@@ -175,7 +182,7 @@ describe("examples (smoke runs)", () => {
     while (!existsSync(join(cut, "epochs.json"))) await new Promise((r) => setTimeout(r, 20));
     child.kill("SIGKILL");
     await exited;
-    const resumed = run("mnist-record.ts", recordArgs(cut));
+    const resumed = await run("mnist-record.ts", recordArgs(cut));
     expect(resumed).toMatch(/resuming from .*checkpoint\.tmlp: epoch [1-4], batch \d+ of 32/);
     const a = JSON.parse(readFileSync(join(straight, "results.json"), "utf8"));
     const b = JSON.parse(readFileSync(join(cut, "results.json"), "utf8"));
@@ -189,9 +196,9 @@ describe("examples (smoke runs)", () => {
     expect(weights(cut)).toEqual(weights(straight));
   });
 
-  it("mnist-committee: two members (one width-normalized) and their average", () => {
+  it("mnist-committee: two members (one width-normalized) and their average", async () => {
     const dir = mkdtempSync(join(tmpdir(), "tinymlp-committee-"));
-    const out = run("mnist-committee.ts", [
+    const out = await run("mnist-committee.ts", [
       "--members",
       "2",
       "--widths",
@@ -220,8 +227,8 @@ describe("examples (smoke runs)", () => {
     expect(readFileSync(join(dir, "member-2-inputs.svg"), "utf8")).toMatch(/^<svg /);
   });
 
-  it("mnist-record and mnist-committee --help", () => {
-    expect(run("mnist-record.ts", ["--help"])).toMatch(/--alpha X/);
-    expect(run("mnist-committee.ts", ["--help"])).toMatch(/--widths LIST/);
+  it("mnist-record and mnist-committee --help", async () => {
+    expect(await run("mnist-record.ts", ["--help"])).toMatch(/--alpha X/);
+    expect(await run("mnist-committee.ts", ["--help"])).toMatch(/--widths LIST/);
   });
 });

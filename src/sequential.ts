@@ -7,6 +7,7 @@
 import type { BatchStep, BatchTransform } from "./augment.js";
 import type { Backend } from "./backend/backend.js";
 import { type BackendName, resolveBackend } from "./backend/select.js";
+import { checkInputs, checkTargets } from "./checks.js";
 import { type DataLike, type DataSource, toSource } from "./data.js";
 import { fmtShape, NonFiniteLossError, ShapeError, ValueError } from "./errors.js";
 import type { BuildContext, Layer, Mode, Param } from "./layer.js";
@@ -86,6 +87,13 @@ export interface Callback {
 export interface FitOptions {
   /** Passes over the training data (default 1). */
   epochs?: number;
+  /**
+   * Check x, y and the validation data once before the first step (default
+   * true): inputs finite, targets what the loss takes (integer labels in
+   * range, BCE targets in [0, 1], distributions for categorical
+   * cross-entropy); errors name the dataset index. `false` skips it.
+   */
+  checkData?: boolean;
   /** Samples per gradient step (default 32). */
   batchSize?: number;
   /** Reshuffle the training samples every epoch (default true). */
@@ -146,6 +154,12 @@ type FitState = Omit<TrainingState, "rng" | "metrics">;
 export interface BatchOptions {
   /** Samples per forward pass (default 256). */
   batchSize?: number;
+  /**
+   * Check the whole data once first (default true): inputs finite, targets
+   * what the loss takes; errors name the dataset index. `false` skips the
+   * pass (for data known to be clean).
+   */
+  checkData?: boolean;
 }
 
 /**
@@ -309,6 +323,11 @@ export class Sequential {
   }
 
   /** Per-sample output shape. */
+  /** Elements of one output sample (K for a classifier). */
+  private outputSize(): number {
+    return this.outputShape.reduce((a, b) => a * b, 1);
+  }
+
   get outputShape(): readonly number[] {
     this.requireBuilt();
     return this.shapes[this.shapes.length - 1] as readonly number[];
@@ -476,8 +495,10 @@ export class Sequential {
    * ```
    */
   trainOnBatch(x: Tensor, y: Tensor | ArrayLike<number>): number {
-    this.requireCompiled("trainOnBatch");
+    const [lossFn] = this.requireCompiled("trainOnBatch");
     this.checkInputSource(toSource(x), "trainOnBatch");
+    checkInputs("trainOnBatch", toSource(x));
+    checkTargets("trainOnBatch", lossFn, this.outputSize(), toSource(y)); // as given, before any conversion
     const yt = y instanceof Tensor ? y : Tensor.from(Array.from(y), { dtype: this.dtype });
     if ((yt.shape[0] ?? 0) !== x.shape[0]) {
       throw new ShapeError(`trainOnBatch: x has ${x.shape[0]} samples but y has ${yt.shape[0]}`);
@@ -534,7 +555,8 @@ export class Sequential {
   predict(x: DataLike, opts: BatchOptions = {}): Tensor {
     const src = toSource(x, "predict");
     this.checkInputSource(src, "predict");
-    checkKeys("predict", opts, ["batchSize"]);
+    checkKeys("predict", opts, ["batchSize", "checkData"]);
+    if (opts.checkData !== false) checkInputs("predict", src);
     const bs = checkBatchSize(opts.batchSize ?? 256, "predict");
     const N = src.length;
     const outShape = this.outputShape;
@@ -573,12 +595,16 @@ export class Sequential {
    */
   evaluate(x: DataLike, y: DataLike, opts: BatchOptions = {}): Logs {
     const [lossFn] = this.requireCompiled("evaluate");
-    checkKeys("evaluate", opts, ["batchSize"]);
+    checkKeys("evaluate", opts, ["batchSize", "checkData"]);
     const xs = toSource(x, "evaluate");
     const ys = toSource(y, "evaluate");
     this.checkInputSource(xs, "evaluate");
     if (xs.length !== ys.length) {
       throw new ShapeError(`evaluate: x has ${xs.length} samples but y has ${ys.length}`);
+    }
+    if (opts.checkData !== false) {
+      checkInputs("evaluate", xs);
+      checkTargets("evaluate", lossFn, this.outputSize(), ys);
     }
     return this.evaluateRange(
       lossFn,
@@ -633,6 +659,15 @@ export class Sequential {
     this.checkInputSource(xs, "fit");
     if (xs.length !== ys.length) throw new ShapeError(`fit: x has ${xs.length} samples but y has ${ys.length}`);
     const o = checkFitOptions(opts);
+    if (opts.checkData !== false) {
+      checkInputs("fit", xs);
+      checkTargets("fit", lossFn, this.outputSize(), ys);
+      const vd = opts.validationData;
+      if (vd) {
+        checkInputs("fit", toSource(vd[0], "fit"), "validationData[0]");
+        checkTargets("fit", lossFn, this.outputSize(), toSource(vd[1], "fit"), "validationData[1]");
+      }
+    }
     const { nTrain, val } = this.validationSplit(xs, ys, opts.validationData, o.validationSplit);
     const callbacks = callbackList(opts);
     const shuffleRng = opts.seed === undefined ? this.rng : new Rng(opts.seed);
@@ -821,6 +856,7 @@ const FIT_KEYS = [
   "yieldEvery",
   "resume",
   "augment",
+  "checkData",
 ];
 
 /** fit's options checked (unknown keys refused), with their defaults. */

@@ -168,7 +168,65 @@ describe("bad input gets a clear error", () => {
     m.add(new Dense({ units: 3 }));
     m.compile({ optimizer: new SGD(), loss: "sparseCategoricalCrossEntropy" });
     await expect(m.fit(Tensor.zeros([2, 2]), [0, 3])).rejects.toThrow(
+      "fit: y[1] is 3; sparseCategoricalCrossEntropy needs integer labels in [0, 2] (the model has 3 outputs)",
+    );
+    // with the check skipped, the loss still refuses it when its batch comes round
+    await expect(m.fit(Tensor.zeros([2, 2]), [0, 3], { checkData: false })).rejects.toThrow(
       /label at row \d is 3; labels must be integers in \[0, 2\]/,
+    );
+  });
+
+  it("the whole data set is checked once before the first step, naming the dataset index", async () => {
+    const m = new Sequential({ inputShape: [2], seed: 1 });
+    m.add(new Dense({ units: 3 }));
+    m.compile({ optimizer: new SGD(), loss: "sparseCategoricalCrossEntropy" });
+    const x = Tensor.zeros([300, 2]);
+    const labels = Array.from({ length: 300 }, (_, i) => i % 3);
+    const w0 = Array.from(m.params()[0]?.value.data ?? []);
+    labels[250] = 7; // far from the first batches: found before any step
+    await expect(m.fit(x, labels, { batchSize: 10 })).rejects.toThrow(/^fit: y\[250\] is 7;/);
+    expect(Array.from(m.params()[0]?.value.data ?? [])).toEqual(w0); // no step was taken
+    labels[250] = 1.0000000001; // checked as given, before float32 would round it to 1
+    await expect(m.fit(x, labels)).rejects.toThrow(/^fit: y\[250\] is 1.0000000001;/);
+    labels[250] = 1;
+    x.data[2 * 123 + 1] = Number.NaN;
+    await expect(m.fit(x, labels)).rejects.toThrow("fit: x[123] holds NaN at element 1; inputs must be finite numbers");
+    expect(() => m.predict(x)).toThrow("predict: x[123] holds NaN at element 1");
+    expect(() => m.evaluate(x, labels)).toThrow("evaluate: x[123] holds NaN at element 1");
+    expect(m.predict(x, { checkData: false }).shape).toEqual([300, 3]); // the opt-out
+    x.data[2 * 123 + 1] = 0;
+    await expect(m.fit(x, labels, { validationData: [Tensor.zeros([4, 2]), [0, 1, 2, 3]] })).rejects.toThrow(
+      /^fit: validationData\[1\]\[3\] is 3;/,
+    );
+    expect(() => m.trainOnBatch(Tensor.zeros([2, 2]), [0, -1])).toThrow(/^trainOnBatch: y\[1\] is -1;/);
+  });
+
+  it("targets of binary and categorical cross-entropy are checked too", async () => {
+    const b = new Sequential({ inputShape: [2], seed: 1 });
+    b.add(new Dense({ units: 1 }));
+    b.compile({ optimizer: new SGD(), loss: { name: "binaryCrossEntropy", fromLogits: true } });
+    await expect(b.fit(Tensor.zeros([3, 2]), Tensor.from([[0], [1], [2]]))).rejects.toThrow(
+      "fit: y[2] holds 2 at element 0; binaryCrossEntropy needs targets in [0, 1]",
+    );
+    const c = new Sequential({ inputShape: [2], seed: 1 });
+    c.add(new Dense({ units: 3 }));
+    c.compile({ optimizer: new SGD(), loss: { name: "categoricalCrossEntropy", fromLogits: true } });
+    await expect(
+      c.fit(
+        Tensor.zeros([2, 2]),
+        Tensor.from([
+          [0.1, 0.9, 0],
+          [0.5, 0.4, 0],
+        ]),
+      ),
+    ).rejects.toThrow(/^fit: y\[1\] sums to 0.9\d*; categoricalCrossEntropy needs rows that are distributions/);
+    // a float32 row of rounded decimals sums within the tolerance
+    await expect(c.fit(Tensor.zeros([1, 2]), Tensor.from([[0.1, 0.2, 0.7]]))).resolves.toBeDefined();
+    const r = new Sequential({ inputShape: [2], seed: 1 });
+    r.add(new Dense({ units: 1 }));
+    r.compile({ optimizer: new SGD(), loss: "meanSquaredError" });
+    await expect(r.fit(Tensor.zeros([2, 2]), Tensor.from([[0], [Number.POSITIVE_INFINITY]]))).rejects.toThrow(
+      "fit: y[1] holds Infinity at element 0; targets must be finite numbers",
     );
   });
 
@@ -187,7 +245,10 @@ describe("bad input gets a clear error", () => {
     const m = xorModel();
     const x = xorX.clone();
     x.data[5] = Number.NaN; // sample 2 (batch 2 of epoch 1 without shuffling, batch size 1)
-    const err = await m.fit(x, xorY, { epochs: 2, batchSize: 1, shuffle: false }).catch((e: unknown) => e);
+    // (the data check would refuse this x up front: skip it to reach the loss guard)
+    const err = await m
+      .fit(x, xorY, { epochs: 2, batchSize: 1, shuffle: false, checkData: false })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NonFiniteLossError);
     expect((err as NonFiniteLossError).epoch).toBe(0);
     expect((err as NonFiniteLossError).batch).toBe(2);

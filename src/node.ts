@@ -2,9 +2,20 @@
  * tinymlp/node: helpers that need Node.js (file I/O). Everything else lives
  * in the browser-safe main entry.
  */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { gunzipSync } from "node:zlib";
+import { CsvError, type CsvOptions, CsvParser, type CsvTable } from "./csv.js";
 import { type ImageDataset, imageDataset } from "./datasets.js";
 import { TinyMlpError } from "./errors.js";
 import {
@@ -166,6 +177,77 @@ export function loadCheckpoint(path: string, opts: LoadOptions = {}): Loaded {
     return modelFromJSON(doc, opts);
   }
   return deserialize(bytes, opts);
+}
+
+/**
+ * Reads a numeric CSV table from a file, streaming (1 MiB at a time), into
+ * compact arrays: bytes when every feature is an integer in [0, 255], float32
+ * otherwise. Header optional (`header: "auto"` detects a non-numeric first
+ * line); the label column is chosen with `labelColumn` (default 0, null for
+ * none).
+ * @throws CsvError naming the file, line and column of what is wrong
+ * @example
+ * ```ts
+ * const t = loadCsv("iris.csv", { labelColumn: 4 });
+ * const x = new Tensor(Float32Array.from(t.features), [t.length, t.columns]);
+ * ```
+ */
+export function loadCsv(path: string, opts: CsvOptions = {}): CsvTable {
+  let fd: number;
+  try {
+    fd = openSync(path, "r");
+  } catch (e) {
+    throw new TinyMlpError(`loadCsv: cannot read '${path}': ${(e as Error).message}`);
+  }
+  const parser = new CsvParser(path, opts);
+  const buf = new Uint8Array(1 << 20);
+  try {
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      parser.push(buf.subarray(0, n));
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return parser.end();
+}
+
+/**
+ * Reads MNIST in the CSV form many tutorials use (`mnist_train.csv`: the
+ * label, then 784 pixel values 0–255, one image per line; a header line is
+ * skipped) as an {@link ImageDataset}, the same compact form `loadMnist`
+ * gives: `fit(imageSource(train), train.labels)` takes it.
+ * @throws CsvError naming the line and column of a bad value, or a pixel outside 0–255
+ * @example
+ * ```ts
+ * const train = loadMnistCsv("mnist_train.csv");
+ * await model.fit(imageSource(train), train.labels, { epochs: 10, batchSize: 128 });
+ * ```
+ */
+export function loadMnistCsv(path: string, opts: { imageShape?: [number, number] } = {}): ImageDataset {
+  const t = loadCsv(path, { labelColumn: 0 });
+  const side = Math.round(Math.sqrt(t.columns));
+  const shape = opts.imageShape ?? [side, side];
+  if (shape[0] * shape[1] !== t.columns) {
+    throw new CsvError(`${path}: ${t.columns} pixel columns do not make a ${shape[0]}×${shape[1]} image`);
+  }
+  if (!(t.features instanceof Uint8Array)) {
+    const bad = t.features.findIndex((v) => !(Number.isInteger(v) && v >= 0 && v <= 255));
+    const row = Math.floor(bad / t.columns);
+    throw new CsvError(
+      `${path}: pixel ${bad % t.columns} of image ${row} is ${t.features[bad]}; MNIST pixels are integers 0–255`,
+    );
+  }
+  const labels = new Uint8Array(t.length);
+  for (let i = 0; i < t.length; i++) {
+    const l = t.labels[i] as number;
+    if (!(Number.isInteger(l) && l >= 0 && l <= 255)) {
+      throw new CsvError(`${path}: the label of image ${i} is ${l}; expected an integer class`);
+    }
+    labels[i] = l;
+  }
+  return { images: t.features, labels, imageShape: shape, length: t.length };
 }
 
 /** Options of {@link ModelCheckpoint}. */
@@ -353,4 +435,5 @@ export class ProgressBar implements Callback {
   }
 }
 
+export { CsvError, type CsvOptions, CsvParser, type CsvTable } from "./csv.js";
 export { encodeIdx, type IdxArray, IdxFormatError, parseIdx } from "./idx.js";

@@ -330,6 +330,54 @@ describe("determinism", () => {
 describe("strict loading", () => {
   const good = (): Record<string, unknown> => JSON.parse(JSON.stringify(modelToJSON(makeModel())));
 
+  it("both formats refuse non-finite values, negative variances and second moments, naming array and index", () => {
+    const trained = (): Sequential => {
+      const m = new Sequential({ inputShape: [3], seed: 1 });
+      m.add(new Dense({ units: 4 }));
+      m.add(new BatchNormalization());
+      m.add(new Dense({ units: 2 }));
+      m.compile({ optimizer: new Adam({ lr: 0.01 }), loss: "meanSquaredError" });
+      m.trainOnBatch(
+        Tensor.from([
+          [1, 2, 3],
+          [3, 2, 1],
+        ]),
+        Tensor.from([
+          [1, 0],
+          [0, 1],
+        ]),
+      );
+      return m;
+    };
+    const refuse = (m: Sequential, want: string): void => {
+      expect(() => deserialize(serialize(m))).toThrow(want);
+      expect(() => modelFromJSON(JSON.parse(JSON.stringify(modelToJSON(m))))).toThrow(FormatError);
+    };
+    const a = trained();
+    (a.params()[0] as { value: Tensor }).value.data[3] = Number.NaN;
+    refuse(a, "weights[0] ('dense_1/kernel')[3]: NaN is not a finite number");
+    const b = trained();
+    (b.params()[1] as { value: Tensor }).value.data[1] = Number.POSITIVE_INFINITY;
+    refuse(b, "weights[1] ('dense_1/bias')[1]: Infinity is not a finite number");
+    const c = trained();
+    const mv = c.params().find((p) => p.name.endsWith("/movingVariance")) as { value: Tensor };
+    mv.value.data[2] = -0.5;
+    expect(() => deserialize(serialize(c))).toThrow(
+      /\('batchNormalization_1\/movingVariance'\)\[2\]: -0.5 is negative/,
+    );
+    const d = trained();
+    const st = d.optimizer?.getState(d.params());
+    (st?.slots.v?.[0] as Float32Array)[5] = -1;
+    d.optimizer?.setState(d.params(), st as never);
+    expect(() => deserialize(serialize(d))).toThrow(
+      "optimizer.slots.v[0][5]: -1 is negative; it holds a variance or a sum of squares",
+    );
+    // JSON numbers beyond float32's range would become ±Infinity in a float32 model
+    const doc = JSON.parse(JSON.stringify(modelToJSON(trained())));
+    (doc.arrays[0] as number[])[0] = 1e39;
+    expect(() => modelFromJSON(doc)).toThrow("weights[0] ('dense_1/kernel')[0]: Infinity is not a finite number");
+  });
+
   it("names the field that is wrong", () => {
     const cases: [(d: Record<string, unknown>) => void, RegExp][] = [
       [

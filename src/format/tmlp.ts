@@ -4,7 +4,7 @@
  * A model is a JSON header (architecture, metadata, optional optimizer and
  * training state) plus a list of float arrays (weights, then optimizer slots),
  * in the model's dtype. Two encodings of the same document:
- *   - JSON (`model.toConfig()` / `Sequential.fromJSON()`): arrays as number lists;
+ *   - JSON (`modelToJSON(model)` / `modelFromJSON(doc)`): arrays as number lists;
  *   - bytes (`serialize()` / `deserialize()`): "TMLP", u32 version, u32 header
  *     length, the header as UTF-8 JSON, zero padding to a multiple of 8, then
  *     the arrays back to back, little-endian.
@@ -51,7 +51,7 @@ export { LIMITS };
  * field (`model.layers[2].units`) and what was wrong with it.
  * @example
  * ```ts
- * try { Sequential.fromJSON(doc); } catch (e) { if (e instanceof FormatError) console.error(e.message); }
+ * try { modelFromJSON(doc); } catch (e) { if (e instanceof FormatError) console.error(e.message); }
  * ```
  */
 export class FormatError extends TinyMlpError {}
@@ -321,6 +321,23 @@ function arrayLengths(h: ModelHeader): number[] {
   return lengths;
 }
 
+/** Optimizer slots that hold sums of squares, so cannot be negative. */
+const NON_NEGATIVE_SLOTS = new Set(["v", "sum"]);
+
+/**
+ * One rule for both formats: every stored value is finite (the JSON form
+ * cannot even write NaN; the binary one could), and a variance or a second
+ * moment is not negative. Names the array and the index.
+ */
+function checkValues(where: string, a: FloatArray, nonNegative: boolean): void {
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i] as number;
+    if (!Number.isFinite(v)) throw new FormatError(`${where}[${i}]: ${v} is not a finite number`);
+    if (nonNegative && v < 0)
+      throw new FormatError(`${where}[${i}]: ${v} is negative; it holds a variance or a sum of squares`);
+  }
+}
+
 /** Builds the model from checked parts; the layers were constructed (not built) by checkHeader. */
 function build(h: ModelHeader, layers: Layer[], arrays: FloatArray[], opts: LoadOptions): Loaded {
   // No initializer runs: every weight is overwritten below.
@@ -353,7 +370,9 @@ function build(h: ModelHeader, layers: Layer[], arrays: FloatArray[], opts: Load
         `weights[${i}]: '${w.name}' (${w.shape.join("×")}) does not match the layers' parameter '${p.name}' (${p.value.shape.join("×")})`,
       );
     }
-    p.value.data.set(arrays[i] as FloatArray);
+    const a = arrays[i] as FloatArray;
+    checkValues(`weights[${i}] ('${w.name}')`, a, p.trainable === false && w.name.endsWith("/movingVariance"));
+    p.value.data.set(a);
   });
   if (h.compile && h.optimizer) {
     const optimizer = optimizerFromConfig(h.optimizer.config); // checked by checkHeader
@@ -361,7 +380,13 @@ function build(h: ModelHeader, layers: Layer[], arrays: FloatArray[], opts: Load
     let k = params.length;
     const state: OptimizerState = { step: h.optimizer.step, slots: {}, scalars: h.optimizer.scalars ?? {} };
     for (const [name, present] of Object.entries(h.optimizer.slots)) {
-      state.slots[name] = present.map((p) => (p ? (arrays[k++] as FloatArray) : null));
+      state.slots[name] = present.map((p, i) => {
+        if (!p) return null;
+        const a = arrays[k++] as FloatArray;
+        // second moments (Adam's and Nadam's v, RMSprop's v, Adagrad's sum) are sums of squares
+        checkValues(`optimizer.slots.${name}[${i}]`, a, NON_NEGATIVE_SLOTS.has(name));
+        return a;
+      });
     }
     try {
       optimizer.setState(params, state, model.backend);

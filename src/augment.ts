@@ -24,6 +24,7 @@
  * Legend: H, W = image height and width; B = batch size; r = blur radius.
  */
 import { ShapeError, ValueError } from "./errors.js";
+import { checkKeys } from "./options.js";
 import { Rng } from "./rng.js";
 import type { FloatArray, Tensor } from "./tensor.js";
 
@@ -335,6 +336,10 @@ export class ImageAugmentation implements BatchTransform {
   private readonly warp: Warp = identityWarp();
 
   constructor(options: ImageAugmentationOptions = {}) {
+    checkKeys("ImageAugmentation", options, ["imageShape", "rotation", "scale", "shear", "translation", "elastic", "seed"]);
+    if (options.elastic !== undefined && options.elastic !== null && typeof options.elastic === "object") {
+      checkKeys("ImageAugmentation", options.elastic, ["alpha", "sigma"], "elastic.");
+    }
     const o = { ...options };
     for (const k of ["rotation", "scale", "shear", "translation"] as const) {
       const v = o[k];

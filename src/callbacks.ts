@@ -3,6 +3,7 @@
  * The terminal ProgressBar and ModelCheckpoint live in "tinymlp/node".
  */
 import { checkNumber, ValueError } from "./errors.js";
+import { checkKeys } from "./options.js";
 import type { Callback, Logs, Sequential } from "./sequential.js";
 import type { FloatArray } from "./tensor.js";
 
@@ -64,6 +65,7 @@ export class EarlyStopping implements Callback {
   private bestWeights: FloatArray[] = [];
 
   constructor(opts: EarlyStoppingOptions = {}) {
+    checkKeys("EarlyStopping", opts, ["monitor", "mode", "patience", "minDelta", "restoreBestWeights"]);
     this.monitor = opts.monitor ?? "val_loss";
     this.max = isMax(opts.mode ?? "auto", this.monitor);
     this.patience = checkNumber(
@@ -163,6 +165,7 @@ export class ReduceLROnPlateau implements Callback {
   private cooldownLeft = 0;
 
   constructor(opts: ReduceLROnPlateauOptions = {}) {
+    checkKeys("ReduceLROnPlateau", opts, ["monitor", "mode", "factor", "patience", "minDelta", "cooldown", "minLr"]);
     this.monitor = opts.monitor ?? "val_loss";
     this.max = isMax(opts.mode ?? "auto", this.monitor);
     this.factor = checkNumber("ReduceLROnPlateau", "factor", opts.factor ?? 0.1, (f) => f > 0 && f < 1, "in (0, 1)");

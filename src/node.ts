@@ -18,6 +18,7 @@ import { gunzipSync } from "node:zlib";
 import { CsvError, type CsvOptions, CsvParser, type CsvTable } from "./csv.js";
 import { type ImageDataset, imageDataset } from "./datasets.js";
 import { TinyMlpError } from "./errors.js";
+import { checkKeys } from "./options.js";
 import {
   checkpoint,
   deserialize,
@@ -284,6 +285,7 @@ export class ModelCheckpoint implements Callback {
 
   constructor(opts: ModelCheckpointOptions) {
     if (typeof opts?.path !== "string" || opts.path === "") throw new TinyMlpError("ModelCheckpoint: path is required");
+    checkKeys("ModelCheckpoint", opts, ["path", "everyEpochs", "everyBatches", "saveBestOnly", "monitor", "mode"]);
     const positive = (v: number | undefined, name: string, dflt: number): number => {
       const x = v ?? dflt;
       if (!Number.isInteger(x) || x < 0)
@@ -372,6 +374,7 @@ export class ProgressBar implements Callback {
   private plain = false; // a terminal without cli-progress: a line at each tenth of the epoch
   private label = "";
   constructor(private readonly opts: ProgressBarOptions = {}) {
+    checkKeys("ProgressBar", opts, ["epochs", "batchesPerEpoch", "stream", "summary"]);
     this.stream = opts.stream ?? process.stdout;
     this.total = opts.batchesPerEpoch ?? 0;
   }

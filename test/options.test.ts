@@ -5,7 +5,18 @@
  * path), and values that must never make an error message throw.
  */
 import { describe, expect, it } from "vitest";
-import { checkKeys, nearestKey, OptionError, parseOptions, type Schema, ValueError } from "../src/index.js";
+import {
+  checkKeys,
+  EarlyStopping,
+  ImageAugmentation,
+  nearestKey,
+  OptionError,
+  parseOptions,
+  ReduceLROnPlateau,
+  type Schema,
+  ValueError,
+} from "../src/index.js";
+import { ModelCheckpoint, ProgressBar } from "../src/node.js";
 import { byName, named, show } from "../src/options.js";
 
 const schema = {
@@ -161,5 +172,34 @@ describe("byName and named", () => {
     expect(() => byName("activation", table, "x".repeat(80))).toThrow(
       new RegExp(`unknown activation '${"x".repeat(60)}…'`),
     );
+  });
+});
+
+describe("callbacks and the augmentation refuse unknown keys too", () => {
+  it("names the key and suggests the nearest", () => {
+    const cases: [() => unknown, string][] = [
+      [
+        () => new EarlyStopping({ patiance: 3 } as never),
+        "EarlyStopping: patiance is not an option (did you mean 'patience'?)",
+      ],
+      [
+        () => new ReduceLROnPlateau({ factr: 0.5 } as never),
+        "ReduceLROnPlateau: factr is not an option (did you mean 'factor'?)",
+      ],
+      [
+        () => new ImageAugmentation({ rotaton: 10 } as never),
+        "ImageAugmentation: rotaton is not an option (did you mean 'rotation'?)",
+      ],
+      [
+        () => new ImageAugmentation({ elastic: { alpha: 1, sigm: 2 } } as never),
+        "ImageAugmentation: elastic.sigm is not an option (did you mean 'elastic.sigma'?)",
+      ],
+      [
+        () => new ModelCheckpoint({ path: "x", everyEpoch: 1 } as never),
+        "ModelCheckpoint: everyEpoch is not an option (did you mean 'everyEpochs'?)",
+      ],
+      [() => new ProgressBar({ epoch: 2 } as never), "ProgressBar: epoch is not an option (did you mean 'epochs'?)"],
+    ];
+    for (const [make, message] of cases) expect(make).toThrow(message);
   });
 });

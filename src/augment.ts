@@ -336,7 +336,15 @@ export class ImageAugmentation implements BatchTransform {
   private readonly warp: Warp = identityWarp();
 
   constructor(options: ImageAugmentationOptions = {}) {
-    checkKeys("ImageAugmentation", options, ["imageShape", "rotation", "scale", "shear", "translation", "elastic", "seed"]);
+    checkKeys("ImageAugmentation", options, [
+      "imageShape",
+      "rotation",
+      "scale",
+      "shear",
+      "translation",
+      "elastic",
+      "seed",
+    ]);
     if (options.elastic !== undefined && options.elastic !== null && typeof options.elastic === "object") {
       checkKeys("ImageAugmentation", options.elastic, ["alpha", "sigma"], "elastic.");
     }

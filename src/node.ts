@@ -18,7 +18,6 @@ import { gunzipSync } from "node:zlib";
 import { CsvError, type CsvOptions, CsvParser, type CsvTable } from "./csv.js";
 import { type ImageDataset, imageDataset } from "./datasets.js";
 import { TinyMlpError } from "./errors.js";
-import { checkKeys } from "./options.js";
 import {
   checkpoint,
   deserialize,
@@ -29,6 +28,7 @@ import {
   serialize,
 } from "./format/tmlp.js";
 import { type IdxArray, IdxFormatError, parseIdx } from "./idx.js";
+import { checkKeys } from "./options.js";
 import type { Callback, Logs, Sequential } from "./sequential.js";
 
 /**

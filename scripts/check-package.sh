@@ -57,6 +57,29 @@ JS
 node esm.mjs
 node cjs.cjs
 
+# One process, both builds: ESM "tinymlp" with CommonJS "tinymlp/node". The
+# classes exist twice; instanceof goes by brand, so they still mix.
+cat > mixed.mjs <<'JS'
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Dense, Sequential, SGD, Tensor } from "tinymlp";
+const cjsNode = createRequire(import.meta.url)("tinymlp/node");
+const m = new Sequential({ inputShape: [3], seed: 1 });
+m.add(new Dense({ units: 2 }));
+m.compile({ optimizer: new SGD(), loss: "meanSquaredError" });
+const path = join(tmpdir(), `tinymlp-mixed-${process.pid}.tmlp`);
+cjsNode.save(m, path); // an ESM model through the CJS entry
+const again = cjsNode.load(path); // a CJS model
+if (!(again instanceof Sequential) || !(again.predict(Tensor.from([[1, 2, 3]])) instanceof Tensor)) {
+  console.error("mixed builds: instanceof failed across ESM and CJS");
+  process.exit(1);
+}
+await again.fit(Tensor.from([[1, 2, 3]]), Tensor.from([[0, 1]]), { epochs: 1 }); // an ESM tensor into a CJS model
+console.log("ESM + CJS in one process ok");
+JS
+node mixed.mjs
+
 # Browser bundle of the main entry: esbuild fails on any node:* import.
 cat > browser.js <<'JS'
 import { Sequential, Dense } from "tinymlp";

@@ -44,6 +44,8 @@ export interface SequentialOptions {
   initialize?: boolean;
 }
 
+const SEQUENTIAL_BRAND: unique symbol = Symbol.for("tinymlp.Sequential");
+
 const SEQUENTIAL_KEYS = ["inputShape", "dtype", "seed", "layers", "backend", "initialize"];
 
 /** Options of {@link Sequential.compile}. */
@@ -211,6 +213,18 @@ export class Sequential {
   readonly layers: Layer[] = [];
   /** Element type of weights and activations. */
   readonly dtype: DType;
+  /**
+   * `m instanceof Sequential` by brand, not by prototype, so a model from the
+   * CommonJS build (`require("tinymlp/node").load(…)`) passes for the ESM
+   * class and the other way round.
+   */
+  static [Symbol.hasInstance](v: unknown): boolean {
+    return typeof v === "object" && v !== null && (v as Record<symbol, unknown>)[SEQUENTIAL_BRAND] === true;
+  }
+  /** The brand `instanceof` checks. @internal */
+  get [SEQUENTIAL_BRAND](): true {
+    return true;
+  }
   /** The model's seeded generator. */
   readonly rng: Rng;
   /** The optimizer set by compile. */

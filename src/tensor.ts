@@ -9,6 +9,8 @@ export type FloatArray = Float32Array | Float64Array;
 /** A nested array of numbers, e.g. `[[1, 2], [3, 4]]`. */
 export type NestedArray = number | readonly NestedArray[];
 
+const TENSOR_BRAND: unique symbol = Symbol.for("tinymlp.Tensor");
+
 /** Allocates a zeroed typed array of `n` elements of `dtype`. */
 export function allocFloat(dtype: DType, n: number): FloatArray {
   return dtype === "float64" ? new Float64Array(n) : new Float32Array(n);
@@ -51,6 +53,20 @@ export function shapeSize(shape: readonly number[], where = "Tensor"): number {
  * ```
  */
 export class Tensor {
+  /**
+   * `x instanceof Tensor` by brand, not by prototype: a process that loads
+   * both the ESM and the CommonJS build (say `import "tinymlp"` and
+   * `require("tinymlp/node")`) holds two copies of the class, and a tensor
+   * of one must still pass for the other. (A subclass of Tensor gets the
+   * same test: every tensor passes.)
+   */
+  static [Symbol.hasInstance](v: unknown): boolean {
+    return typeof v === "object" && v !== null && (v as Record<symbol, unknown>)[TENSOR_BRAND] === true;
+  }
+  /** The brand `instanceof` checks. @internal */
+  get [TENSOR_BRAND](): true {
+    return true;
+  }
   /** Dimensions, outermost first. */
   readonly shape: readonly number[];
   /** Row-major elements; `data.length` equals the product of `shape`. */

@@ -4,7 +4,7 @@
  * or a bad number. Every number is checked before any work starts.
  */
 import { type ParseArgsConfig, parseArgs } from "node:util";
-import { nearestKey } from "../src/index.js";
+import { nearestKey } from "tinymlp";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 

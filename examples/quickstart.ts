@@ -2,7 +2,7 @@
  * The quick-start snippet from the README, run on MNIST as written.
  * Run: npm run quickstart   (about 40 s on a 2-core machine; --epochs N to shorten)
  */
-import { Adam, Dense, imageSource, Sequential } from "../src/index.js";
+import { Adam, Dense, imageSource, Sequential } from "tinymlp";
 import { cli, int } from "./cli.js";
 import { loadSplitMnist } from "./mnist-data.js";
 

@@ -28,8 +28,8 @@ import {
   imageSource,
   type Logs,
   Sequential,
-} from "../src/index.js";
-import { load, loadCheckpoint, ModelCheckpoint, ProgressBar, save, writeFileAtomic } from "../src/node.js";
+} from "tinymlp";
+import { load, loadCheckpoint, ModelCheckpoint, ProgressBar, save, writeFileAtomic } from "tinymlp/node";
 import { lineChart } from "./plots.js";
 
 /** stdout without the bar (ProgressBar draws only on a terminal): summary lines only. */

@@ -29,7 +29,7 @@ import {
   sliceDataset,
   subsetDataset,
   type Tensor,
-} from "../src/index.js";
+} from "tinymlp";
 import { loadSplitMnist } from "./mnist-data.js";
 import { lineChart } from "./plots.js";
 import { TutorialNet } from "./tutorial-net.js";

@@ -13,7 +13,7 @@
  * not the gradient of anything, which is why docs/mnist.md has a rung for
  * "correct derivatives".
  */
-import { Rng } from "../src/index.js";
+import { Rng } from "tinymlp";
 
 export type TutorialActivation = "sigmoid" | "relu";
 

@@ -2,7 +2,7 @@
  * XOR: the smallest problem a linear model cannot solve and a one-hidden-layer
  * MLP can. Run: npm run xor
  */
-import { Dense, Sequential, SGD, Tensor } from "../src/index.js";
+import { Dense, Sequential, SGD, Tensor } from "tinymlp";
 import { cli } from "./cli.js";
 
 cli(

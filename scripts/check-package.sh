@@ -80,6 +80,13 @@ console.log("ESM + CJS in one process ok");
 JS
 node mixed.mjs
 
+# The examples import "tinymlp" like user code (in the repo, tsconfig paths
+# point that at src/); here they run against the installed tarball.
+mkdir -p examples
+cp "$root/examples/xor.ts" "$root/examples/cli.ts" examples/
+"$root/node_modules/.bin/tsx" examples/xor.ts | grep -q "accuracy: 100%" || { echo "examples/xor.ts failed against the tarball"; exit 1; }
+echo "examples run against the tarball ok"
+
 # Browser bundle of the main entry: esbuild fails on any node:* import.
 cat > browser.js <<'JS'
 import { Sequential, Dense } from "tinymlp";

@@ -84,6 +84,7 @@ node mixed.mjs
 # point that at src/); here they run against the installed tarball.
 mkdir -p examples
 cp "$root/examples/xor.ts" "$root/examples/cli.ts" examples/
+echo '{ "type": "module" }' > examples/package.json # ESM with top-level await, as in the repo
 "$root/node_modules/.bin/tsx" examples/xor.ts | grep -q "accuracy: 100%" || { echo "examples/xor.ts failed against the tarball"; exit 1; }
 echo "examples run against the tarball ok"
 

@@ -169,6 +169,7 @@ writeFileSync(
   lineChart({
     title: "Accuracy",
     yLabel: "accuracy",
+    mark: { index: best.epoch, label: `selected: epoch ${best.epoch + 1}` },
     series: [
       { name: "train", values: h.accuracy ?? [], color: "#1f77b4" },
       { name: "validation", values: h.val_accuracy ?? [], color: "#d62728" },
@@ -180,6 +181,7 @@ writeFileSync(
   lineChart({
     title: "Loss (cross-entropy)",
     yLabel: "loss",
+    mark: { index: best.epoch, label: `selected: epoch ${best.epoch + 1}` },
     series: [
       { name: "train", values: h.loss ?? [], color: "#1f77b4" },
       { name: "validation", values: h.val_loss ?? [], color: "#d62728" },

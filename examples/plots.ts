@@ -14,10 +14,12 @@ export function lineChart(opts: {
   series: { name: string; values: number[]; color: string }[];
   width?: number;
   height?: number;
+  /** A vertical marker at epoch index `index` (0-based), e.g. the selected best-validation epoch. */
+  mark?: { index: number; label: string };
 }): string {
   const W = opts.width ?? 520;
   const H = opts.height ?? 320;
-  const m = { l: 60, r: 130, t: 36, b: 44 };
+  const m = { l: 72, r: 130, t: 36, b: 44 };
   const all = opts.series.flatMap((s) => s.values).filter(Number.isFinite);
   let lo = Math.min(...all);
   let hi = Math.max(...all);
@@ -42,11 +44,20 @@ export function lineChart(opts: {
     `<rect width="${W}" height="${H}" fill="white"/>`,
     `<text x="${W / 2 - m.r / 2}" y="20" text-anchor="middle" font-size="14" font-weight="bold">${esc(opts.title)}</text>`,
   ];
-  for (let k = 0; k <= 4; k++) {
-    const v = lo + ((hi - lo) * k) / 4;
+  // round ticks (1, 2 or 5 × 10^k apart, Heckbert's "nice numbers"), about five of them
+  const step = niceStep((hi - lo) / 5);
+  const digits = Math.max(0, -Math.floor(Math.log10(step) + 1e-9));
+  for (let v = Math.ceil(lo / step - 1e-9) * step; v <= hi + 1e-12; v += step) {
     parts.push(
       `<line x1="${m.l}" x2="${W - m.r}" y1="${y(v)}" y2="${y(v)}" stroke="#ddd"/>`,
-      `<text x="${m.l - 6}" y="${y(v) + 4}" text-anchor="end">${v.toPrecision(4)}</text>`,
+      `<text x="${m.l - 6}" y="${y(v) + 4}" text-anchor="end">${v.toFixed(digits)}</text>`,
+    );
+  }
+  if (opts.mark && opts.mark.index >= 0 && opts.mark.index < n) {
+    const mx = x(opts.mark.index);
+    parts.push(
+      `<line x1="${mx}" x2="${mx}" y1="${m.t}" y2="${H - m.b}" stroke="#888" stroke-dasharray="4 3"/>`,
+      `<text x="${mx + 4}" y="${m.t + 12}" fill="#555">${esc(opts.mark.label)}</text>`,
     );
   }
   for (let i = 0; i < n; i++) {
@@ -174,4 +185,11 @@ export function misclassified(
     }
   }
   return wrong;
+}
+
+/** The 1, 2 or 5 × 10^k nearest `raw` (Heckbert, "Nice numbers for graph labels", Graphics Gems, 1990). */
+function niceStep(raw: number): number {
+  const p = 10 ** Math.floor(Math.log10(raw));
+  const f = raw / p;
+  return (f < 1.5 ? 1 : f < 3 ? 2 : f < 7 ? 5 : 10) * p;
 }

@@ -5,12 +5,17 @@
 import {
   closeSync,
   existsSync,
+  fchmodSync,
   fsyncSync,
+  lstatSync,
   openSync,
+  readdirSync,
   readFileSync,
   readSync,
+  realpathSync,
   renameSync,
   rmSync,
+  statSync,
   writeSync,
 } from "node:fs";
 import { basename, dirname, join } from "node:path";
@@ -87,36 +92,90 @@ export function loadMnist(dir: string): { train: ImageDataset; test: ImageDatase
  * Writes bytes to `path` atomically: to a temporary file in the same folder,
  * flushed to disk, then renamed over the target. A write that fails or is
  * killed midway leaves the previous file as it was.
+ * - The replaced file keeps its permission bits (a `0600` file stays `0600`).
+ * - A symbolic link is written through: its target is replaced, the link stays.
+ * - Temporary names stay short (a 255-byte file name can be saved), and the
+ *   temporaries of earlier writers that died (their process is gone) are
+ *   removed; a live writer's are left alone.
+ * @throws TinyMlpError naming the file; the previous file is unchanged
  * @example
  * ```ts
  * writeFileAtomic("model.tmlp", serialize(model));
  * ```
  */
 export function writeFileAtomic(path: string, bytes: Uint8Array): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now().toString(36)}.tmp`);
+  let target = path;
+  let mode: number | null = null;
+  try {
+    if (lstatSync(path).isSymbolicLink()) target = realpathSync(path);
+    mode = statSync(target).mode & 0o7777;
+  } catch {
+    // no file there yet (or a dangling link: written as a new file at the link's path)
+  }
+  const dir = dirname(target);
+  // the base name's first 40 characters (≤ 160 bytes in UTF-8) keep the temp name under 255 bytes
+  const stem = `.${[...basename(target)].slice(0, 40).join("")}.tmlp-tmp.`;
+  removeStaleTemps(dir, stem);
+  const tmp = join(
+    dir,
+    `${stem}${process.pid}.${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`,
+  );
   let fd = -1;
   try {
     fd = openSync(tmp, "wx");
+    if (mode !== null) fchmodSync(fd, mode);
     let off = 0;
     while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
     fsyncSync(fd);
     closeSync(fd);
     fd = -1;
-    renameSync(tmp, path);
+    renameSync(tmp, target);
   } catch (e) {
-    if (fd >= 0) closeSync(fd);
-    rmSync(tmp, { force: true });
+    try {
+      if (fd >= 0) closeSync(fd);
+      rmSync(tmp, { force: true });
+    } catch {
+      // the cleanup's own failure must not hide the real error
+    }
     throw new TinyMlpError(
       `save: could not write '${path}' (the previous file, if any, is unchanged): ${(e as Error).message}`,
     );
   }
   try {
     // make the rename itself durable
-    const dfd = openSync(dirname(path), "r");
+    const dfd = openSync(dir, "r");
     fsyncSync(dfd);
     closeSync(dfd);
   } catch {
     // some platforms cannot fsync a folder; the data itself is already flushed
+  }
+}
+
+/** Removes `dir/<stem><pid>.*` temporaries whose writer process no longer exists. */
+function removeStaleTemps(dir: string, stem: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(stem)) continue;
+    const pid = Number(name.slice(stem.length).split(".")[0]);
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) continue;
+    let alive = true;
+    try {
+      process.kill(pid, 0); // signal 0: only asks whether the process exists
+    } catch (e) {
+      alive = (e as NodeJS.ErrnoException).code === "EPERM"; // exists, someone else's
+    }
+    if (!alive) {
+      try {
+        rmSync(join(dir, name), { force: true });
+      } catch {
+        // not ours to fight over
+      }
+    }
   }
 }
 

@@ -1,5 +1,15 @@
-import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -120,6 +130,38 @@ describe("save and load", () => {
     expect(() => save(a, dir)).toThrow(/could not write/);
     expect(readFileSync(path)).toEqual(before);
     expect(readdirSync(dir)).toEqual(["m.tmlp"]); // no temporary files left behind
+  });
+
+  it("saves keep the file's mode, write through symlinks, fit 255-byte names, and clear dead writers' temps", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tinymlp-save2-"));
+    const a = everyKind("float64", () => new SGD());
+    // mode
+    const path = join(dir, "m.tmlp");
+    writeFileSync(path, "old", { mode: 0o600 });
+    chmodSync(path, 0o600);
+    save(a, path);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    // symlink: the link stays, its target gets the model
+    const target = join(dir, "real.tmlp");
+    writeFileSync(target, "old");
+    const link = join(dir, "link.tmlp");
+    symlinkSync(target, link);
+    save(a, link);
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(Array.from(load(target).predict(x).data)).toEqual(Array.from(a.predict(x).data));
+    // a 250-character name (the file system's limit is 255 bytes)
+    const long = join(dir, `${"n".repeat(245)}.tmlp`);
+    save(a, long);
+    expect(Array.from(load(long).predict(x).data)).toEqual(Array.from(a.predict(x).data));
+    // temps: one of a writer that died is removed, one of a live process stays
+    const dead = spawnSync(process.execPath, ["-e", "0"]).pid as number; // has exited
+    const stale = join(dir, `.m.tmlp.tmlp-tmp.${dead}.abc`);
+    const live = join(dir, `.m.tmlp.tmlp-tmp.1.abc`); // pid 1 always exists
+    writeFileSync(stale, "x");
+    writeFileSync(live, "x");
+    save(a, path);
+    expect(existsSync(stale)).toBe(false);
+    expect(existsSync(live)).toBe(true);
   });
 
   it("load reads the JSON form from a file too, and names a broken one", () => {

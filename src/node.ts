@@ -217,6 +217,35 @@ export function load(path: string, opts: LoadOptions = {}): Sequential {
  * ```
  */
 export function loadCheckpoint(path: string, opts: LoadOptions = {}): Loaded {
+  // Look before reading: a device (/dev/zero), a FIFO or a folder is refused
+  // outright, and a file that starts like neither form is refused after 12
+  // bytes instead of after reading all of it.
+  let size: number;
+  try {
+    const st = statSync(path);
+    if (!st.isFile()) throw new FormatError(`load: '${path}' is not a regular file`);
+    size = st.size;
+  } catch (e) {
+    if (e instanceof FormatError) throw e;
+    throw new TinyMlpError(`load: cannot read '${path}': ${(e as Error).message}`);
+  }
+  const head = new Uint8Array(Math.min(12, size));
+  try {
+    const fd = openSync(path, "r");
+    try {
+      readSync(fd, head, 0, head.length, 0);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (e) {
+    throw new TinyMlpError(`load: cannot read '${path}': ${(e as Error).message}`);
+  }
+  const ws = (b: number): boolean => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
+  const first = head.findIndex((b) => !ws(b)); // -1: only whitespace so far
+  const binary = head.length >= 4 && head[0] === 0x54 && head[1] === 0x4d && head[2] === 0x4c && head[3] === 0x50; // "TMLP"
+  if (!binary && first >= 0 && head[first] !== 0x7b) {
+    throw new FormatError(`file: '${path}' is not a tinymlp model (it starts with neither 'TMLP' nor a JSON object)`);
+  }
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(path);

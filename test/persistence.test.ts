@@ -1,9 +1,12 @@
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import {
   chmodSync,
+  closeSync,
   existsSync,
+  ftruncateSync,
   lstatSync,
   mkdtempSync,
+  openSync,
   readdirSync,
   readFileSync,
   statSync,
@@ -162,6 +165,22 @@ describe("save and load", () => {
     save(a, path);
     expect(existsSync(stale)).toBe(false);
     expect(existsSync(live)).toBe(true);
+  });
+
+  it("load looks before it reads: devices, FIFOs and folders refused, a foreign file after its first bytes", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tinymlp-load-"));
+    expect(() => load("/dev/zero")).toThrow("load: '/dev/zero' is not a regular file"); // used to read forever
+    expect(() => load(dir)).toThrow(`load: '${dir}' is not a regular file`);
+    const fifo = join(dir, "fifo");
+    execFileSync("mkfifo", [fifo]);
+    expect(() => load(fifo)).toThrow(`load: '${fifo}' is not a regular file`); // used to block
+    // a 1.5 GB file of zeros (sparse: no disk used) is refused from its first 12 bytes
+    const zeros = join(dir, "zeros.tmlp");
+    const fd = openSync(zeros, "w");
+    ftruncateSync(fd, 1.5e9);
+    closeSync(fd);
+    expect(() => load(zeros)).toThrow(/is not a tinymlp model \(it starts with neither 'TMLP' nor a JSON object\)/);
+    expect(() => load(join(dir, "missing.tmlp"))).toThrow(/^load: cannot read/);
   });
 
   it("load reads the JSON form from a file too, and names a broken one", () => {

@@ -116,10 +116,8 @@ export function writeFileAtomic(path: string, bytes: Uint8Array): void {
   // the base name's first 40 characters (≤ 160 bytes in UTF-8) keep the temp name under 255 bytes
   const stem = `.${[...basename(target)].slice(0, 40).join("")}.tmlp-tmp.`;
   removeStaleTemps(dir, stem);
-  const tmp = join(
-    dir,
-    `${stem}${process.pid}.${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`,
-  );
+  // unique without randomness: the process id, the time (a reused pid), this process's counter
+  const tmp = join(dir, `${stem}${process.pid}.${Date.now().toString(36)}.${(tempCounter++).toString(36)}`);
   let fd = -1;
   try {
     fd = openSync(tmp, "wx");
@@ -150,6 +148,8 @@ export function writeFileAtomic(path: string, bytes: Uint8Array): void {
     // some platforms cannot fsync a folder; the data itself is already flushed
   }
 }
+
+let tempCounter = 0;
 
 /** Removes `dir/<stem><pid>.*` temporaries whose writer process no longer exists. */
 function removeStaleTemps(dir: string, stem: string): void {

@@ -162,14 +162,12 @@ describe("wasm GEMM against the JS reference", () => {
 
   it("foreign operands take the same kernel: bits equal to operands in memory", () => {
     const [M, N, K] = [37, 19, 300];
-    const A = values(M * K, 3);
     const B = values(K * N, 4);
     const c1 = new Float32Array(M * N);
     const c2 = be.alloc("float32", M * N);
     be.gemm(true, false, M, N, K, values(K * M, 3), B, c1, false);
     be.gemm(true, false, M, N, K, inMemory(values(K * M, 3)), inMemory(B), c2, false);
     expect(Array.from(c1)).toEqual(Array.from(c2));
-    expect(A.length).toBe(M * K);
   });
 
   it("float64 runs on the JS kernels, bit for bit", () => {

@@ -240,8 +240,7 @@ export function loadCheckpoint(path: string, opts: LoadOptions = {}): Loaded {
   } catch (e) {
     throw new TinyMlpError(`load: cannot read '${path}': ${(e as Error).message}`);
   }
-  const ws = (b: number): boolean => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
-  const first = head.findIndex((b) => !ws(b)); // -1: only whitespace so far
+  const first = firstNonSpace(head); // -1: only whitespace so far
   const binary = head.length >= 4 && head[0] === 0x54 && head[1] === 0x4d && head[2] === 0x4c && head[3] === 0x50; // "TMLP"
   if (!binary && first >= 0 && head[first] !== 0x7b) {
     throw new FormatError(`file: '${path}' is not a tinymlp model (it starts with neither 'TMLP' nor a JSON object)`);
@@ -254,9 +253,7 @@ export function loadCheckpoint(path: string, opts: LoadOptions = {}): Loaded {
   }
   // The JSON form (modelToJSON, written to a file by the user) starts with "{"
   // after optional whitespace; the binary form with "TMLP".
-  let i = 0;
-  while (i < bytes.length && (bytes[i] === 0x20 || bytes[i] === 0x0a || bytes[i] === 0x0d || bytes[i] === 0x09)) i++;
-  if (bytes[i] === 0x7b) {
+  if (bytes[firstNonSpace(bytes)] === 0x7b) {
     let doc: unknown;
     try {
       doc = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
@@ -266,6 +263,11 @@ export function loadCheckpoint(path: string, opts: LoadOptions = {}): Loaded {
     return modelFromJSON(doc, opts);
   }
   return deserialize(bytes, opts);
+}
+
+/** Index of the first byte that is not JSON whitespace, or -1. */
+function firstNonSpace(b: Uint8Array): number {
+  return b.findIndex((c) => c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09);
 }
 
 /**

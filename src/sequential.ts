@@ -510,8 +510,9 @@ export class Sequential {
    */
   trainOnBatch(x: Tensor, y: Tensor | ArrayLike<number>): number {
     const [lossFn] = this.requireCompiled("trainOnBatch");
-    this.checkInputSource(toSource(x), "trainOnBatch");
-    checkInputs("trainOnBatch", toSource(x));
+    const xs = toSource(x);
+    this.checkInputSource(xs, "trainOnBatch");
+    checkInputs("trainOnBatch", xs);
     checkTargets("trainOnBatch", lossFn, this.outputSize(), toSource(y)); // as given, before any conversion
     const yt = y instanceof Tensor ? y : Tensor.from(Array.from(y), { dtype: this.dtype });
     if ((yt.shape[0] ?? 0) !== x.shape[0]) {

@@ -347,10 +347,13 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
     stagingBytes = bytes;
   }
 
+  /** Bytes of n floats, rounded up to the alignment: one array's share of the staging area. */
+  const padded = (n: number): number => Math.ceil((n * 4) / ALIGN) * ALIGN;
+
   /** A foreign float32 array copied into the staging area (C: copied in only when accumulating). */
   function stage(a: FloatArray, n: number, copyIn: boolean): number {
     const off = stageTop;
-    stageTop += Math.ceil((n * 4) / ALIGN) * ALIGN;
+    stageTop += padded(n);
     if (copyIn) {
       const h = heapNow();
       const o = off >>> 2;
@@ -358,7 +361,6 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
     }
     return off;
   }
-  const padded = (n: number): number => Math.ceil((n * 4) / ALIGN) * ALIGN;
 
   const sgdMomentum = [
     [k.sgd_momentum, k.sgd_momentum_nesterov],

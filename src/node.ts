@@ -23,6 +23,7 @@ import { gunzipSync } from "node:zlib";
 import { CsvError, type CsvOptions, CsvParser, type CsvTable } from "./csv.js";
 import { type ImageDataset, imageDataset } from "./datasets.js";
 import { TinyMlpError } from "./errors.js";
+import { jsonShape } from "./format/json-shape.js";
 import {
   checkpoint,
   deserialize,
@@ -254,6 +255,8 @@ export function loadCheckpoint(path: string, opts: LoadOptions = {}): Loaded {
   // The JSON form (modelToJSON, written to a file by the user) starts with "{"
   // after optional whitespace; the binary form with "TMLP".
   if (bytes[firstNonSpace(bytes)] === 0x7b) {
+    const shape = jsonShape(bytes);
+    if (typeof shape === "string") throw new FormatError(`file: '${path}': ${shape}`);
     let doc: unknown;
     try {
       doc = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));

@@ -46,7 +46,7 @@ describe("limits", () => {
     const atBound = deserialize(withHeaderLength(m, LIMITS.headerBytes)).model;
     expect(Array.from(atBound.params()[0]?.value.data ?? [])).toEqual(Array.from(m.params()[0]?.value.data ?? []));
     expect(() => deserialize(withHeaderLength(m, LIMITS.headerBytes + 1))).toThrow(
-      /header: declared length 16777217 exceeds the limit of 16777216 bytes/,
+      /header: declared length 8388609 exceeds the limit of 8388608 bytes/,
     );
   });
 

@@ -37,6 +37,7 @@ import type { RngState } from "../rng.js";
 import { Sequential, type TrainingState } from "../sequential.js";
 import { allocFloat, type DType, type FloatArray } from "../tensor.js";
 import { VERSION } from "../version.js";
+import { jsonShape } from "./json-shape.js";
 
 export type { TrainingState };
 
@@ -136,6 +137,15 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 export function serialize(model: Sequential, training?: TrainingState): Uint8Array {
   const { header, arrays } = toDoc(model, training);
   const json = new TextEncoder().encode(JSON.stringify(header));
+  // What the library writes, it reads: refuse here what the loader would refuse.
+  if (json.length > LIMITS.headerBytes) {
+    throw new FormatError(
+      `header: ${json.length} bytes exceeds the loader's limit of ${LIMITS.headerBytes} bytes` +
+        (training ? " (a long training history: save the model without it, or start a new fit)" : ""),
+    );
+  }
+  const shape = jsonShape(json, 0, json.length, LIMITS.headerValues);
+  if (typeof shape === "string") throw new FormatError(`header: ${shape}`);
   const start = align8(12 + json.length);
   const width = model.dtype === "float64" ? 8 : 4;
   const total = start + arrays.reduce((s, a) => s + a.length * width, 0);
@@ -246,6 +256,8 @@ export function deserialize(bytes: Uint8Array, opts: LoadOptions = {}): Loaded {
   if (12 + hlen > bytes.length) {
     throw new FormatError(`header: declared length ${hlen} exceeds the file (${bytes.length} bytes)`);
   }
+  const shape = jsonShape(bytes, 12, 12 + hlen, LIMITS.headerValues);
+  if (typeof shape === "string") throw new FormatError(`header: ${shape}`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(12, 12 + hlen)));

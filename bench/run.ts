@@ -9,7 +9,7 @@
  *   npm run bench                          # everything: kernels, W1 ×3 with peers, W2
  *   npm run bench -- --no-peers            # without TensorFlow.js
  *   npm run bench -- --reps 5 --no-w2
- *   npm run bench -- --reps 0 --no-w2 --no-augment   # kernels only
+ *   npm run bench -- --reps 0 --no-w2 --no-augment   # kernels and the step guard only
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
@@ -17,7 +17,7 @@ import { cpus, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { gemm, gemmNaive } from "../src/backend/gemm.js";
-import { createWasmBackend, ImageAugmentation, Tensor } from "../src/index.js";
+import { createWasmBackend, Dense, ImageAugmentation, Sequential, SGD, Tensor } from "../src/index.js";
 
 const { values } = parseArgs({
   options: {
@@ -28,6 +28,7 @@ const { values } = parseArgs({
     "no-w2": { type: "boolean", default: false },
     "no-kernels": { type: "boolean", default: false },
     "no-augment": { type: "boolean", default: false },
+    "no-guard": { type: "boolean", default: false },
     "cpu-limit": { type: "string", default: "12800" },
     out: { type: "string", default: "out/bench.json" },
   },
@@ -147,6 +148,54 @@ if (!values["no-augment"]) {
     console.log(`${name.padEnd(44)} ${fmt(v).padStart(8)}`);
   }
   results.augmentation = rows;
+  console.log("");
+}
+
+// ---------- the step guard: its pass over W1's parameters against a whole W1 step ----------
+if (!values["no-guard"]) {
+  console.log("Step guard on W1 (784-512-256-10, SGD momentum, batch 128): ms per step, median of 7 blocks");
+  const rows: { backend: string; stepMs: number; guardMs: number; fraction: number }[] = [];
+  for (const backend of ["wasm", "js"] as const) {
+    const m = new Sequential({ inputShape: [784], seed: 1, backend });
+    m.add(new Dense({ units: 512, activation: "relu", kernelInitializer: "heNormal" }));
+    m.add(new Dense({ units: 256, activation: "relu", kernelInitializer: "heNormal" }));
+    m.add(new Dense({ units: 10 }));
+    m.compile({ optimizer: new SGD({ lr: 0.01, momentum: 0.9 }), loss: "sparseCategoricalCrossEntropy" });
+    const x = new Tensor(
+      new Float32Array(128 * 784).map((_, i) => ((i * 7919) % 255 > 180 ? 1 : 0)),
+      [128, 784],
+    );
+    const y = new Tensor(
+      new Float32Array(128).map((_, i) => i % 10),
+      [128],
+    );
+    const rules = m.backend.rules;
+    const guard = (): void => {
+      for (const p of m.params()) if (!rules.allFinite(p.value.data)) throw new Error(p.name);
+    };
+    const block = (f: () => void, count: number): number => {
+      const t0 = performance.now();
+      for (let i = 0; i < count; i++) f();
+      return (performance.now() - t0) / count;
+    };
+    const steps = backend === "wasm" ? 20 : 3;
+    block(() => m.trainStep(x, y), steps); // warm-up
+    block(guard, 200);
+    const stepMs: number[] = [];
+    const guardMs: number[] = [];
+    for (let r = 0; r < 7; r++) {
+      stepMs.push(block(() => m.trainStep(x, y), steps)); // includes the guard
+      guardMs.push(block(guard, 200));
+    }
+    const row = { backend, stepMs: median(stepMs), guardMs: median(guardMs), fraction: 0 };
+    row.fraction = row.guardMs / row.stepMs;
+    rows.push(row);
+    console.log(
+      `${backend.padEnd(6)} step ${fmt(row.stepMs, 2).padStart(7)} ms   guard ${fmt(row.guardMs, 3).padStart(6)} ms   ${fmt(100 * row.fraction, 2)}% of a step`,
+    );
+    m.dispose();
+  }
+  results.stepGuard = rows;
   console.log("");
 }
 

@@ -10,7 +10,7 @@
  * y, gelu from x). dx may alias dy.
  */
 import { checkNumber } from "./errors.js";
-import { byName, named } from "./options.js";
+import { byName, type NamedFactory, named, schemasOf } from "./options.js";
 import type { FloatArray } from "./tensor.js";
 
 /** The built-in activation names (a closed set). */
@@ -392,7 +392,7 @@ const ALPHA = (dflt: number) => ({ alpha: { type: "number", min: 0, default: dfl
 const none = {} as const;
 
 /** Each activation's options (a schema) and how it is made from them. */
-const FACTORIES: Record<ActivationName, (opts: Record<string, unknown>) => ActivationFunction> = {
+const FACTORIES: Record<ActivationName, NamedFactory<ActivationFunction>> = {
   linear: named("linear", none, () => new Linear()),
   relu: named("relu", none, () => new Relu()),
   leakyRelu: named("leakyRelu", ALPHA(0.01), (o) => new LeakyRelu(o.alpha)),
@@ -407,6 +407,9 @@ const FACTORIES: Record<ActivationName, (opts: Record<string, unknown>) => Activ
   swish: named("swish", none, () => new Silu("swish")),
   softmax: named("softmax", none, () => new SoftmaxFunction()),
 };
+
+/** Each built-in activation's option schema, by name (for tools and tests that draw options). */
+export const ACTIVATION_SCHEMAS = /* @__PURE__ */ schemasOf(FACTORIES);
 
 /** Every built-in activation name. */
 export const ACTIVATION_NAMES = /* @__PURE__ */ Object.keys(FACTORIES) as ActivationName[];

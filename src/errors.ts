@@ -62,6 +62,47 @@ export class NonFiniteLossError extends TinyMlpError {
   }
 }
 
+/**
+ * A training step made a parameter non-finite: an update that overflowed
+ * float range although the loss was finite (e.g. `SGD({ lr: 1e6 })`), or a
+ * forward pass that put ±Infinity in a running statistic. The step
+ * guard checks every parameter after each step; the message names the
+ * parameter, the first bad element and, under `fit`, the epoch and batch.
+ * The step cannot be undone, so the weights in memory are not usable after
+ * it; no checkpoint or save ever holds them (`serialize` refuses non-finite
+ * arrays), so the last checkpoint is the last good state.
+ *
+ * @example
+ * ```ts
+ * try { await model.fit(x, y); } catch (e) { if (e instanceof NonFiniteParamError) console.log(e.param, e.index); }
+ * ```
+ */
+export class NonFiniteParamError extends TinyMlpError {
+  /** The parameter's name, e.g. `"dense_1/kernel"`. */
+  readonly param: string;
+  /** Index of its first non-finite element. */
+  readonly index: number;
+  /** That element (NaN or ±Infinity). */
+  readonly value: number;
+  /** Zero-based epoch and batch, when the step ran under `fit`. */
+  readonly epoch: number | null;
+  /** Zero-based batch within the epoch, when the step ran under `fit`. */
+  readonly batch: number | null;
+  constructor(param: string, index: number, value: number, epoch: number | null = null, batch: number | null = null) {
+    const at = epoch === null ? "" : ` at epoch ${epoch + 1}, batch ${(batch ?? 0) + 1}`;
+    super(
+      `${epoch === null ? "trainStep" : "fit"}: parameter '${param}' became ${value} (element ${index})${at}; ` +
+        "training stopped, and these weights are not usable (reload the last checkpoint; try a smaller " +
+        "learning rate or clipNorm)",
+    );
+    this.param = param;
+    this.index = index;
+    this.value = value;
+    this.epoch = epoch;
+    this.batch = batch;
+  }
+}
+
 /** Formats a shape as `(a, b, c)` for error messages. */
 export function fmtShape(shape: readonly (number | string)[]): string {
   return `(${shape.join(", ")})`;

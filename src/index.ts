@@ -58,8 +58,9 @@ export {
   validationSplit,
 } from "./datasets.js";
 export { Dense, type DenseOptions } from "./dense.js";
+export { DIVERGENCE_FACTOR, type DivergenceInfo, DivergenceWatch, warnDivergence } from "./divergence.js";
 export { Dropout, type DropoutOptions } from "./dropout.js";
-export { NonFiniteLossError, ShapeError, TinyMlpError, ValueError } from "./errors.js";
+export { NonFiniteLossError, NonFiniteParamError, ShapeError, TinyMlpError, ValueError } from "./errors.js";
 export { Flatten } from "./flatten.js";
 export {
   checkpoint,

@@ -4,7 +4,7 @@
  * Glorot & Bengio 2010, He et al. 2015, LeCun 1998).
  */
 import { checkNumber, ValueError } from "./errors.js";
-import { byName, named } from "./options.js";
+import { byName, type NamedFactory, named, schemasOf } from "./options.js";
 import type { Rng } from "./rng.js";
 import type { FloatArray } from "./tensor.js";
 
@@ -205,7 +205,7 @@ const num = (dflt: number) => ({ type: "number", default: dflt }) as const;
 const NORMAL = { mean: num(0), stddev: { type: "number", min: 0, default: 0.05 } } as const;
 
 /** Each initializer's options (a schema) and how it is made from them. */
-const FACTORIES: Record<InitializerName, (opts: Record<string, unknown>) => Initializer> = {
+const FACTORIES: Record<InitializerName, NamedFactory<Initializer>> = {
   zeros: named("zeros", none, () => new Constant(0, "zeros")),
   ones: named("ones", none, () => new Constant(1, "ones")),
   constant: named("constant", { value: num(0) }, (o) => new Constant(o.value)),
@@ -224,6 +224,9 @@ const FACTORIES: Record<InitializerName, (opts: Record<string, unknown>) => Init
   lecunNormal: named("lecunNormal", none, () => new VarianceScaling("lecunNormal", 1, "fanIn", "normal")),
   orthogonal: named("orthogonal", { gain: num(1) }, (o) => new Orthogonal(o.gain)),
 };
+
+/** Each built-in initializer's option schema, by name (for tools and tests that draw options). */
+export const INITIALIZER_SCHEMAS = /* @__PURE__ */ schemasOf(FACTORIES);
 
 /** Every built-in initializer name. */
 export const INITIALIZER_NAMES = /* @__PURE__ */ Object.keys(FACTORIES) as InitializerName[];

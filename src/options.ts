@@ -319,12 +319,22 @@ export function byName<T>(
  * const leakyRelu = named("leakyRelu", { alpha: { type: "number", min: 0, default: 0.01 } }, (o) => new LeakyRelu(o.alpha));
  * ```
  */
-export function named<S extends Schema, T>(
-  name: string,
-  schema: S,
-  make: (o: Parsed<S>) => T,
-): (opts: Record<string, unknown>) => T {
-  return (opts) => make(parseOptions(name, schema, opts));
+export function named<S extends Schema, T>(name: string, schema: S, make: (o: Parsed<S>) => T): NamedFactory<T> {
+  return Object.assign((opts: Record<string, unknown>) => make(parseOptions(name, schema, opts)), { schema });
+}
+
+/** A factory made by {@link named}: it parses through `schema`, which it carries for tools and tests. */
+export type NamedFactory<T> = ((opts: Record<string, unknown>) => T) & { readonly schema: Schema };
+
+/**
+ * The schemas of a table of {@link named} factories, by name.
+ * @example
+ * ```ts
+ * schemasOf(FACTORIES).leakyRelu; // { alpha: { type: "number", min: 0, default: 0.01 } }
+ * ```
+ */
+export function schemasOf(table: Readonly<Record<string, NamedFactory<unknown>>>): Record<string, Schema> {
+  return Object.fromEntries(Object.entries(table).map(([k, f]) => [k, f.schema]));
 }
 
 /** The `name` option every layer has. */

@@ -86,6 +86,7 @@ export class StepDecay implements LearningRateSchedule {
     this.gamma = o.gamma;
   }
   lr(step: number): number {
+    if (this.initial === 0) return 0; // 0 · γᵏ, also where γᵏ overflows to Infinity (0 · ∞ would be NaN)
     return this.initial * this.gamma ** Math.floor(step / this.stepSize);
   }
   toConfig(): ScheduleConfig {
@@ -126,6 +127,7 @@ export class ExponentialDecay implements LearningRateSchedule {
     this.staircase = o.staircase;
   }
   lr(step: number): number {
+    if (this.initial === 0) return 0; // as in StepDecay: never 0 · ∞
     const p = step / this.decaySteps;
     return this.initial * this.decayRate ** (this.staircase ? Math.floor(p) : p);
   }

@@ -9,7 +9,8 @@ import type { Backend } from "./backend/backend.js";
 import { type BackendName, resolveBackend } from "./backend/select.js";
 import { checkInputs, checkTargets } from "./checks.js";
 import { type DataLike, type DataSource, toSource } from "./data.js";
-import { fmtShape, NonFiniteLossError, ShapeError, ValueError } from "./errors.js";
+import { type DivergenceInfo, DivergenceWatch, warnDivergence } from "./divergence.js";
+import { fmtShape, NonFiniteLossError, NonFiniteParamError, ShapeError, ValueError } from "./errors.js";
 import type { BuildContext, Layer, Mode, Param } from "./layer.js";
 import { LIMITS } from "./limits.js";
 import { applyOutputLink, getLoss, type Loss, type LossConfig, type LossName } from "./losses.js";
@@ -126,6 +127,14 @@ export interface FitOptions {
    * every epoch. Validation and test data are never augmented.
    */
   augment?: BatchTransform;
+  /**
+   * Called once per fit when the loss looks like it is diverging: its
+   * smoothed value (over ~10 batches) rises above both 100× its running
+   * minimum and the first batch's loss. Default: one `console.warn`; `null`
+   * turns the watch off. Training goes on either way (a NaN loss or
+   * parameter stops it with an error).
+   */
+  onDivergence?: ((info: DivergenceInfo) => void) | null;
 }
 
 /**
@@ -315,8 +324,30 @@ export class Sequential {
       const prev =
         this.shapes.length === 0 ? this.inputShape : (this.shapes[this.shapes.length - 1] as readonly number[]);
       this.shapes.push(layer.build(prev, this.buildContext()));
+      if (this.initialize) this.checkInitialized(layer);
     }
     return this;
+  }
+
+  /**
+   * An initializer option beyond the dtype's range (`constant` value 1e39,
+   * `randomUniform` minval −1e308 in a float32 model) would start training
+   * from ±Infinity, and such a model could never be saved: refuse it here,
+   * naming the parameter, and leave the model as it was.
+   */
+  private checkInitialized(layer: Layer): void {
+    for (const p of layer.params()) {
+      const a = p.value.data;
+      if (this.backend.rules.allFinite(a)) continue;
+      const i = a.findIndex((v) => !Number.isFinite(v));
+      this.layers.pop();
+      this.shapes.pop();
+      this.paramCache = null;
+      throw new ValueError(
+        `Sequential: layer '${layer.name}' initialized '${p.name}' with ${a[i]} (element ${i}): ` +
+          `an initializer option is beyond ${this.dtype}'s range`,
+      );
+    }
   }
 
   private buildContext(): BuildContext {
@@ -481,6 +512,8 @@ export class Sequential {
    * One gradient step on one batch; returns the batch's mean loss (before the
    * step). When the loss is NaN or ±Infinity, no update is made and that value
    * is returned (fit turns it into a NonFiniteLossError).
+   * @throws NonFiniteParamError if the step made a parameter NaN or ±Infinity
+   * (the update overflowed although the loss was finite)
    * @example
    * ```ts
    * const loss = model.trainStep(xBatch, yBatch);
@@ -492,12 +525,32 @@ export class Sequential {
     const dOut = this.outputGradBuffer(out);
     const loss = lossFn.compute(out, y, dOut.data) + this.regularizationLoss(); // loss (and dL/dout)
     this.lastOutput = out;
-    if (!Number.isFinite(loss)) return loss; //           never step on NaN/Infinity: keep the last good weights
+    if (!Number.isFinite(loss)) {
+      this.guardParams(); // the forward pass may have put ±Infinity in a running statistic (BatchNormalization's)
+      return loss; //                                    never step on NaN/Infinity: keep the last good weights
+    }
     this.zeroGrad(); //                                  zero grad
     this.backward(dOut); //                              backward
     optimizer.step(this.params(), this.backend); //      step
     for (const l of this.layers) l.applyConstraints?.(); // e.g. max-norm, after the step
+    this.guardParams(); //                               no step may leave a NaN/Infinity behind
     return loss;
+  }
+
+  /**
+   * The step guard: a finite loss does not make a finite update (a huge
+   * learning rate overflows float range), so after every step each parameter
+   * is checked with one branch-free pass (`allFinite`; ~1% of a W1 step on
+   * wasm, docs/persistence.md). The rare failure then finds the element.
+   */
+  private guardParams(): void {
+    const rules = this.backend.rules;
+    for (const p of this.params()) {
+      const a = p.value.data;
+      if (rules.allFinite(a)) continue;
+      const i = a.findIndex((v) => !Number.isFinite(v));
+      throw new NonFiniteParamError(p.name, i, a[i] as number);
+    }
   }
 
   /**
@@ -662,6 +715,7 @@ export class Sequential {
    * Trains for a number of epochs of shuffled mini-batches.
    *
    * @throws NonFiniteLossError if the loss becomes NaN or ±Infinity (naming the epoch and batch)
+   * @throws NonFiniteParamError if a step makes a parameter NaN or ±Infinity (naming it, the epoch and batch)
    * @example
    * ```ts
    * const history = await model.fit(x, y, { epochs: 10, batchSize: 128, validationSplit: 0.1 });
@@ -704,6 +758,7 @@ export class Sequential {
       step: { epoch: 0, batch: 0 },
       yieldEvery: o.yieldEvery,
       lastYield: Date.now(),
+      divergence: o.onDivergence === null ? null : new DivergenceWatch(o.onDivergence),
     };
     this.stopTraining = false;
     const state: FitState = {
@@ -815,9 +870,16 @@ export class Sequential {
       run.step.batch = b;
       run.augment.transformBatch(xb, run.step);
     }
-    const loss = this.trainStep(xb, yb);
+    let loss: number;
+    try {
+      loss = this.trainStep(xb, yb);
+    } catch (e) {
+      if (e instanceof NonFiniteParamError) throw new NonFiniteParamError(e.param, e.index, e.value, epoch, b);
+      throw e;
+    }
     // trainStep leaves the weights untouched on a non-finite loss
     if (!Number.isFinite(loss)) throw new NonFiniteLossError(epoch, b, loss);
+    run.divergence?.update(epoch, b, loss);
     state.lossSum += loss * n;
     state.batch = b + 1;
     for (const m of this.metrics) m.update(this.lastOutput as Tensor, yb);
@@ -856,6 +918,7 @@ interface EpochRun {
   step: BatchStep;
   yieldEvery: number;
   lastYield: number;
+  divergence: DivergenceWatch | null;
 }
 
 const FIT_KEYS = [
@@ -872,6 +935,7 @@ const FIT_KEYS = [
   "resume",
   "augment",
   "checkData",
+  "onDivergence",
 ];
 
 /** fit's options checked (unknown keys refused), with their defaults. */
@@ -881,6 +945,7 @@ function checkFitOptions(opts: FitOptions): {
   validationSplit: number;
   yieldEvery: number;
   augment: BatchTransform | null;
+  onDivergence: ((info: DivergenceInfo) => void) | null;
 } {
   checkKeys("fit", opts, FIT_KEYS);
   const epochs = opts.epochs ?? 1;
@@ -895,7 +960,11 @@ function checkFitOptions(opts: FitOptions): {
   if (augment !== null && typeof augment.transformBatch !== "function") {
     throw new ValueError("fit: augment must have a transformBatch(x, step) method");
   }
-  return { epochs, batchSize, validationSplit: split, yieldEvery: opts.yieldEvery ?? 25, augment };
+  const onDivergence = opts.onDivergence === undefined ? warnDivergence : opts.onDivergence;
+  if (onDivergence !== null && typeof onDivergence !== "function") {
+    throw new ValueError(`fit: onDivergence must be a function or null, got ${typeof onDivergence}`);
+  }
+  return { epochs, batchSize, validationSplit: split, yieldEvery: opts.yieldEvery ?? 25, augment, onDivergence };
 }
 
 /** The callbacks list, with the onEpochEnd/onBatchEnd shorthands as one more callback. */

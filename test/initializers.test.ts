@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { getInitializer, INITIALIZER_NAMES, Rng } from "../src/index.js";
+import { Dense, getInitializer, INITIALIZER_NAMES, Rng, Sequential, Tensor, ValueError } from "../src/index.js";
 import { RUNS } from "./helpers.js";
 
 function stats(a: Float64Array): { mean: number; variance: number; maxAbs: number } {
@@ -90,5 +90,25 @@ describe("initializers", () => {
     getInitializer("ones").init(w, { fanIn: 3, fanOut: 3 }, new Rng(0));
     expect(Array.from(w)).toEqual([1, 1, 1]);
     expect(() => getInitializer("heNormall" as "heNormal")).toThrow(/unknown initializer 'heNormall'/);
+  });
+});
+
+describe("an initializer option beyond the dtype's range", () => {
+  it("is refused when the layer is built, naming the parameter, and the model is left as it was", () => {
+    const m = new Sequential({ inputShape: [2], seed: 1 });
+    m.add(new Dense({ units: 3 }));
+    // 1e39 is finite as a double and Infinity as a float32
+    expect(() => m.add(new Dense({ units: 2, kernelInitializer: { name: "constant", value: 1e39 } }))).toThrow(
+      new ValueError(
+        "Sequential: layer 'dense_2' initialized 'dense_2/kernel' with Infinity (element 0): an initializer option is beyond float32's range",
+      ),
+    );
+    expect(m.layers.map((l) => l.name)).toEqual(["dense_1"]);
+    m.add(new Dense({ units: 2 })); // the model still works
+    expect(m.predict(Tensor.from([[1, 2]])).shape).toEqual([1, 2]);
+    // the same value fits a float64 model
+    const d = new Sequential({ inputShape: [2], dtype: "float64" });
+    d.add(new Dense({ units: 2, kernelInitializer: { name: "constant", value: 1e39 } }));
+    expect(d.params()[0]?.value.data[0]).toBe(1e39);
   });
 });

@@ -9,6 +9,7 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  rmSync,
   statSync,
   symlinkSync,
   writeFileSync,
@@ -29,6 +30,7 @@ import {
   LayerNormalization,
   modelFromJSON,
   modelToJSON,
+  NonFiniteParamError,
   Sequential,
   SGD,
   Softmax,
@@ -36,7 +38,7 @@ import {
   Tensor,
   VERSION,
 } from "../src/index.js";
-import { load, save } from "../src/node.js";
+import { load, loadCheckpoint, ModelCheckpoint, save } from "../src/node.js";
 import { checksum, data, makeModel } from "./fixtures/train-child.js";
 import { randomTensor } from "./helpers.js";
 
@@ -368,6 +370,81 @@ describe("checkpoints and exact resume", () => {
     await expect(m.fit(x, y, { epochs: 1, batchSize: 16 })).resolves.toBeDefined(); // weights were never touched
     expect(m.params().every((p) => p.value.data.every(Number.isFinite))).toBe(true);
   });
+
+  it("a NaN val_loss (checkData: false) is recorded in a checkpoint that loads, as NaN", async () => {
+    const { x, y } = data();
+    const vx = x.clone();
+    vx.data[0] = Number.NaN;
+    const m = makeModel();
+    const dir = mkdtempSync(join(tmpdir(), "tmlp-nanval-"));
+    const path = join(dir, "c.tmlp");
+    const h = await m.fit(x, y, {
+      epochs: 2,
+      batchSize: 16,
+      validationData: [vx, y],
+      checkData: false,
+      callbacks: [new ModelCheckpoint({ path })],
+    });
+    expect(h.history.val_loss?.every(Number.isNaN)).toBe(true);
+    const { model, training } = loadCheckpoint(path); // failed before: "training.history.val_loss[0]: … got null"
+    expect(training?.history.val_loss?.map(String)).toEqual(["NaN", "NaN"]);
+    expect(training?.history.loss).toEqual(h.history.loss);
+    expect(checksum(model)).toBe(checksum(m));
+    // the strings are the only non-numbers a history takes
+    const bytes = serialize(m, { ...m.trainingState(), history: { loss: [1, Number.POSITIVE_INFINITY, -Infinity] } });
+    expect(deserialize(bytes).training?.history.loss).toEqual([1, Number.POSITIVE_INFINITY, -Infinity]);
+    const doc = JSON.parse(JSON.stringify(modelToJSON(m))) as Record<string, unknown>;
+    doc.training = { ...m.trainingState(), history: { loss: ["nan"] } };
+    expect(() => modelFromJSON(doc)).toThrow(
+      'training.history.loss[0]: expected a finite number or "NaN", "Infinity", "-Infinity", got "nan"',
+    );
+    rmSync(dir, { recursive: true });
+  });
+
+  for (const backend of ["js", "wasm"] as const) {
+    it(`a finite loss whose update overflows is refused, naming the parameter, epoch and batch; no checkpoint holds it (${backend})`, async () => {
+      // SGD(lr 1e6) on MSE targets near 1e33: the first loss is finite (~1e66,
+      // in double precision), dL/dout ~ 1e33 fits float32, and w − 1e6·1e33
+      // does not: the weights would become ±Infinity.
+      const m = new Sequential({ inputShape: [2], seed: 1, backend });
+      m.add(new Dense({ units: 3 }));
+      m.compile({ optimizer: new SGD({ lr: 1e6 }), loss: "meanSquaredError" });
+      const x = Tensor.from([
+        [1, 2],
+        [2, 1],
+        [0.5, 0.5],
+        [1, 1],
+      ]);
+      const y = Tensor.from(Array.from({ length: 4 }, () => [1e33, -1e33, 1e33]));
+      const saved: Uint8Array[] = [checkpoint(m)];
+      const fit = m.fit(x, y, {
+        epochs: 3,
+        batchSize: 2,
+        shuffle: false,
+        onBatchEnd: () => {
+          saved.push(checkpoint(m));
+        },
+      });
+      await expect(fit).rejects.toThrow(NonFiniteParamError);
+      await expect(fit).rejects.toThrow(
+        /^fit: parameter 'dense_1\/kernel' became -?Infinity \(element \d\) at epoch 1, batch 1; training stopped/,
+      );
+      const e = (await fit.catch((err: unknown) => err)) as NonFiniteParamError;
+      expect([e.param, e.epoch, e.batch, Number.isFinite(e.value)]).toEqual(["dense_1/kernel", 0, 0, false]);
+      // the step cannot be undone, so the model refuses to be saved; the last checkpoint is the initial one
+      expect(saved).toHaveLength(1);
+      expect(() => serialize(m)).toThrow(/^cannot save: weights\[0\] \('dense_1\/kernel'\)\[\d\]: -?Infinity/);
+      const back = deserialize(saved[0] as Uint8Array).model;
+      expect(back.params().every((p) => p.value.data.every(Number.isFinite))).toBe(true);
+      // trainStep alone reports it too, without epoch and batch
+      const m2 = new Sequential({ inputShape: [2], seed: 1, backend });
+      m2.add(new Dense({ units: 3 }));
+      m2.compile({ optimizer: new SGD({ lr: 1e6 }), loss: "meanSquaredError" });
+      expect(() => m2.trainStep(x, y)).toThrow(
+        /^trainStep: parameter 'dense_1\/kernel' became -?Infinity \(element \d\); training stopped/,
+      );
+    });
+  }
 });
 
 describe("determinism", () => {
@@ -410,28 +487,60 @@ describe("strict loading", () => {
       );
       return m;
     };
-    const refuse = (m: Sequential, want: string): void => {
-      expect(() => deserialize(serialize(m))).toThrow(want);
-      expect(() => modelFromJSON(JSON.parse(JSON.stringify(modelToJSON(m))))).toThrow(FormatError);
+    // The files are written by hand: serialize itself refuses such values (below).
+    /** `m`'s binary and JSON forms with element `i` of array `k` (weights, then slots) set to `v`. */
+    const forms = (m: Sequential, k: number, i: number, v: number): { bytes: Uint8Array; doc: unknown } => {
+      const bytes = serialize(m);
+      const view = new DataView(bytes.buffer);
+      let off = (12 + view.getUint32(8, true) + 7) & ~7;
+      const st = m.optimizer?.getState(m.params());
+      const arrays = [
+        ...m.params().map((p) => p.value.data),
+        ...Object.values(st?.slots ?? {}).flatMap((list) => list.filter((a) => a !== null)),
+      ];
+      for (let j = 0; j < k; j++) off += 4 * (arrays[j]?.length ?? 0);
+      view.setFloat32(off + 4 * i, v, true);
+      const doc = modelToJSON(m) as unknown as { arrays: number[][] };
+      (doc.arrays[k] as number[])[i] = v;
+      return { bytes, doc };
     };
+    const refuse = (m: Sequential, k: number, i: number, v: number, want: string | RegExp): void => {
+      const { bytes, doc } = forms(m, k, i, v);
+      expect(() => deserialize(bytes)).toThrow(want);
+      // the JSON form's number lists refuse a non-number first, naming list and index
+      expect(() => modelFromJSON(doc)).toThrow(
+        Number.isFinite(v) ? want : `arrays[${k}][${i}]: expected a finite number`,
+      );
+    };
+    const m = trained();
+    refuse(m, 0, 3, Number.NaN, "weights[0] ('dense_1/kernel')[3]: NaN is not a finite number");
+    refuse(m, 1, 1, Number.POSITIVE_INFINITY, "weights[1] ('dense_1/bias')[1]: Infinity is not a finite number");
+    const mvIndex = m.params().findIndex((p) => p.name.endsWith("/movingVariance"));
+    refuse(m, mvIndex, 2, -0.5, /\('batchNormalization_1\/movingVariance'\)\[2\]: -0.5 is negative/);
+    // the slots follow the weights: m (one per trainable parameter), then v
+    const trainable = m.params().filter((p) => p.trainable !== false).length;
+    refuse(
+      m,
+      m.params().length + trainable,
+      5,
+      -1,
+      "optimizer.slots.v[0][5]: -1 is negative; it holds a variance or a sum of squares",
+    );
+    // and serialize refuses to write them: what the loader refuses is never written
     const a = trained();
     (a.params()[0] as { value: Tensor }).value.data[3] = Number.NaN;
-    refuse(a, "weights[0] ('dense_1/kernel')[3]: NaN is not a finite number");
-    const b = trained();
-    (b.params()[1] as { value: Tensor }).value.data[1] = Number.POSITIVE_INFINITY;
-    refuse(b, "weights[1] ('dense_1/bias')[1]: Infinity is not a finite number");
-    const c = trained();
-    const mv = c.params().find((p) => p.name.endsWith("/movingVariance")) as { value: Tensor };
-    mv.value.data[2] = -0.5;
-    expect(() => deserialize(serialize(c))).toThrow(
-      /\('batchNormalization_1\/movingVariance'\)\[2\]: -0.5 is negative/,
+    expect(() => serialize(a)).toThrow(
+      new FormatError(
+        "cannot save: weights[0] ('dense_1/kernel')[3]: NaN is not a finite number (the loader would refuse it)",
+      ),
     );
+    expect(() => modelToJSON(a)).toThrow(FormatError);
     const d = trained();
     const st = d.optimizer?.getState(d.params());
     (st?.slots.v?.[0] as Float32Array)[5] = -1;
     d.optimizer?.setState(d.params(), st as never);
-    expect(() => deserialize(serialize(d))).toThrow(
-      "optimizer.slots.v[0][5]: -1 is negative; it holds a variance or a sum of squares",
+    expect(() => serialize(d)).toThrow(
+      "cannot save: optimizer.slots.v[0][5]: -1 is negative; it holds a variance or a sum of squares",
     );
     // JSON numbers beyond float32's range would become ±Infinity in a float32 model
     const doc = JSON.parse(JSON.stringify(modelToJSON(trained())));

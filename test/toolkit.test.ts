@@ -188,6 +188,14 @@ describe("regularization and constraints", () => {
 });
 
 describe("learning-rate schedules", () => {
+  it("a rate of 0 stays 0 where the decay factor overflows (0 · ∞ would be NaN)", () => {
+    const big = Number.MAX_VALUE; // γ² = ∞
+    expect([0, 1, 2, 5].map((t) => new StepDecay({ lr: 0, stepSize: 1, gamma: big }).lr(t))).toEqual([0, 0, 0, 0]);
+    expect(new ExponentialDecay({ lr: 0, decayRate: big, decaySteps: 1 }).lr(3)).toBe(0);
+    // a positive rate that overflows is still Infinity, which the optimizer refuses by name
+    expect(new StepDecay({ lr: 1, stepSize: 1, gamma: big }).lr(2)).toBe(Number.POSITIVE_INFINITY);
+  });
+
   it("values at chosen steps, worked out by hand", () => {
     const step = new StepDecay({ lr: 0.1, stepSize: 1000, gamma: 0.5 });
     expect([step.lr(0), step.lr(999), step.lr(1000), step.lr(2500)]).toEqual([0.1, 0.1, 0.05, 0.025]);

@@ -185,6 +185,18 @@ export function sumSquares(a: FloatArray, acc: number): number {
   return ss;
 }
 
+/**
+ * Whether every element of `a` is finite (no NaN, no ±Infinity): the step
+ * guard's check. One pass with no branch per element: x·0 is ±0 for every
+ * finite x and NaN otherwise, so Σ x·0 stays zero exactly when all are
+ * finite — and, unlike Σ x, it cannot overflow.
+ */
+export function allFinite(a: FloatArray): boolean {
+  let z = 0;
+  for (let i = 0; i < a.length; i++) z += (a[i] as number) * 0;
+  return z === 0;
+}
+
 /** a ← a·k in place. */
 export function scaleInPlace(a: FloatArray, k: number): void {
   for (let i = 0; i < a.length; i++) a[i] = (a[i] as number) * k;

@@ -192,6 +192,7 @@ interface Kernels {
   add_column_sums(dz: Ptr, db: Ptr, rows: number, cols: number): void;
   broadcast_rows(b: Ptr, z: Ptr, rows: number, cols: number): void;
   sum_squares(a: Ptr, n: number, acc: number): number;
+  all_finite(a: Ptr, n: number): number;
   sgd(w: Ptr, g: Ptr, n: number, lr: number, wd: number): void;
   sgd_momentum: SgdMomentum;
   sgd_momentum_nesterov: SgdMomentum;
@@ -423,6 +424,9 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
     },
     sumSquares(a, acc) {
       return ours(a) ? k.sum_squares(ptr(a), a.length, acc) : ref.sumSquares(a, acc);
+    },
+    allFinite(a) {
+      return ours(a) ? k.all_finite(ptr(a), a.length) === 1 : ref.allFinite(a);
     },
     scaleInPlace(a, s) {
       if (ours(a)) k.scale(ptr(a), a.length, s);

@@ -109,18 +109,26 @@ function toDoc(model: Sequential, training?: TrainingState): Doc {
     weights: params.map((p) => ({ name: p.name, shape: [...p.value.shape] })),
   };
   const arrays: FloatArray[] = params.map((p) => p.value.data);
+  // What the loader refuses is never written: the same value rules, at save time.
+  params.forEach((p, i) => {
+    savable(`weights[${i}] ('${p.name}')`, p.value.data, p.trainable === false && p.name.endsWith("/movingVariance"));
+  });
   if (model.loss && model.optimizer) {
     header.compile = { loss: model.loss.toConfig(), metrics: model.metrics.map((m) => m.name) };
     const st = model.optimizer.getState(params);
     const slots: Record<string, boolean[]> = {};
     for (const [name, list] of Object.entries(st.slots)) {
       slots[name] = list.map((a) => a !== null);
-      for (const a of list) if (a !== null) arrays.push(a);
+      list.forEach((a, i) => {
+        if (a === null) return;
+        savable(`optimizer.slots.${name}[${i}]`, a, NON_NEGATIVE_SLOTS.has(name));
+        arrays.push(a);
+      });
     }
     header.optimizer = { config: model.optimizer.toConfig(), step: st.step, slots };
     if (st.scalars && Object.keys(st.scalars).length > 0) header.optimizer.scalars = st.scalars;
   }
-  if (training) header.training = training;
+  if (training) header.training = encodeTraining(training);
   return { header, arrays };
 }
 
@@ -341,6 +349,15 @@ const NON_NEGATIVE_SLOTS = new Set(["v", "sum"]);
  * cannot even write NaN; the binary one could), and a variance or a second
  * moment is not negative. Names the array and the index.
  */
+/** checkValues at save time: the message says the model cannot be saved, and why. */
+function savable(where: string, a: FloatArray, nonNegative: boolean): void {
+  try {
+    checkValues(where, a, nonNegative);
+  } catch (e) {
+    throw new FormatError(`cannot save: ${(e as Error).message} (the loader would refuse it)`);
+  }
+}
+
 function checkValues(where: string, a: FloatArray, nonNegative: boolean): void {
   for (let i = 0; i < a.length; i++) {
     const v = a[i] as number;
@@ -649,6 +666,33 @@ function checkOptimizer(v: unknown, nWeights: number): NonNullable<ModelHeader["
   return out;
 }
 
+/**
+ * JSON has no NaN or ±Infinity (JSON.stringify writes them as null), yet a
+ * history may hold them: a val_loss of a NaN validation set under
+ * `checkData: false`, or an epoch's mean loss that overflowed. They are
+ * recorded facts, not state to compute with, so they are written as the
+ * strings "NaN", "Infinity" and "-Infinity" and read back as the numbers.
+ */
+const NON_FINITE: Readonly<Record<string, number>> = {
+  NaN: Number.NaN,
+  Infinity: Number.POSITIVE_INFINITY,
+  "-Infinity": Number.NEGATIVE_INFINITY,
+};
+const recordNumber = (x: number): number | string => (Number.isFinite(x) ? x : String(x));
+
+function encodeTraining(t: TrainingState): TrainingState {
+  const history = Object.fromEntries(Object.entries(t.history).map(([k, v]) => [k, v.map(recordNumber)]));
+  return { ...t, lossSum: recordNumber(t.lossSum), history } as unknown as TrainingState;
+}
+
+/** A recorded figure: a finite number, or one of the strings {@link NON_FINITE} writes. */
+function recorded(v: unknown, path: string): number {
+  if (typeof v === "string" && Object.hasOwn(NON_FINITE, v)) return NON_FINITE[v] as number;
+  if (typeof v !== "number" || !Number.isFinite(v))
+    fail(path, `expected a finite number or "NaN", "Infinity", "-Infinity", got ${JSON.stringify(v)}`);
+  return v;
+}
+
 /** `training` (checkpoints): the position in training, the history and the metrics' running counts. */
 function checkTraining(v: unknown, metricNames: readonly string[]): TrainingState {
   const t = obj(v, "training", ["epoch", "batch", "rng", "rngEpochStart", "lossSum", "history"], ["metrics"]);
@@ -656,14 +700,14 @@ function checkTraining(v: unknown, metricNames: readonly string[]): TrainingStat
   const hist = obj(t.history, "training.history", [], [...keys, ...keys.map((k) => `val_${k}`)]);
   const history: Record<string, number[]> = {};
   for (const [k, val] of Object.entries(hist)) {
-    history[k] = list(val, `training.history.${k}`, 1e6).map((x, i) => num(x, `training.history.${k}[${i}]`));
+    history[k] = list(val, `training.history.${k}`, 1e6).map((x, i) => recorded(x, `training.history.${k}[${i}]`));
   }
   const training: TrainingState = {
     epoch: int(t.epoch, "training.epoch", 0, 1e9),
     batch: int(t.batch, "training.batch", 0, 1e9),
     rng: rngState(t.rng, "training.rng"),
     rngEpochStart: rngState(t.rngEpochStart, "training.rngEpochStart"),
-    lossSum: num(t.lossSum, "training.lossSum"),
+    lossSum: recorded(t.lossSum, "training.lossSum"),
     history,
   };
   if (t.metrics !== undefined) {

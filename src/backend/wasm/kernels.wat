@@ -463,6 +463,24 @@
     (br $next_o_25)))
   (local.get $acc))
 
+(func (export "all_finite") (param $a i32) (param $n i32) (result i32)
+  (local $o i32) (local $end i32) (local $end4 i32) (local $acc v128) (local $s f32)
+  (local.set $end (i32.mul (local.get $n) (i32.const 4)))
+  (local.set $end4 (i32.mul (i32.and (local.get $n) (i32.const -4)) (i32.const 4)))
+  (local.set $o (i32.const 0))
+  (block $done_o_26 (loop $next_o_26
+    (br_if $done_o_26 (i32.ge_u (local.get $o) (local.get $end4)))
+    (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (v128.load (i32.add (local.get $a) (local.get $o))) (v128.const f32x4 0 0 0 0))))
+    (local.set $o (i32.add (local.get $o) (i32.const 16)))
+    (br $next_o_26)))
+  (local.set $o (local.get $end4))
+  (block $done_o_27 (loop $next_o_27
+    (br_if $done_o_27 (i32.ge_u (local.get $o) (local.get $end)))
+    (local.set $s (f32.add (local.get $s) (f32.mul (f32.load (i32.add (local.get $a) (local.get $o))) (f32.const 0))))
+    (local.set $o (i32.add (local.get $o) (i32.const 4)))
+    (br $next_o_27)))
+  (i32.and (i32x4.all_true (f32x4.eq (local.get $acc) (v128.const f32x4 0 0 0 0))) (f32.eq (local.get $s) (f32.const 0))))
+
 (func (export "sgd") (param $w i32) (param $g i32) (param $n i32) (param $lr f64) (param $wd f64)
   (local $o i32) (local $end i32) (local $end2 i32)
    (local $lr_v v128) (local $wd_v v128)

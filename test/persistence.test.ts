@@ -16,7 +16,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import {
   Activation,
   Adam,
@@ -27,6 +27,7 @@ import {
   deserialize,
   Flatten,
   FormatError,
+  getInitializer,
   LayerNormalization,
   modelFromJSON,
   modelToJSON,
@@ -644,5 +645,27 @@ describe("strict loading", () => {
     expect(() => deserialize(b2)).toThrow(/not a tinymlp model/);
     expect(() => deserialize(bytes.subarray(0, bytes.length - 4))).toThrow(/data: the header declares \d+ bytes/);
     expect(() => deserialize(new Uint8Array([...bytes, 0, 0, 0, 0]))).toThrow(/data: the header declares/);
+  });
+});
+
+describe("loading never initializes what it overwrites", () => {
+  it("an orthogonal (O(n³)) initializer runs when a model is built, never when it is loaded", () => {
+    const proto = Object.getPrototypeOf(getInitializer("orthogonal")) as { init: (...a: unknown[]) => void };
+    const init = vi.spyOn(proto, "init");
+    try {
+      const m = new Sequential({ inputShape: [64], seed: 1 });
+      m.add(new Dense({ units: 64, kernelInitializer: "orthogonal" }));
+      m.compile({ optimizer: new SGD(), loss: "meanSquaredError" });
+      expect(init).toHaveBeenCalledTimes(1);
+      const bytes = serialize(m);
+      const json = JSON.parse(JSON.stringify(modelToJSON(m)));
+      const a = deserialize(bytes).model;
+      const b = modelFromJSON(json).model;
+      expect(init).toHaveBeenCalledTimes(1); // only the build above
+      expect(checksum(a)).toBe(checksum(m));
+      expect(checksum(b)).toBe(checksum(m));
+    } finally {
+      init.mockRestore();
+    }
   });
 });

@@ -121,6 +121,7 @@ export class Activation extends FunctionLayer {
     return new Activation(layerOptions(cfg) as unknown as ActivationLayerOptions);
   }
 
+  /** The layer kind in configs and saved files. */
   readonly kind = "activation" as const;
 
   constructor(opts: ActivationLayerOptions) {
@@ -129,6 +130,7 @@ export class Activation extends FunctionLayer {
     super(o.activation, o.name, o.inputShape);
   }
 
+  /** The serializable form: kind, name and options. */
   toConfig(): LayerConfig {
     return { kind: this.kind, name: this.name, activation: this.fn.toConfig() };
   }
@@ -154,6 +156,7 @@ export class Softmax extends FunctionLayer {
     return new Softmax(layerOptions(cfg) as LayerOptions);
   }
 
+  /** The layer kind in configs and saved files. */
   readonly kind = "softmax" as const;
 
   constructor(opts: LayerOptions = {}) {
@@ -161,6 +164,7 @@ export class Softmax extends FunctionLayer {
     super(getActivation("softmax"), o.name, o.inputShape);
   }
 
+  /** The serializable form: kind, name and options. */
   toConfig(): LayerConfig {
     return { kind: this.kind, name: this.name };
   }

@@ -304,7 +304,12 @@ export interface ImageAugmentationOptions {
    * by a Gaussian of `sigma` pixels and scaled by `alpha` pixels (Simard 2003
    * used σ = 4, α = 34 on MNIST). Default: none.
    */
-  elastic?: { alpha: number; sigma: number };
+  elastic?: {
+    /** Strength α: the displacement field's scale in pixels (Simard 2003: 34). */
+    alpha: number;
+    /** Smoothness σ: the Gaussian's standard deviation in pixels (Simard 2003: 4). */
+    sigma: number;
+  };
   /** Seed of the deformations (default 0). */
   seed?: number;
 }

@@ -80,7 +80,14 @@ export class Committee implements Predictor {
    * committee.evaluate(imageSource(test), test.labels).accuracy;
    * ```
    */
-  evaluate(x: DataLike, labels: ArrayLike<number>, opts: BatchOptions = {}): { accuracy: number } {
+  evaluate(
+    x: DataLike,
+    labels: ArrayLike<number>,
+    opts: BatchOptions = {},
+  ): {
+    /** Fraction of samples whose averaged prediction is the label. */
+    accuracy: number;
+  } {
     const pred = this.predict(x, opts).argMax();
     if (pred.length !== labels.length)
       throw new ShapeError(`Committee.evaluate: ${pred.length} predictions but ${labels.length} labels`);

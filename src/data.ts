@@ -43,7 +43,10 @@ export class TensorSource implements DataSource {
   readonly length: number;
   readonly sampleShape: readonly number[];
   private readonly size: number;
-  constructor(readonly tensor: Tensor) {
+  constructor(
+    /** The samples, one per row of the first dimension. */
+    readonly tensor: Tensor,
+  ) {
     if (tensor.rank < 1) throw new ShapeError("TensorSource: expected a tensor with a batch dimension, got a scalar");
     this.length = tensor.shape[0] as number;
     this.sampleShape = tensor.shape.slice(1);
@@ -107,7 +110,10 @@ export class Uint8Source implements DataSource {
  */
 export class LabelSource implements DataSource {
   readonly sampleShape: readonly number[] = [];
-  constructor(readonly values: ArrayLike<number>) {}
+  constructor(
+    /** One label (or scalar target) per sample. */
+    readonly values: ArrayLike<number>,
+  ) {}
   get length(): number {
     return this.values.length;
   }

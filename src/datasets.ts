@@ -90,7 +90,12 @@ export function sliceDataset(ds: ImageDataset, start: number, end: number): Imag
 export function validationSplit(
   ds: ImageDataset,
   validationSize = 10_000,
-): { train: ImageDataset; validation: ImageDataset } {
+): {
+  /** The first length − validationSize images. */
+  train: ImageDataset;
+  /** The last validationSize images. */
+  validation: ImageDataset;
+} {
   if (!Number.isInteger(validationSize) || validationSize < 0 || validationSize >= ds.length) {
     throw new ValueError(
       `validationSplit: validationSize must be an integer in [0, ${ds.length}), got ${validationSize}`,

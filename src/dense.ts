@@ -46,12 +46,20 @@ export interface DenseOptions extends LayerOptions {
   /** Bias initializer (default `"zeros"`). */
   biasInitializer?: InitializerName | InitializerConfig;
   /** Penalty on the kernel added to the loss: l1·Σ|W| + l2·ΣW² (Keras's form: no ½). */
-  kernelRegularizer?: { l1?: number; l2?: number };
+  kernelRegularizer?: {
+    /** λ₁ of λ₁·Σ|w| added to the loss (default 0). */
+    l1?: number;
+    /** λ₂ of λ₂·Σw² added to the loss (default 0). */
+    l2?: number;
+  };
   /**
    * Max-norm constraint (Srivastava et al. 2014): after each step, each unit's
    * incoming weight vector (a column of W) is rescaled to norm ≤ maxNorm.
    */
-  kernelConstraint?: { maxNorm: number };
+  kernelConstraint?: {
+    /** The largest L2 norm of each unit's incoming weights; rescaled after every step. */
+    maxNorm: number;
+  };
 }
 
 /**

@@ -157,6 +157,7 @@ export {
   type Parsed,
   parseOptions,
   type Schema,
+  type ValueOf,
 } from "./options.js";
 export { LAYER_CLASSES, type LayerKind } from "./registry.js";
 export { Rng, type RngState } from "./rng.js";

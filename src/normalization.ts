@@ -139,6 +139,7 @@ abstract class Norm implements Layer {
     return { output: [D], params: Array.from({ length: this.kind === "batchNormalization" ? 4 : 2 }, () => [D]) };
   }
 
+  /** Allocates γ (ones) and β (zeros) for a (D) input; returns the output shape (D). */
   build(inputShape: readonly number[], ctx: BuildContext): readonly number[] {
     this.paramShapes(inputShape);
     const D = inputShape[0] as number;
@@ -152,6 +153,7 @@ abstract class Norm implements Layer {
     return this.shape;
   }
 
+  /** γ and β (BatchNormalization adds its moving mean and variance, not trained). */
   params(): Param[] {
     return this.gamma && this.beta ? [this.gamma, this.beta] : [];
   }
@@ -204,6 +206,7 @@ abstract class Norm implements Layer {
  * ```
  */
 export class BatchNormalization extends Norm {
+  /** The layer kind in configs and saved files. */
   readonly kind = "batchNormalization" as const;
   /** Running-average momentum. */
   readonly momentum: number;
@@ -258,6 +261,7 @@ export class BatchNormalization extends Norm {
     return p;
   }
 
+  /** Normalizes each feature (over the batch, or each sample over its features for LayerNormalization), then y = γ·x̂ + β; training mode updates the batch statistics. */
   forward(x: Tensor, mode: Mode): Tensor {
     const [gamma, beta] = this.requireBuilt();
     const B = checkInput(this, x, this.shape);
@@ -310,6 +314,7 @@ export class BatchNormalization extends Norm {
     return y;
   }
 
+  /** Accumulates dγ, dβ and returns dx (derivation in the class comment), or null when the input gradient is not needed. */
   backward(dy: Tensor, needInputGrad = true): Tensor | null {
     const [gamma, beta] = this.requireBuilt();
     const x = this.x;
@@ -335,6 +340,7 @@ export class BatchNormalization extends Norm {
     return dx;
   }
 
+  /** The serializable form: kind, name and options. */
   toConfig(): LayerConfig {
     return { kind: this.kind, name: this.name, momentum: this.momentum, epsilon: this.epsilon };
   }
@@ -350,6 +356,7 @@ export class BatchNormalization extends Norm {
  * ```
  */
 export class LayerNormalization extends Norm {
+  /** The layer kind in configs and saved files. */
   readonly kind = "layerNormalization" as const;
   private rstd = new Float64Array(0);
 
@@ -365,6 +372,7 @@ export class LayerNormalization extends Norm {
     super(parseOptions("LayerNormalization", LayerNormalization.options, opts));
   }
 
+  /** Normalizes each feature (over the batch, or each sample over its features for LayerNormalization), then y = γ·x̂ + β; training mode updates the batch statistics. */
   forward(x: Tensor, mode: Mode): Tensor {
     const [gamma, beta] = this.requireBuilt();
     const B = checkInput(this, x, this.shape);
@@ -399,6 +407,7 @@ export class LayerNormalization extends Norm {
     return y;
   }
 
+  /** Accumulates dγ, dβ and returns dx (derivation in the class comment), or null when the input gradient is not needed. */
   backward(dy: Tensor, needInputGrad = true): Tensor | null {
     const [gamma, beta] = this.requireBuilt();
     const x = this.x;
@@ -416,6 +425,7 @@ export class LayerNormalization extends Norm {
     return dx;
   }
 
+  /** The serializable form: kind, name and options. */
   toConfig(): LayerConfig {
     return { kind: this.kind, name: this.name, epsilon: this.epsilon };
   }

@@ -308,6 +308,7 @@ export interface SGDOptions extends BaseOptions {
  * ```
  */
 export class SGD extends BaseOptimizer {
+  /** The optimizer's name in configs and saved files. */
   readonly name = "sgd" as const;
   /** Momentum μ. */
   readonly momentum: number;
@@ -342,6 +343,7 @@ export class SGD extends BaseOptimizer {
     this.backend.rules.sgdRule(p.value.data, p.grad.data, b, lr, wd, mu, this.dampening, this.nesterov, first);
   }
 
+  /** The serializable form: the name and every hyperparameter (what a saved file stores). */
   toConfig(): OptimizerConfig {
     return {
       name: this.name,
@@ -381,6 +383,7 @@ const MOMENTS = { beta1: FRACTION(0.9), beta2: FRACTION(0.999), epsilon: POSITIV
  * ```
  */
 export class Adam extends BaseOptimizer {
+  /** The optimizer's name in configs and saved files. */
   readonly name: "adam" | "adamw" = "adam";
   /** Decay of the first-moment average m (β₁). */
   readonly beta1: number;
@@ -429,6 +432,7 @@ export class Adam extends BaseOptimizer {
     );
   }
 
+  /** The serializable form: the name and every hyperparameter (what a saved file stores). */
   toConfig(): OptimizerConfig {
     return { name: this.name, ...this.baseConfig(), beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon };
   }
@@ -447,6 +451,7 @@ export class Adam extends BaseOptimizer {
  * ```
  */
 export class AdamW extends Adam {
+  /** The optimizer's name in configs and saved files. */
   override readonly name = "adamw" as const;
   protected override readonly decoupled = true;
   /** Options: Adam's, with weight decay 0.01 by default. */
@@ -483,6 +488,7 @@ export interface RMSpropOptions extends BaseOptions {
  * ```
  */
 export class RMSprop extends BaseOptimizer {
+  /** The optimizer's name in configs and saved files. */
   readonly name = "rmsprop" as const;
   /** Decay of the squared-gradient average v (α). */
   readonly alpha: number;
@@ -525,6 +531,7 @@ export class RMSprop extends BaseOptimizer {
       this.momentum,
     );
   }
+  /** The serializable form: the name and every hyperparameter (what a saved file stores). */
   toConfig(): OptimizerConfig {
     return {
       name: this.name,
@@ -561,6 +568,7 @@ export interface AdagradOptions extends BaseOptions {
  * ```
  */
 export class Adagrad extends BaseOptimizer {
+  /** The optimizer's name in configs and saved files. */
   readonly name = "adagrad" as const;
   /** The rate at step t is η/(1 + (t − 1)·lrDecay). */
   readonly lrDecay: number;
@@ -589,6 +597,7 @@ export class Adagrad extends BaseOptimizer {
     const clr = lr / (1 + (this.iterations - 1) * this.lrDecay); // η̃, the decayed rate of this step
     this.backend.rules.adagradRule(p.value.data, p.grad.data, s, clr, wd, this.epsilon);
   }
+  /** The serializable form: the name and every hyperparameter (what a saved file stores). */
   toConfig(): OptimizerConfig {
     return {
       name: this.name,
@@ -620,6 +629,7 @@ export interface NadamOptions extends AdamOptions {
  * ```
  */
 export class Nadam extends BaseOptimizer {
+  /** The optimizer's name in configs and saved files. */
   readonly name = "nadam" as const;
   /** Decay of the first-moment average m (β₁). */
   readonly beta1: number;
@@ -672,6 +682,7 @@ export class Nadam extends BaseOptimizer {
     this.muProduct = s.muProduct ?? 1;
     this.muProductStep = s.muProductStep ?? 0;
   }
+  /** The serializable form: the name and every hyperparameter (what a saved file stores). */
   toConfig(): OptimizerConfig {
     return {
       name: this.name,

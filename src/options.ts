@@ -15,6 +15,7 @@ import { LIMITS } from "./limits.js";
 /** One option's type, range and default. */
 export type OptionSpec =
   | {
+      /** A number, with optional bounds. */
       readonly type: "number";
       /** Inclusive lower bound. */
       readonly min?: number;
@@ -26,28 +27,45 @@ export type OptionSpec =
       readonly lt?: number;
       /** Must be an integer. */
       readonly integer?: boolean;
+      /** The value when the option is absent. */
       readonly default?: number;
+      /** The option must be given. */
       readonly required?: boolean;
     }
-  | { readonly type: "boolean"; readonly default?: boolean; readonly required?: boolean }
   | {
+      /** true or false. */
+      readonly type: "boolean";
+      /** The value when the option is absent. */
+      readonly default?: boolean;
+      /** The option must be given. */
+      readonly required?: boolean;
+    }
+  | {
+      /** A string. */
       readonly type: "string";
       /** Longest accepted string. */
       readonly maxLength: number;
+      /** The value when the option is absent. */
       readonly default?: string;
+      /** The option must be given. */
       readonly required?: boolean;
     }
   | {
       /** A list of positive integers (a per-sample shape). */
       readonly type: "shape";
+      /** Most dimensions. */
       readonly maxLength: number;
+      /** Largest dimension. */
       readonly maxDim: number;
+      /** The option must be given. */
       readonly required?: boolean;
     }
   | {
       /** A nested options object with its own schema (e.g. `kernelRegularizer`). */
       readonly type: "object";
+      /** The nested object's schema. */
       readonly schema: Schema;
+      /** The option must be given. */
       readonly required?: boolean;
     }
   | {
@@ -55,14 +73,17 @@ export type OptionSpec =
       readonly type: "custom";
       /** Returns the parsed value or throws an {@link OptionError} (path relative to this option). */
       readonly parse: (v: unknown) => unknown;
+      /** The value when the option is absent. */
       readonly default?: unknown;
+      /** The option must be given. */
       readonly required?: boolean;
     };
 
 /** A class's options: name → spec. */
 export type Schema = Readonly<Record<string, OptionSpec>>;
 
-type ValueOf<S extends OptionSpec> = S extends { type: "number" }
+/** The parsed value type of one option spec. */
+export type ValueOf<S extends OptionSpec> = S extends { type: "number" }
   ? number
   : S extends { type: "boolean" }
     ? boolean
@@ -78,7 +99,15 @@ type ValueOf<S extends OptionSpec> = S extends { type: "number" }
 
 /** The parsed options of a schema: options with a default or `required` are always present. */
 export type Parsed<S extends Schema> = {
-  -readonly [K in keyof S]: S[K] extends { default: unknown } | { required: true }
+  -readonly [K in keyof S]: S[K] extends
+    | {
+        /** An option with a default… */
+        default: unknown;
+      }
+    | {
+        /** …or a required one is always present. */
+        required: true;
+      }
     ? ValueOf<S[K]>
     : ValueOf<S[K]> | undefined;
 };

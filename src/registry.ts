@@ -18,12 +18,19 @@ import { BatchNormalization, LayerNormalization } from "./normalization.js";
  * ```
  */
 export const LAYER_CLASSES = {
+  /** {@link Dense} */
   dense: Dense,
+  /** {@link Activation} */
   activation: Activation,
+  /** {@link Softmax} */
   softmax: Softmax,
+  /** {@link Flatten} */
   flatten: Flatten,
+  /** {@link Dropout} */
   dropout: Dropout,
+  /** {@link BatchNormalization} */
   batchNormalization: BatchNormalization,
+  /** {@link LayerNormalization} */
   layerNormalization: LayerNormalization,
 } as const satisfies Record<string, LayerClass>;
 

@@ -367,12 +367,12 @@ export class Sequential {
     return this.inputShape as readonly number[];
   }
 
-  /** Per-sample output shape. */
   /** Elements of one output sample (K for a classifier). */
   private outputSize(): number {
     return this.outputShape.reduce((a, b) => a * b, 1);
   }
 
+  /** Per-sample output shape. */
   get outputShape(): readonly number[] {
     this.requireBuilt();
     return this.shapes[this.shapes.length - 1] as readonly number[];

@@ -37,7 +37,12 @@ export interface Backend {
   /** Frees everything the backend allocated (optional); the backend cannot be used afterwards. */
   dispose?(): void;
   /** Bytes handed out by `alloc` and not freed, and the size of the memory behind them (optional). */
-  usage?(): { allocatedBytes: number; memoryBytes: number };
+  usage?(): {
+    /** Bytes handed out and not freed. */
+    allocatedBytes: number;
+    /** Bytes the backend's memory holds (allocated, free and overhead). */
+    memoryBytes: number;
+  };
   /** C (+)= op(A)·op(B); see the legend above. `accumulate` adds into C instead of overwriting it. */
   gemm(
     transA: boolean,

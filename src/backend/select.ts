@@ -53,7 +53,14 @@ export function getBackend(): BackendName {
  * const { name, reason } = backendStatus();
  * ```
  */
-export function backendStatus(): { name: BackendName; chosen: boolean; reason: string | null } {
+export function backendStatus(): {
+  /** The backend new models get. */
+  name: BackendName;
+  /** Whether it was chosen with setBackend (false: the default). */
+  chosen: boolean;
+  /** Why wasm is unavailable here, or null when it is available. */
+  reason: string | null;
+} {
   const s = wasmSupport();
   return { name: getBackend(), chosen: chosen !== null, reason: s.reason };
 }

@@ -61,7 +61,12 @@ export interface WasmBackend extends Backend {
   /** Whether the memory is shared (growable without moving). */
   readonly shared: boolean;
   /** Bytes handed out by `alloc` and not freed, and the memory's size. */
-  usage(): { allocatedBytes: number; memoryBytes: number };
+  usage(): {
+    /** Bytes handed out and not freed. */
+    allocatedBytes: number;
+    /** Bytes of the WebAssembly.Memory (allocated, free and overhead). */
+    memoryBytes: number;
+  };
   /** Returns an array from `alloc` to the free list; arrays not from this backend are ignored. */
   free(a: FloatArray): void;
   /** Drops the memory: every later call throws. The memory goes when the last view of it does. */

@@ -59,20 +59,48 @@ export class FormatError extends TinyMlpError {}
 
 /** The header of a saved model. */
 export interface ModelHeader {
+  /** Always `"tinymlp-model"`. */
   format: "tinymlp-model";
+  /** The file format's version (this library reads version 1). */
   formatVersion: number;
+  /** The version of tinymlp that wrote the file. */
   tinymlpVersion: string;
+  /** When the file was written (ISO 8601). */
   createdAt: string;
-  model: { inputShape: number[]; dtype: DType; layers: LayerConfig[]; rng: RngState };
+  /** The architecture. */
+  model: {
+    /** Per-sample input shape. */
+    inputShape: number[];
+    /** The dtype of every array. */
+    dtype: DType;
+    /** Each layer's `toConfig()`. */
+    layers: LayerConfig[];
+    /** The model generator's state (dropout, shuffling continue from it). */
+    rng: RngState;
+  };
   /** One entry per parameter, in `model.params()` order. */
-  weights: { name: string; shape: number[] }[];
+  weights: {
+    /** The parameter's name, e.g. `"dense_1/kernel"`. */
+    name: string;
+    /** Its shape. */
+    shape: number[];
+  }[];
   /** Present when the model was compiled. */
-  compile?: { loss: LossConfig; metrics: string[] };
+  compile?: {
+    /** The loss's config. */
+    loss: LossConfig;
+    /** The metrics' names (`"accuracy"`, `"top3Accuracy"`). */
+    metrics: string[];
+  };
   /** Optimizer config and which slot arrays follow the weights. */
   optimizer?: {
+    /** The optimizer's `toConfig()`. */
     config: OptimizerConfig;
+    /** Steps taken (Adam's t). */
     step: number;
+    /** For each slot (`"m"`, `"v"`, `"momentum"`…), whether each parameter has one in the arrays. */
     slots: Record<string, boolean[]>;
+    /** Scalar state beyond the step (Nadam's running momentum product). */
     scalars?: Record<string, number>;
   };
   /** Present in checkpoints. */

@@ -190,6 +190,7 @@ function accuracy(p: Float64Array, labels: Uint8Array): number {
 const committeeTest = accuracy(average(probs), test.labels);
 const committeeVal = accuracy(average(valProbs), data.validation.labels);
 const growth = probs.map((_, k) => accuracy(average(probs.slice(0, k + 1)), test.labels));
+const growthValidation = valProbs.map((_, k) => accuracy(average(valProbs.slice(0, k + 1)), data.validation.labels));
 
 console.log("\nmember  seed  width  best epoch  validation  test     minutes");
 for (const r of rows) {
@@ -201,14 +202,32 @@ for (const r of rows) {
 const mean = rows.reduce((s, r) => s + r.test, 0) / rows.length;
 console.log(`\nmembers' mean test accuracy: ${pct(mean)} (best ${pct(Math.max(...rows.map((r) => r.test)))})`);
 console.log(`committee of ${members}: validation ${pct(committeeVal)}, test ${pct(committeeTest)}`);
-console.log(`committee test accuracy with the first k members: ${growth.map(pct).join(", ")}`);
+console.log(`committee with the first k members, k = 1…${members}:`);
+console.log(`  validation: ${growthValidation.map(pct).join(", ")}`);
+console.log(`  test:       ${growth.map(pct).join(", ")}`);
 const trainMinutes = rows.reduce((s, r) => s + r.minutes, 0);
 console.log(
   `training time: ${trainMinutes.toFixed(1)} min in all; this session ${((performance.now() - t0) / 60000).toFixed(1)} min`,
 );
 writeFileSync(
   join(outDir, "results.json"),
-  `${JSON.stringify({ hidden, epochs, dropout, widths, members: rows, committeeVal, committeeTest, growth, trainMinutes }, null, 1)}\n`,
+  `${JSON.stringify(
+    {
+      command: `npm run mnist:committee -- ${process.argv.slice(2).join(" ")}`.trim(),
+      testAccuracy: committeeTest,
+      validationAccuracy: committeeVal,
+      epochs,
+      seconds: trainMinutes * 60,
+      members: rows,
+      growth,
+      growthValidation,
+      hidden,
+      dropout,
+      widths,
+    },
+    null,
+    1,
+  )}\n`,
 );
 
 function pct(v: number): string {

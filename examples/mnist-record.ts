@@ -188,6 +188,7 @@ console.log(
 const ep = result.epochs;
 writeFileSync(join(outDir, "curves-accuracy.svg"), recordCharts(ep).accuracy);
 writeFileSync(join(outDir, "curves-validation.svg"), recordCharts(ep).validation);
+writeFileSync(join(outDir, "validation-by-time.svg"), recordCharts(ep).validationByTime);
 const cm = confusionMatrix(predicted, test.labels, 10);
 writeFileSync(join(outDir, "confusion.svg"), confusionMatrixSvg(cm, `Test confusion matrix (${pct(testAccuracy)})`));
 const wrong = misclassified(predicted, test, 100);
@@ -199,13 +200,15 @@ writeFileSync(
   join(outDir, "results.json"),
   `${JSON.stringify(
     {
-      config,
-      bestEpoch: result.bestEpoch + 1,
-      bestValAccuracy: result.bestValAccuracy,
+      command: `npm run mnist:record -- ${process.argv.slice(2).join(" ")}`.trim(),
       testAccuracy,
+      validationAccuracy: result.bestValAccuracy,
+      epochs: ep.length,
+      seconds: result.trainSeconds,
+      bestEpoch: result.bestEpoch + 1,
       testErrors: test.length - correct,
-      trainSeconds: result.trainSeconds,
-      epochs: ep,
+      config,
+      history: ep,
     },
     null,
     1,

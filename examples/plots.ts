@@ -7,13 +7,15 @@ import { PNG } from "pngjs";
 
 const esc = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
-/** A line chart of one or more series over epochs 1..n. */
+/** A line chart of one or more series over epochs 1..n (or over `x`, e.g. hours of training). */
 export function lineChart(opts: {
   title: string;
   yLabel: string;
   series: { name: string; values: number[]; color: string }[];
   width?: number;
   height?: number;
+  /** The x value of each point (default: the epoch 1..n), with its axis label. */
+  x?: { values: number[]; label: string };
   /** A vertical marker at epoch index `index` (0-based), e.g. the selected best-validation epoch. */
   mark?: { index: number; label: string };
 }): string {
@@ -36,7 +38,11 @@ export function lineChart(opts: {
     hi = Math.min(1, hi);
   }
   const n = Math.max(...opts.series.map((s) => s.values.length));
-  const x = (i: number): number => m.l + (n <= 1 ? 0 : (i / (n - 1)) * (W - m.l - m.r));
+  const xv = opts.x?.values;
+  const xMax = xv ? Math.max(...xv) : 0;
+  const x = (i: number): number =>
+    m.l +
+    (xv ? (xMax > 0 ? ((xv[i] as number) / xMax) * (W - m.l - m.r) : 0) : n <= 1 ? 0 : (i / (n - 1)) * (W - m.l - m.r));
   const y = (v: number): number => m.t + (1 - (v - lo) / (hi - lo)) * (H - m.t - m.b);
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`,
@@ -60,12 +66,22 @@ export function lineChart(opts: {
       `<text x="${mx + 4}" y="${m.t + 12}" fill="#555">${esc(opts.mark.label)}</text>`,
     );
   }
-  for (let i = 0; i < n; i++) {
-    if (n > 15 && i % Math.ceil(n / 15) !== 0) continue;
-    parts.push(`<text x="${x(i)}" y="${H - m.b + 16}" text-anchor="middle">${i + 1}</text>`);
+  if (xv) {
+    // round ticks along x from 0 to the last value
+    const xs = niceStep(xMax / 6);
+    const xd = Math.max(0, -Math.floor(Math.log10(xs) + 1e-9));
+    for (let v = 0; v <= xMax + 1e-12; v += xs) {
+      const px = m.l + (v / xMax) * (W - m.l - m.r);
+      parts.push(`<text x="${px}" y="${H - m.b + 16}" text-anchor="middle">${v.toFixed(xd)}</text>`);
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      if (n > 15 && i % Math.ceil(n / 15) !== 0) continue;
+      parts.push(`<text x="${x(i)}" y="${H - m.b + 16}" text-anchor="middle">${i + 1}</text>`);
+    }
   }
   parts.push(
-    `<text x="${(m.l + W - m.r) / 2}" y="${H - 8}" text-anchor="middle">epoch</text>`,
+    `<text x="${(m.l + W - m.r) / 2}" y="${H - 8}" text-anchor="middle">${esc(opts.x?.label ?? "epoch")}</text>`,
     `<text transform="translate(14 ${(m.t + H - m.b) / 2}) rotate(-90)" text-anchor="middle">${esc(opts.yLabel)}</text>`,
   );
   opts.series.forEach((s, k) => {

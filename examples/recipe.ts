@@ -223,9 +223,20 @@ export async function trainRecipe(
  * The run's curves: training accuracy (on deformed digits) against
  * validation accuracy, and the validation accuracy alone on its own scale.
  */
-export function recordCharts(ep: EpochRecord[]): { accuracy: string; validation: string } {
+export function recordCharts(ep: EpochRecord[]): { accuracy: string; validation: string; validationByTime: string } {
   const val = ep.map((r) => r.logs.val_accuracy ?? 0);
+  let hours = 0;
+  const elapsed = ep.map((r) => {
+    hours += r.seconds / 3600;
+    return hours;
+  });
   return {
+    validationByTime: lineChart({
+      title: "Validation accuracy against training time",
+      yLabel: "validation accuracy",
+      x: { values: elapsed, label: "hours of training (this machine, 2 vCPUs)" },
+      series: [{ name: "validation", values: val, color: "#d62728" }],
+    }),
     accuracy: lineChart({
       title: "Accuracy (train: deformed digits)",
       yLabel: "accuracy",

@@ -145,13 +145,23 @@ describe("examples (smoke runs)", () => {
     const out = await run("mnist-record.ts", recordArgs(dir));
     expect(out).toMatch(/test accuracy: \d+\.\d+%/);
     const r = JSON.parse(readFileSync(join(dir, "results.json"), "utf8"));
-    expect(r.epochs).toHaveLength(4);
-    expect(r.epochs[3].logs.loss).toBeLessThan(r.epochs[0].logs.loss);
+    expect(r.epochs).toBe(4);
+    expect(r.history).toHaveLength(4);
+    expect(r.history[3].logs.loss).toBeLessThan(r.history[0].logs.loss);
     expect(r.testAccuracy).toBeGreaterThan(0.6);
+    expect(r.validationAccuracy).toBe(
+      Math.max(...r.history.map((e: { logs: { val_accuracy: number } }) => e.logs.val_accuracy)),
+    );
+    expect(r.seconds).toBeCloseTo(
+      r.history.reduce((s: number, e: { seconds: number }) => s + e.seconds, 0),
+      6,
+    );
+    expect(r.command).toMatch(/^npm run mnist:record -- --subset /);
     for (const f of [
       "deformations.svg",
       "curves-accuracy.svg",
       "curves-validation.svg",
+      "validation-by-time.svg",
       "confusion.svg",
       "misclassified.svg",
     ]) {
@@ -187,7 +197,7 @@ describe("examples (smoke runs)", () => {
     const a = JSON.parse(readFileSync(join(straight, "results.json"), "utf8"));
     const b = JSON.parse(readFileSync(join(cut, "results.json"), "utf8"));
     expect(b.testAccuracy).toBe(a.testAccuracy);
-    expect(b.epochs.map((e: { logs: object }) => e.logs)).toEqual(a.epochs.map((e: { logs: object }) => e.logs));
+    expect(b.history.map((e: { logs: object }) => e.logs)).toEqual(a.history.map((e: { logs: object }) => e.logs));
     // the kept weights are bit-identical (the files differ only in their createdAt time)
     const weights = (d: string) =>
       load(join(d, "best.tmlp"))
@@ -222,8 +232,11 @@ describe("examples (smoke runs)", () => {
     expect(r.members).toHaveLength(2);
     expect(r.members[1].width).toBe(20);
     for (const m of r.members) expect(m.test).toBeGreaterThan(0.6);
-    expect(r.committeeTest).toBeGreaterThan(0.6);
+    expect(r.testAccuracy).toBeGreaterThan(0.6);
     expect(r.growth[0]).toBe(r.members[0].test); // a committee of one is that member
+    expect(r.growth[1]).toBe(r.testAccuracy);
+    expect(r.growthValidation[1]).toBe(r.validationAccuracy);
+    expect(r.command).toMatch(/^npm run mnist:committee -- /);
     expect(readFileSync(join(dir, "member-2-inputs.svg"), "utf8")).toMatch(/^<svg /);
   });
 

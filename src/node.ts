@@ -23,6 +23,7 @@ import { gunzipSync } from "node:zlib";
 import { CsvError, type CsvOptions, CsvParser, type CsvTable } from "./csv.js";
 import { type ImageDataset, imageDataset } from "./datasets.js";
 import { TinyMlpError } from "./errors.js";
+import { type OnnxOptions, toOnnx } from "./export/onnx.js";
 import { jsonShape } from "./format/json-shape.js";
 import {
   checkpoint,
@@ -196,6 +197,18 @@ function removeStaleTemps(dir: string, stem: string): void {
  */
 export function save(model: Sequential, path: string): void {
   writeFileAtomic(path, serialize(model));
+}
+
+/**
+ * Writes the model as an ONNX file ({@link toOnnx}), atomically like
+ * {@link save}: a failed write leaves the previous file as it was.
+ * @example
+ * ```ts
+ * saveOnnx(model, "mnist.onnx", { softmax: true });
+ * ```
+ */
+export function saveOnnx(model: Sequential, path: string, opts: OnnxOptions = {}): void {
+  writeFileAtomic(path, toOnnx(model, opts));
 }
 
 /**

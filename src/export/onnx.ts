@@ -1,0 +1,380 @@
+/**
+ * ONNX export: a trained Sequential as an ONNX `ModelProto` (opset 17, IR
+ * version 8), for onnxruntime and every other ONNX runtime.
+ *
+ * Written by hand, with no dependency: ONNX files are protocol buffers, and
+ * the handful of messages an MLP needs (model, graph, node, attribute,
+ * tensor, value info, type, shape) take ~60 lines of encoder below — less
+ * than the glue a protobuf library would need, and the core stays
+ * dependency-free. Field numbers are those of onnx/onnx.proto
+ * (https://github.com/onnx/onnx/blob/main/onnx/onnx.proto).
+ *
+ * The graph is the model in inference form: Dropout disappears,
+ * BatchNormalization uses its moving statistics. Dense is `Gemm`; each
+ * activation is its ONNX operator where one exists (`Relu`, `LeakyRelu`,
+ * `Elu`, `Selu`, `Sigmoid`, `Tanh`, `Softplus`, `Softmax`), and the others
+ * are composed from the operator set: GELU = 0.5·x·(1 + erf(x/√2)), its tanh
+ * form 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), SiLU/swish = x·σ(x).
+ * The batch dimension is dynamic (`batch`).
+ */
+import type { ActivationFunction } from "../activations.js";
+import { ValueError } from "../errors.js";
+import type { Layer } from "../layer.js";
+import type { Sequential } from "../sequential.js";
+import type { FloatArray } from "../tensor.js";
+import { VERSION } from "../version.js";
+
+// ---------------------------------------------------------------- a minimal protobuf writer
+
+/** Bytes of one message, built field by field (proto3 wire format). */
+class Proto {
+  private readonly parts: number[] = [];
+
+  private varint(v: number | bigint): void {
+    let x = BigInt.asUintN(64, BigInt(v));
+    while (x >= 0x80n) {
+      this.parts.push(Number(x & 0x7fn) | 0x80);
+      x >>= 7n;
+    }
+    this.parts.push(Number(x));
+  }
+  private key(field: number, wire: number): void {
+    this.varint((field << 3) | wire);
+  }
+  /** A varint field (int32, int64, enum). */
+  int(field: number, v: number): this {
+    this.key(field, 0);
+    this.varint(v);
+    return this;
+  }
+  /** A 32-bit float field. */
+  float(field: number, v: number): this {
+    this.key(field, 5);
+    const b = new Uint8Array(4);
+    new DataView(b.buffer).setFloat32(0, v, true);
+    this.parts.push(...b);
+    return this;
+  }
+  /** A length-delimited field: bytes, a string or a nested message. */
+  bytes(field: number, v: Uint8Array | string | Proto): this {
+    const b = typeof v === "string" ? new TextEncoder().encode(v) : v instanceof Proto ? v.finish() : v;
+    this.key(field, 2);
+    this.varint(b.length);
+    for (let i = 0; i < b.length; i++) this.parts.push(b[i] as number);
+    return this;
+  }
+  finish(): Uint8Array {
+    return Uint8Array.from(this.parts);
+  }
+}
+
+// onnx.proto enums
+const FLOAT = 1;
+const DOUBLE = 11;
+const INT64 = 7;
+const ATTR_FLOAT = 1;
+const ATTR_INT = 2;
+
+function tensorProto(name: string, dims: readonly number[], data: FloatArray | readonly number[], type: number): Proto {
+  const t = new Proto();
+  for (const d of dims) t.int(1, d);
+  t.int(2, type);
+  t.bytes(8, name);
+  // raw_data is little-endian, as typed arrays are on every engine this library runs on
+  const raw =
+    type === DOUBLE
+      ? Float64Array.from(data)
+      : type === INT64
+        ? BigInt64Array.from(Array.from(data, (v) => BigInt(v)))
+        : Float32Array.from(data);
+  t.bytes(9, new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength));
+  return t;
+}
+
+function valueInfo(name: string, type: number, dims: readonly (number | string)[], doc: string): Proto {
+  const shape = new Proto();
+  for (const d of dims) shape.bytes(1, typeof d === "string" ? new Proto().bytes(2, d) : new Proto().int(1, d));
+  const tensor = new Proto().int(1, type).bytes(2, shape);
+  return new Proto().bytes(1, name).bytes(2, new Proto().bytes(1, tensor)).bytes(3, doc);
+}
+
+type Attr = [name: string, kind: "float" | "int", value: number];
+
+function node(op: string, inputs: string[], outputs: string[], name: string, attrs: Attr[] = []): Proto {
+  const n = new Proto();
+  for (const i of inputs) n.bytes(1, i);
+  for (const o of outputs) n.bytes(2, o);
+  n.bytes(3, name).bytes(4, op);
+  for (const [an, kind, v] of attrs) {
+    const a = new Proto().bytes(1, an);
+    if (kind === "float") a.float(2, v).int(20, ATTR_FLOAT);
+    else a.int(3, v).int(20, ATTR_INT);
+    n.bytes(5, a);
+  }
+  return n;
+}
+
+// ---------------------------------------------------------------- the graph
+
+/** Options of {@link toOnnx}. */
+export interface OnnxOptions {
+  /** Append a Softmax, so the output is probabilities rather than logits (default false). */
+  softmax?: boolean;
+  /** The graph's input name (default `"input"`). */
+  inputName?: string;
+  /** The graph's output name (default `"output"`). */
+  outputName?: string;
+  /** A description stored as the model's doc string. */
+  docString?: string;
+}
+
+/** Builds the node list: each call appends nodes and returns the name of the value it produced. */
+class Graph {
+  readonly nodes: Proto[] = [];
+  readonly initializers: Proto[] = [];
+  private count = 0;
+  constructor(readonly type: number) {}
+  fresh(base: string): string {
+    return `${base}_${this.count++}`;
+  }
+  constant(base: string, dims: readonly number[], values: FloatArray | readonly number[], type = this.type): string {
+    const name = this.fresh(base);
+    this.initializers.push(tensorProto(name, dims, values, type));
+    return name;
+  }
+  op(op: string, inputs: string[], base: string, attrs: Attr[] = []): string {
+    const out = this.fresh(base);
+    this.nodes.push(node(op, inputs, [out], out, attrs));
+    return out;
+  }
+}
+
+/**
+ * onnxruntime's CPU kernels for Elu, Selu, Softplus and Erf are float32
+ * only, and its optimizer fuses x·σ(x) into a float32-only QuickGelu; a
+ * float64 model gets these from operators that have double kernels
+ * (`Exp`, `Log`, `Where`…), and GELU's erf runs in float32 (`Cast`),
+ * within float32's rounding (≈ 6e-8 relative) of the double result.
+ */
+function activation64(g: Graph, fn: ActivationFunction, x: string, where: string): string | null {
+  const f = fn as ActivationFunction & { alpha?: number };
+  const scalar = (v: number) => g.constant(`${where}/c`, [], [v]);
+  const positive = () => g.op("Greater", [x, scalar(0)], `${where}/positive`);
+  const expm1 = () => g.op("Sub", [g.op("Exp", [x], `${where}/exp`), scalar(1)], `${where}/expm1`);
+  switch (fn.name) {
+    case "elu":
+      return g.op(
+        "Where",
+        [positive(), x, g.op("Mul", [expm1(), scalar(f.alpha as number)], `${where}/neg`)],
+        `${where}/elu`,
+      );
+    case "selu": {
+      const neg = g.op("Mul", [expm1(), scalar(1.6732632423543772)], `${where}/neg`);
+      return g.op(
+        "Mul",
+        [g.op("Where", [positive(), x, neg], `${where}/elu`), scalar(1.0507009873554805)],
+        `${where}/selu`,
+      );
+    }
+    case "softplus": {
+      // max(x, 0) + log(1 + exp(−|x|)): never overflows
+      const e = g.op("Exp", [g.op("Neg", [g.op("Abs", [x], `${where}/abs`)], `${where}/neg`)], `${where}/exp`);
+      const l = g.op("Log", [g.op("Add", [e, scalar(1)], `${where}/add`)], `${where}/log`);
+      return g.op("Add", [g.op("Relu", [x], `${where}/relu`), l], `${where}/softplus`);
+    }
+    case "silu":
+    case "swish": {
+      // x / (1 + exp(−x))
+      const e = g.op("Exp", [g.op("Neg", [x], `${where}/neg`)], `${where}/exp`);
+      return g.op("Div", [x, g.op("Add", [e, scalar(1)], `${where}/add`)], `${where}/${fn.name}`);
+    }
+    case "gelu": {
+      const z32 = g.op("Cast", [g.op("Div", [x, scalar(Math.SQRT2)], `${where}/div`)], `${where}/to32`, [
+        ["to", "int", FLOAT],
+      ]);
+      const e = g.op("Cast", [g.op("Erf", [z32], `${where}/erf`)], `${where}/to64`, [["to", "int", DOUBLE]]);
+      const onePlus = g.op("Add", [e, scalar(1)], `${where}/add`);
+      return g.op("Mul", [g.op("Mul", [x, scalar(0.5)], `${where}/half`), onePlus], `${where}/gelu`);
+    }
+    default:
+      return null;
+  }
+}
+
+/** The activation applied to `x`, as ONNX nodes. */
+function activation(g: Graph, fn: ActivationFunction, x: string, where: string): string {
+  if (g.type === DOUBLE) {
+    const y = activation64(g, fn, x, where);
+    if (y !== null) return y;
+  }
+  const f = fn as ActivationFunction & { alpha?: number };
+  const scalar = (v: number) => g.constant(`${where}/c`, [], [v]);
+  switch (fn.name) {
+    case "linear":
+      return x;
+    case "relu":
+      return g.op("Relu", [x], `${where}/relu`);
+    case "leakyRelu":
+      return g.op("LeakyRelu", [x], `${where}/leakyRelu`, [["alpha", "float", f.alpha as number]]);
+    case "elu":
+      return g.op("Elu", [x], `${where}/elu`, [["alpha", "float", f.alpha as number]]);
+    case "selu":
+      return g.op("Selu", [x], `${where}/selu`, [
+        ["alpha", "float", 1.6732632423543772],
+        ["gamma", "float", 1.0507009873554805],
+      ]);
+    case "sigmoid":
+      return g.op("Sigmoid", [x], `${where}/sigmoid`);
+    case "tanh":
+      return g.op("Tanh", [x], `${where}/tanh`);
+    case "softplus":
+      return g.op("Softplus", [x], `${where}/softplus`);
+    case "softmax":
+      return g.op("Softmax", [x], `${where}/softmax`, [["axis", "int", -1]]);
+    case "silu":
+    case "swish":
+      return g.op("Mul", [x, g.op("Sigmoid", [x], `${where}/sigmoid`)], `${where}/${fn.name}`);
+    case "gelu": {
+      // 0.5·x·(1 + erf(x/√2))
+      const e = g.op("Erf", [g.op("Div", [x, scalar(Math.SQRT2)], `${where}/div`)], `${where}/erf`);
+      const onePlus = g.op("Add", [e, scalar(1)], `${where}/add`);
+      return g.op("Mul", [g.op("Mul", [x, scalar(0.5)], `${where}/half`), onePlus], `${where}/gelu`);
+    }
+    case "geluTanh": {
+      // 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))
+      const x3 = g.op("Mul", [g.op("Mul", [x, x], `${where}/x2`), x], `${where}/x3`);
+      const inner = g.op("Add", [x, g.op("Mul", [x3, scalar(0.044715)], `${where}/cx3`)], `${where}/inner`);
+      const t = g.op(
+        "Tanh",
+        [g.op("Mul", [inner, scalar(Math.sqrt(2 / Math.PI))], `${where}/scaled`)],
+        `${where}/tanh`,
+      );
+      const onePlus = g.op("Add", [t, scalar(1)], `${where}/add`);
+      return g.op("Mul", [g.op("Mul", [x, scalar(0.5)], `${where}/half`), onePlus], `${where}/geluTanh`);
+    }
+    default:
+      throw new ValueError(`toOnnx: ${where}: activation '${fn.name}' has no ONNX form`);
+  }
+}
+
+/** Softmax over all of a sample's elements (our Softmax), whatever its shape. */
+function softmaxAll(g: Graph, x: string, shape: readonly number[], where: string): string {
+  if (shape.length === 1) return g.op("Softmax", [x], `${where}/softmax`, [["axis", "int", -1]]);
+  const flat = g.op("Flatten", [x], `${where}/flatten`, [["axis", "int", 1]]);
+  const s = g.op("Softmax", [flat], `${where}/softmax`, [["axis", "int", -1]]);
+  return g.op(
+    "Reshape",
+    [s, g.constant(`${where}/shape`, [shape.length + 1], [-1, ...shape], INT64)],
+    `${where}/reshape`,
+  );
+}
+
+function param(layer: Layer, suffix: string): FloatArray {
+  const p = layer.params().find((q) => q.name.endsWith(`/${suffix}`));
+  if (!p) throw new ValueError(`toOnnx: layer '${layer.name}' has no parameter '${suffix}'`);
+  return p.value.data;
+}
+
+function layerNodes(g: Graph, layer: Layer, x: string, input: readonly number[], output: readonly number[]): string {
+  const where = layer.name;
+  const l = layer as Layer & {
+    fn?: ActivationFunction;
+    activation?: ActivationFunction;
+    epsilon?: number;
+    units?: number;
+  };
+  switch (layer.kind) {
+    case "dense": {
+      const [inDim] = input as [number];
+      const units = output[0] as number;
+      const w = g.constant(`${where}/kernel`, [inDim, units], param(layer, "kernel"));
+      const hasBias = layer.params().some((p) => p.name.endsWith("/bias"));
+      const inputs = hasBias ? [x, w, g.constant(`${where}/bias`, [units], param(layer, "bias"))] : [x, w];
+      const z = g.op("Gemm", inputs, `${where}/gemm`);
+      return activation(g, l.activation as ActivationFunction, z, where);
+    }
+    case "activation":
+      return activation(g, l.fn as ActivationFunction, x, where);
+    case "softmax":
+      return softmaxAll(g, x, input, where);
+    case "flatten":
+      return g.op("Flatten", [x], `${where}/flatten`, [["axis", "int", 1]]);
+    case "dropout":
+      return x; // inference: the identity
+    case "batchNormalization": {
+      const D = input[0] as number;
+      const names = ["gamma", "beta", "movingMean", "movingVariance"].map((s) =>
+        g.constant(`${where}/${s}`, [D], param(layer, s)),
+      );
+      return g.op("BatchNormalization", [x, ...names], `${where}/bn`, [["epsilon", "float", l.epsilon as number]]);
+    }
+    case "layerNormalization": {
+      const D = input[0] as number;
+      const scale = g.constant(`${where}/gamma`, [D], param(layer, "gamma"));
+      const bias = g.constant(`${where}/beta`, [D], param(layer, "beta"));
+      return g.op("LayerNormalization", [x, scale, bias], `${where}/ln`, [
+        ["axis", "int", -1],
+        ["epsilon", "float", l.epsilon as number],
+      ]);
+    }
+    default:
+      throw new ValueError(
+        `toOnnx: layer '${layer.name}' (kind '${layer.kind}') has no ONNX form; export supports the built-in layers`,
+      );
+  }
+}
+
+/**
+ * The model as an ONNX file (opset 17): the bytes of a `ModelProto` that
+ * onnxruntime's `InferenceSession.create(bytes)` runs. Inference form:
+ * Dropout is dropped, BatchNormalization uses its moving statistics. Input
+ * `input` of shape (batch, …inputShape), output `output`; float32 or
+ * float64 as the model.
+ * @throws ValueError for a layer or activation with no ONNX form (a custom layer)
+ * @example
+ * ```ts
+ * const bytes = toOnnx(model, { softmax: true });
+ * // onnxruntime: const session = await ort.InferenceSession.create(bytes);
+ * ```
+ */
+export function toOnnx(model: Sequential, opts: OnnxOptions = {}): Uint8Array {
+  const type = model.dtype === "float64" ? DOUBLE : FLOAT;
+  const g = new Graph(type);
+  const inputName = opts.inputName ?? "input";
+  const outputName = opts.outputName ?? "output";
+  let x = inputName;
+  let shape = model.inputShapePerSample;
+  const shapes = model.layers.map((l) => {
+    const out = l.paramShapes(shape).output;
+    const r = { in: shape, out };
+    shape = out;
+    return r;
+  });
+  model.layers.forEach((layer, i) => {
+    const s = shapes[i] as { in: readonly number[]; out: readonly number[] };
+    x = layerNodes(g, layer, x, s.in, s.out);
+  });
+  if (opts.softmax) x = softmaxAll(g, x, shape, "output");
+  // the graph's output is a named value: an Identity gives it the requested name
+  g.nodes.push(node("Identity", [x], [outputName], "output/identity"));
+  const graph = new Proto();
+  for (const n of g.nodes) graph.bytes(1, n);
+  graph.bytes(2, "tinymlp");
+  for (const t of g.initializers) graph.bytes(5, t);
+  graph.bytes(
+    11,
+    valueInfo(inputName, type, ["batch", ...model.inputShapePerSample], "a batch of samples, one per row"),
+  );
+  graph.bytes(
+    12,
+    valueInfo(outputName, type, ["batch", ...shape], opts.softmax ? "class probabilities" : "the model's outputs"),
+  );
+  const m = new Proto()
+    .int(1, 8) // ir_version 8 (ONNX 1.13), the IR of opset 17
+    .bytes(2, "tinymlp")
+    .bytes(3, VERSION)
+    .bytes(6, opts.docString ?? `tinymlp ${model.layers.map((l) => l.kind).join(" → ")}`)
+    .bytes(7, graph)
+    .bytes(8, new Proto().bytes(1, "").int(2, 17));
+  return m.finish();
+}

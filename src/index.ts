@@ -62,6 +62,7 @@ export { DIVERGENCE_FACTOR, type DivergenceInfo, DivergenceWatch, warnDivergence
 export { Dropout, type DropoutOptions } from "./dropout.js";
 export { NonFiniteLossError, NonFiniteParamError, ShapeError, TinyMlpError, ValueError } from "./errors.js";
 export { type OnnxOptions, toOnnx } from "./export/onnx.js";
+export { fromTfjs, type TfjsArtifacts, TfjsFormatError, type TfjsWeightSpec, toTfjs } from "./export/tfjs.js";
 export { Flatten } from "./flatten.js";
 export {
   checkpoint,

@@ -8,6 +8,7 @@ import {
   fchmodSync,
   fsyncSync,
   lstatSync,
+  mkdirSync,
   openSync,
   readdirSync,
   readFileSync,
@@ -24,6 +25,7 @@ import { CsvError, type CsvOptions, CsvParser, type CsvTable } from "./csv.js";
 import { type ImageDataset, imageDataset } from "./datasets.js";
 import { TinyMlpError } from "./errors.js";
 import { type OnnxOptions, toOnnx } from "./export/onnx.js";
+import { fromTfjs, toTfjs } from "./export/tfjs.js";
 import { jsonShape } from "./format/json-shape.js";
 import {
   checkpoint,
@@ -37,6 +39,7 @@ import {
 import { type IdxArray, IdxFormatError, parseIdx } from "./idx.js";
 import { checkKeys } from "./options.js";
 import type { Callback, Logs, Sequential } from "./sequential.js";
+import { VERSION } from "./version.js";
 
 /**
  * Reads an IDX file, raw or gzip-compressed (by content: a gzip file starts
@@ -197,6 +200,68 @@ function removeStaleTemps(dir: string, stem: string): void {
  */
 export function save(model: Sequential, path: string): void {
   writeFileAtomic(path, serialize(model));
+}
+
+/**
+ * Writes the model in the TensorFlow.js Layers format ({@link toTfjs}): a
+ * folder with `model.json` and `weights.bin`, what `tf.loadLayersModel("file://…/model.json")`
+ * (tfjs-node) or an HTTP URL of the folder (browsers) reads. Each file is
+ * written atomically; the folder is created if needed.
+ * @example
+ * ```ts
+ * saveTfjs(model, "out/mnist-tfjs");
+ * ```
+ */
+export function saveTfjs(model: Sequential, dir: string): void {
+  const { modelTopology, weightSpecs, weightData } = toTfjs(model);
+  mkdirSync(dir, { recursive: true });
+  writeFileAtomic(join(dir, "weights.bin"), new Uint8Array(weightData));
+  const json = {
+    format: "layers-model",
+    generatedBy: `tinymlp ${VERSION}`,
+    convertedBy: null,
+    modelTopology,
+    weightsManifest: [{ paths: ["weights.bin"], weights: weightSpecs }],
+  };
+  writeFileAtomic(join(dir, "model.json"), new TextEncoder().encode(`${JSON.stringify(json)}\n`));
+}
+
+/**
+ * Reads a TensorFlow.js Layers model ({@link fromTfjs}) from its folder (or
+ * its `model.json`): the weight files listed in the manifest are read in
+ * order from beside it.
+ * @throws TfjsFormatError naming the layer and the option that cannot be expressed
+ * @example
+ * ```ts
+ * const model = loadTfjs("keras-export/");
+ * ```
+ */
+export function loadTfjs(path: string): Sequential {
+  const file = path.endsWith(".json") ? path : join(path, "model.json");
+  let doc: unknown;
+  try {
+    doc = JSON.parse(readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new TinyMlpError(`loadTfjs: cannot read '${file}': ${(e as Error).message}`);
+  }
+  const manifest = (doc as { weightsManifest?: unknown }).weightsManifest;
+  if (!Array.isArray(manifest)) throw new TinyMlpError(`loadTfjs: '${file}' has no weightsManifest`);
+  const parts: Uint8Array[] = [];
+  for (const group of manifest as { paths?: unknown }[]) {
+    for (const p of Array.isArray(group?.paths) ? group.paths : []) {
+      if (typeof p !== "string" || p.includes("..") || p.startsWith("/"))
+        throw new TinyMlpError(`loadTfjs: weight path ${JSON.stringify(p)} must name a file beside model.json`);
+      parts.push(new Uint8Array(readFileSync(join(dirname(file), p))));
+    }
+  }
+  const total = parts.reduce((s, b) => s + b.length, 0);
+  const bytes = new Uint8Array(total);
+  let off = 0;
+  for (const b of parts) {
+    bytes.set(b, off);
+    off += b.length;
+  }
+  return fromTfjs(doc, bytes);
 }
 
 /**

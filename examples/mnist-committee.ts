@@ -22,7 +22,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { type ImageDataset, imageSource, normalizeWidth, subsetDataset, Tensor } from "tinymlp";
 import { loadSplitMnist } from "./mnist-data.js";
-import { digitGridSvg } from "./plots.js";
+import { digitGridSvg, misclassified } from "./plots.js";
 import { RECORD_DEFAULTS, type RecipeConfig, trainRecipe } from "./recipe.js";
 
 const HELP = `Train a committee of MLPs on deformed MNIST digits and average them (resumable).
@@ -188,6 +188,18 @@ function accuracy(p: Float64Array, labels: Uint8Array): number {
   return correct / labels.length;
 }
 const committeeTest = accuracy(average(probs), test.labels);
+const committeePredicted = new Tensor(average(probs), [test.length, 10]).argMax();
+const wrong = misclassified(committeePredicted, test, 100);
+writeFileSync(
+  join(outDir, "misclassified.svg"),
+  digitGridSvg(
+    wrong,
+    28,
+    28,
+    `The ${Math.round((1 - committeeTest) * test.length)} test digits the committee of ${members} gets wrong` +
+      `${wrong.length < Math.round((1 - committeeTest) * test.length) ? ` (the first ${wrong.length})` : ""} (true → predicted)`,
+  ),
+);
 const committeeVal = accuracy(average(valProbs), data.validation.labels);
 const growth = probs.map((_, k) => accuracy(average(probs.slice(0, k + 1)), test.labels));
 const growthValidation = valProbs.map((_, k) => accuracy(average(valProbs.slice(0, k + 1)), data.validation.labels));

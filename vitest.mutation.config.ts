@@ -10,7 +10,10 @@ import { defineConfig } from "vitest/config";
 // - the fuzz suite (10,500 hostile files): it loads models, so it covers nearly
 //   every mutant and would run for each; like the golden runs, leaving it out
 //   can only lower the score.
-// All four stay in npm test.
+// - the round-trip property (1,000 random models, ~30 s), the exporters' checks
+//   by onnxruntime and tfjs-layers, and the header bounds' 64 MB child: each
+//   covers most of the loader and would run for every mutant.
+// All of them stay in npm test.
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
@@ -20,6 +23,10 @@ export default defineConfig({
       "test/golden.test.ts",
       "test/fuzz.test.ts",
       "test/mnist-backends.test.ts",
+      "test/roundtrip.test.ts",
+      "test/onnx.test.ts",
+      "test/tfjs.test.ts",
+      "test/header-bounds.test.ts",
     ],
     testTimeout: 120_000,
     hookTimeout: 120_000,

@@ -44,7 +44,10 @@ Usage: npm run ladder -- [options]
   --eval-subset N      use only the first N validation and test images (smoke run)
   --out DIR            where to write the table and curves (default out/ladder)
   --backend NAME       wasm or js (default: wasm where the engine runs it)
-  --help               this text`;
+  --help               this text
+
+All rungs took about 100 min on the JS backend of a shared 2-core machine
+(docs/mnist.md); the wasm default is several times faster (not re-timed).`;
 
 const { values } = parseArgs({
   options: {

@@ -57,7 +57,11 @@ Usage: npm run mnist:record -- [options]
   --checkpoint-every N  also checkpoint every N batches (default 100; always at epoch ends)
   --fresh            ignore a checkpoint in --out and start over
   --no-progress      no progress bar
-  --help             this text`;
+  --help             this text
+
+Run time on a 2-core machine (docs/mnist.md): the default recipe, 25 epochs of
+784-800-800-10, about an hour; --hidden 1500,1000,500 --dropout 0 --epochs 100
+(99.36–99.46% test) 94 min of training with two such runs sharing the cores.`;
 
 const { values } = parseArgs({
   options: {

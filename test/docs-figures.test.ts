@@ -18,6 +18,52 @@ interface Result {
 const pct = (v: number): string => `${(100 * v).toFixed(2)}%`;
 const results = [1, 2, 3].map((s) => JSON.parse(readFileSync(`docs/results/mnist-seed${s}.json`, "utf8")) as Result);
 
+interface Record2 {
+  command: string;
+  testAccuracy: number;
+  validationAccuracy: number;
+  epochs: number | number[];
+  seconds: number;
+  bestEpoch?: number;
+  testErrors?: number;
+  growth?: number[];
+  growthValidation?: number[];
+}
+const record = [1, 2].map((s) => JSON.parse(readFileSync(`docs/results/record-seed${s}.json`, "utf8")) as Record2);
+const committee = JSON.parse(readFileSync("docs/results/committee-2.json", "utf8")) as Record2;
+
+describe("the records' figures match their recorded runs", () => {
+  it("every result file holds what the issue asks: command, test and validation accuracy, epochs, seconds", () => {
+    for (const r of [...record, committee]) {
+      expect(r.command).toMatch(/^npm run mnist:(record|committee) -- /);
+      for (const k of ["testAccuracy", "validationAccuracy", "seconds"] as const) expect(r[k]).toBeTypeOf("number");
+      expect(r.epochs).toBeDefined();
+    }
+  });
+
+  it("docs/mnist.md: the step-2 table, the committee table, and the README headline", () => {
+    const doc = readFileSync("docs/mnist.md", "utf8");
+    record.forEach((r, i) => {
+      const row = doc.split("\n").find((l) => new RegExp(`^\\| ${i + 1} +\\| ${r.bestEpoch} `).test(l));
+      expect(row, `row of seed ${i + 1}`).toBeDefined();
+      const cells = (row as string).split("|").map((c) => c.trim());
+      expect(cells[3]).toBe(pct(r.validationAccuracy));
+      expect(cells[4]).toBe(`**${pct(r.testAccuracy)}**`);
+      expect(cells[5]).toBe(String(r.testErrors));
+      expect(cells[6]).toBe(`${(r.seconds / 60).toFixed(1)} min`);
+    });
+    const mean = (record[0] as Record2).testAccuracy / 2 + (record[1] as Record2).testAccuracy / 2;
+    expect(doc).toContain(`Mean **${pct(mean)}** over the two seeds`);
+    expect(doc).toContain(
+      `| test                          | ${pct(committee.growth?.[0] ?? 0)} | **${pct(committee.testAccuracy)}** |`,
+    );
+    const readme = readFileSync("README.md", "utf8");
+    const best = Math.max(...record.map((r) => r.testAccuracy));
+    expect(readme).toContain(`reaches **${pct(best)}** (mean of two seeds ${pct(mean)})`);
+    expect(readme).toContain(`a committee of two\n${pct(committee.testAccuracy)}`);
+  });
+});
+
 describe("documented figures match the recorded runs", () => {
   it("README: the main job's test accuracy", () => {
     const readme = readFileSync("README.md", "utf8");

@@ -238,7 +238,9 @@ describe("examples (smoke runs)", () => {
     expect(r.growthValidation[1]).toBe(r.validationAccuracy);
     expect(r.command).toMatch(/^npm run mnist:committee -- /);
     expect(readFileSync(join(dir, "member-2-inputs.svg"), "utf8")).toMatch(/^<svg /);
-    expect(readFileSync(join(dir, "misclassified.svg"), "utf8")).toMatch(/^<svg .*test digits the committee of 2 gets wrong/s);
+    expect(readFileSync(join(dir, "misclassified.svg"), "utf8")).toMatch(
+      /^<svg .*test digits the committee of 2 gets wrong/s,
+    );
   });
 
   it("interop-check: a saved MNIST model, exported, classifies every test image as tinymlp does", async () => {

@@ -185,7 +185,11 @@ const testAccuracy = correct / test.length;
 console.log(`test accuracy: ${pct(testAccuracy)} (${test.length - correct} errors of ${test.length})`);
 console.log(
   `training time: ${(result.trainSeconds / 60).toFixed(1)} min over ${result.epochs.length} epochs` +
-    (result.resumedFrom !== null ? ` (resumed at epoch ${result.resumedFrom + 1})` : ""),
+    (result.resumedFrom === null
+      ? ""
+      : result.resumedFrom >= config.epochs
+        ? " (in earlier runs of this command; this one only evaluated)"
+        : ` (resumed at epoch ${result.resumedFrom + 1})`),
 );
 
 // ---- pictures and results ----

@@ -32,6 +32,7 @@ import {
   Tensor,
   type TfjsArtifacts,
   TfjsFormatError,
+  TinyMlpError,
   toTfjs,
 } from "../src/index.js";
 import { loadTfjs, saveTfjs } from "../src/node.js";
@@ -157,6 +158,73 @@ describe("TensorFlow.js Layers format", () => {
     rmSync(dir, { recursive: true });
   });
 
+  it("hostile model.json files end in a typed error or a model, never allocating beyond the buffer (1,000 cases)", () => {
+    const good = toTfjs(
+      new Sequential({
+        inputShape: [3],
+        seed: 1,
+        layers: [new Dense({ units: 4, activation: "relu" }), new BatchNormalization(), new Dense({ units: 2 })],
+      }),
+    );
+    const text = JSON.stringify({ modelTopology: good.modelTopology, weightSpecs: good.weightSpecs });
+    const paths = (v: unknown, prefix: (string | number)[] = []): (string | number)[][] => {
+      if (typeof v !== "object" || v === null) return [prefix];
+      const keys = Array.isArray(v) ? v.map((_, i) => i) : Object.keys(v);
+      return [prefix, ...keys.flatMap((k) => paths((v as Record<string | number, unknown>)[k], [...prefix, k]))];
+    };
+    const all = paths(JSON.parse(text)).filter((p) => p.length > 0);
+    const hostile = fc.oneof(
+      fc.jsonValue({ maxDepth: 2 }),
+      fc.constantFrom(
+        1e9,
+        1e7,
+        2 ** 31,
+        -1,
+        0,
+        1.5,
+        "Conv2D",
+        "float16",
+        null,
+        [],
+        {},
+        [1e7, 1e7],
+        [null, 1e9],
+        "__proto__",
+      ),
+    );
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...all),
+        fc.constantFrom("replace", "remove", "proto"),
+        hostile,
+        fc.integer({ min: -8, max: 8 }),
+        (path, op, value, extraBytes) => {
+          const doc = JSON.parse(text);
+          let parent = doc;
+          for (const k of path.slice(0, -1)) parent = parent[k];
+          const last = path[path.length - 1] as string | number;
+          if (op === "replace") parent[last] = value;
+          else if (op === "remove") {
+            if (Array.isArray(parent)) parent.splice(last as number, 1);
+            else delete parent[last];
+          } else if (typeof parent[last] === "object" && parent[last] !== null) {
+            Object.defineProperty(parent[last], "__proto__", { value, enumerable: true, configurable: true });
+          }
+          const n = Math.max(0, good.weightData.byteLength + 4 * extraBytes);
+          const data = new Uint8Array(n);
+          data.set(new Uint8Array(good.weightData).subarray(0, Math.min(n, good.weightData.byteLength)));
+          try {
+            fromTfjs(doc, data);
+          } catch (e) {
+            if (!(e instanceof TinyMlpError)) throw e;
+          }
+          expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
   it("refuses what it cannot express, naming the layer, its class and the option", () => {
     const base = () => toTfjs(new Sequential({ inputShape: [3], layers: [new Dense({ units: 2 })] }));
     const a = base();
@@ -178,7 +246,7 @@ describe("TensorFlow.js Layers format", () => {
     );
     const c = base();
     expect(() => fromTfjs(c, new ArrayBuffer(4))).toThrow(
-      "fromTfjs: weightData: the specs declare 32 bytes, the buffer holds 4",
+      "fromTfjs: weightData: the layers need 32 bytes of float32 weights, the buffer holds 4",
     );
     const d = base();
     (d.weightSpecs[0] as { shape: number[] }).shape = [3, 3];

@@ -467,8 +467,34 @@ export function fromTfjs(modelJson: unknown, weightData: ArrayBuffer | Uint8Arra
             isObj(g) && Array.isArray(g.weights) ? g.weights : [],
           )
         : fail("model.json", "expected weightSpecs or weightsManifest");
+  if (!(weightData instanceof Uint8Array || weightData instanceof ArrayBuffer))
+    fail("weightData", "expected an ArrayBuffer or a Uint8Array");
   const bytes = weightData instanceof Uint8Array ? weightData : new Uint8Array(weightData);
-  const model = new Sequential({ inputShape, initialize: false, dtype: "float32" });
+  let model: Sequential;
+  try {
+    model = new Sequential({ inputShape, initialize: false, dtype: "float32" }); // checks the shape's limits
+  } catch (e) {
+    fail("input shape", (e as Error).message);
+  }
+  // Before anything is allocated: the layers' parameter sizes (from their shapes
+  // alone) must add up to the buffer, so a hostile size cannot make us allocate.
+  let running: readonly number[] = inputShape;
+  let elements = 0;
+  for (const l of layers) {
+    let shapes: { output: readonly number[]; params: readonly (readonly number[])[] };
+    try {
+      shapes = l.paramShapes(running);
+    } catch (e) {
+      fail(`layer '${l.name}'`, (e as Error).message);
+    }
+    for (const p of shapes.params) elements += p.reduce((a, b) => a * b, 1);
+    running = shapes.output;
+  }
+  if (4 * elements !== bytes.byteLength)
+    fail(
+      "weightData",
+      `the layers need ${4 * elements} bytes of float32 weights, the buffer holds ${bytes.byteLength}`,
+    );
   for (const l of layers) {
     try {
       model.add(l);

@@ -31,3 +31,38 @@ export function randomTensor(shape: number[], seed: number, lo = -1, hi = 1, dty
 
 /** Number of fast-check runs for every property (the issue asks for at least 100). */
 export const RUNS = 100;
+
+/** A path into a JSON document: object keys and array indices. */
+export type JsonPath = (string | number)[];
+
+/** Every path into a JSON value, the value's own (`[]`) included; arrays contribute their first `maxItems` entries. */
+export function jsonPaths(v: unknown, maxItems = Number.POSITIVE_INFINITY, prefix: JsonPath = []): JsonPath[] {
+  if (typeof v !== "object" || v === null) return [prefix];
+  const keys = Array.isArray(v) ? v.map((_, i) => i).slice(0, maxItems) : Object.keys(v);
+  return [
+    prefix,
+    ...keys.flatMap((k) => jsonPaths((v as Record<string | number, unknown>)[k], maxItems, [...prefix, k])),
+  ];
+}
+
+/**
+ * Changes `doc` in place at a non-empty `path`: "replace" sets the field to
+ * `value`, "remove" deletes it (an array entry is spliced out). Returns the
+ * field's parent and key, for mutations of its own (adding keys).
+ */
+export function mutateAt(
+  doc: unknown,
+  path: JsonPath,
+  op: "replace" | "remove" | "none",
+  value?: unknown,
+): { parent: Record<string | number, unknown>; key: string | number } {
+  let parent = doc as Record<string | number, unknown>;
+  for (const k of path.slice(0, -1)) parent = parent[k] as Record<string | number, unknown>;
+  const key = path[path.length - 1] as string | number;
+  if (op === "replace") parent[key] = value;
+  else if (op === "remove") {
+    if (Array.isArray(parent)) parent.splice(key as number, 1);
+    else delete parent[key];
+  }
+  return { parent, key };
+}

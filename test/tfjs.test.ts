@@ -36,6 +36,7 @@ import {
   toTfjs,
 } from "../src/index.js";
 import { loadTfjs, saveTfjs } from "../src/node.js";
+import { jsonPaths, mutateAt } from "./helpers.js";
 
 beforeAll(async () => {
   await tf.setBackend("cpu");
@@ -167,12 +168,7 @@ describe("TensorFlow.js Layers format", () => {
       }),
     );
     const text = JSON.stringify({ modelTopology: good.modelTopology, weightSpecs: good.weightSpecs });
-    const paths = (v: unknown, prefix: (string | number)[] = []): (string | number)[][] => {
-      if (typeof v !== "object" || v === null) return [prefix];
-      const keys = Array.isArray(v) ? v.map((_, i) => i) : Object.keys(v);
-      return [prefix, ...keys.flatMap((k) => paths((v as Record<string | number, unknown>)[k], [...prefix, k]))];
-    };
-    const all = paths(JSON.parse(text)).filter((p) => p.length > 0);
+    const all = jsonPaths(JSON.parse(text)).filter((p) => p.length > 0);
     const hostile = fc.oneof(
       fc.jsonValue({ maxDepth: 2 }),
       fc.constantFrom(
@@ -200,15 +196,10 @@ describe("TensorFlow.js Layers format", () => {
         fc.integer({ min: -8, max: 8 }),
         (path, op, value, extraBytes) => {
           const doc = JSON.parse(text);
-          let parent = doc;
-          for (const k of path.slice(0, -1)) parent = parent[k];
-          const last = path[path.length - 1] as string | number;
-          if (op === "replace") parent[last] = value;
-          else if (op === "remove") {
-            if (Array.isArray(parent)) parent.splice(last as number, 1);
-            else delete parent[last];
-          } else if (typeof parent[last] === "object" && parent[last] !== null) {
-            Object.defineProperty(parent[last], "__proto__", { value, enumerable: true, configurable: true });
+          const { parent, key } = mutateAt(doc, path, op === "proto" ? "none" : op, value);
+          const target = parent[key];
+          if (op === "proto" && typeof target === "object" && target !== null) {
+            Object.defineProperty(target, "__proto__", { value, enumerable: true, configurable: true });
           }
           const n = Math.max(0, good.weightData.byteLength + 4 * extraBytes);
           const data = new Uint8Array(n);

@@ -336,18 +336,15 @@ export class Sequential {
    * naming the parameter, and leave the model as it was.
    */
   private checkInitialized(layer: Layer): void {
-    for (const p of layer.params()) {
-      const a = p.value.data;
-      if (this.backend.rules.allFinite(a)) continue;
-      const i = a.findIndex((v) => !Number.isFinite(v));
-      this.layers.pop();
-      this.shapes.pop();
-      this.paramCache = null;
-      throw new ValueError(
-        `Sequential: layer '${layer.name}' initialized '${p.name}' with ${a[i]} (element ${i}): ` +
-          `an initializer option is beyond ${this.dtype}'s range`,
-      );
-    }
+    const bad = this.firstNonFinite(layer.params());
+    if (bad === null) return;
+    this.layers.pop();
+    this.shapes.pop();
+    this.paramCache = null;
+    throw new ValueError(
+      `Sequential: layer '${layer.name}' initialized '${bad.param.name}' with ${bad.value} (element ${bad.index}): ` +
+        `an initializer option is beyond ${this.dtype}'s range`,
+    );
   }
 
   private buildContext(): BuildContext {
@@ -544,13 +541,20 @@ export class Sequential {
    * wasm, docs/persistence.md). The rare failure then finds the element.
    */
   private guardParams(): void {
+    const bad = this.firstNonFinite(this.params());
+    if (bad) throw new NonFiniteParamError(bad.param.name, bad.index, bad.value);
+  }
+
+  /** The first parameter with a NaN or ±Infinity, and where: one branch-free pass per parameter, then a search in the rare bad one. */
+  private firstNonFinite(params: readonly Param[]): { param: Param; index: number; value: number } | null {
     const rules = this.backend.rules;
-    for (const p of this.params()) {
-      const a = p.value.data;
+    for (const param of params) {
+      const a = param.value.data;
       if (rules.allFinite(a)) continue;
-      const i = a.findIndex((v) => !Number.isFinite(v));
-      throw new NonFiniteParamError(p.name, i, a[i] as number);
+      const index = a.findIndex((v) => !Number.isFinite(v));
+      return { param, index, value: a[index] as number };
     }
+    return null;
   }
 
   /**

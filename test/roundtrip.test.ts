@@ -39,6 +39,7 @@ import {
   Huber,
   LayerNormalization,
   type Loss,
+  type LossName,
   modelFromJSON,
   modelToJSON,
   Nadam,
@@ -199,13 +200,6 @@ const hidden: Record<Kind, (i: number) => fc.Arbitrary<() => unknown>> = {
 };
 const KINDS = Object.keys(hidden) as Kind[];
 
-type LossName =
-  | "meanSquaredError"
-  | "meanAbsoluteError"
-  | "huber"
-  | "binaryCrossEntropy"
-  | "categoricalCrossEntropy"
-  | "sparseCategoricalCrossEntropy";
 const loss: fc.Arbitrary<{ name: LossName; fromLogits?: boolean }> = fc.oneof(
   fc.constant({ name: "meanSquaredError" as LossName }),
   fc.constant({ name: "meanAbsoluteError" as LossName }),

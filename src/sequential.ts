@@ -242,7 +242,13 @@ export class Sequential {
   loss: Loss | null = null;
   /** Metrics set by compile. */
   metrics: Metric[] = [];
-  /** Set to true (e.g. from a callback) to end fit after the current epoch. */
+  /**
+   * Set to true (e.g. from a callback) to end fit: set in `onEpochEnd` it ends
+   * after that epoch; set in `onBatchEnd` (or from outside while fit yields)
+   * it ends after the current batch, leaving the epoch unfinished and out of
+   * the history. A checkpoint taken then (in that `onBatchEnd`, or in
+   * `onTrainEnd`) resumes mid-epoch exactly.
+   */
   stopTraining = false;
   /** Runs the hot loops and allocates every buffer of the model. */
   readonly backend: Backend;
@@ -779,6 +785,7 @@ export class Sequential {
       for (let epoch = state.epoch; epoch < o.epochs && !this.stopTraining; epoch++) {
         const from = resume !== null && epoch === resume.epoch ? resume : null;
         const logs = await this.trainEpoch(run, state, epoch, from);
+        if (logs === null) break; // stopped mid-epoch
         if (val !== null) {
           const v = this.evaluateRange(lossFn, val.xs, val.ys, val.idx, val.from, val.to, Math.max(o.batchSize, 256));
           for (const [k, value] of Object.entries(v)) logs[`val_${k}`] = value;
@@ -828,9 +835,15 @@ export class Sequential {
 
   /**
    * One epoch: shuffle, then every batch; returns the epoch's training logs.
-   * `from` is the checkpoint when this epoch resumes one.
+   * `from` is the checkpoint when this epoch resumes one. Null when
+   * `stopTraining` ended the epoch before its last batch.
    */
-  private async trainEpoch(run: EpochRun, state: FitState, epoch: number, from: TrainingState | null): Promise<Logs> {
+  private async trainEpoch(
+    run: EpochRun,
+    state: FitState,
+    epoch: number,
+    from: TrainingState | null,
+  ): Promise<Logs | null> {
     const rng = run.shuffleRng;
     // The epoch's order depends only on the shuffling generator's state at
     // its start, so a checkpoint can re-derive it exactly.
@@ -853,7 +866,10 @@ export class Sequential {
       }
     }
     state.lossSum = from ? from.lossSum : 0;
-    for (let b = from ? from.batch : 0; b < run.nBatches; b++) await this.trainBatch(run, state, epoch, b);
+    for (let b = from ? from.batch : 0; b < run.nBatches; b++) {
+      await this.trainBatch(run, state, epoch, b);
+      if (this.stopTraining && b < run.nBatches - 1) return null;
+    }
     const logs: Logs = { loss: state.lossSum / run.nTrain };
     for (const m of this.metrics) logs[m.name] = m.result();
     return logs;

@@ -289,19 +289,29 @@ describe("checkpoints and exact resume", () => {
 
     const first = makeModel();
     let ckpt: Uint8Array | null = null;
-    await first.fit(x, y, {
+    let atEnd: Uint8Array | null = null;
+    let batchesAfter = 0;
+    const h1 = await first.fit(x, y, {
       epochs: 4,
       batchSize: 16,
       callbacks: {
         onBatchEnd: (b, _logs) => {
+          if (ckpt !== null) batchesAfter++;
           if (ckpt === null && b === 6) {
-            ckpt = checkpoint(first); // epoch 1, mid-epoch (15 batches per epoch)
+            ckpt = checkpoint(first); // epoch 0, mid-epoch (15 batches per epoch)
             first.stopTraining = true;
           }
         },
+        onTrainEnd: () => {
+          atEnd = checkpoint(first);
+        },
       },
     });
-    // (fit stops at the end of that epoch; we resume from the mid-epoch checkpoint)
+    // fit stops after that batch: no further batch, the unfinished epoch is not in the history,
+    // and a checkpoint taken as training ends is the same bytes
+    expect(batchesAfter).toBe(0);
+    expect(h1.history.loss ?? []).toEqual([]);
+    expect(atEnd).toEqual(ckpt);
     const { model, training } = deserialize(ckpt as unknown as Uint8Array);
     expect(training?.epoch).toBe(0);
     expect(training?.batch).toBe(7);

@@ -13,6 +13,7 @@ export default defineConfig({
       "test/mnist-backends.test.ts",
       // ~30 s per run, and it covers every line of the loader: it would run for each mutant
       "test/roundtrip.test.ts",
+      "test/browser/**",
     ],
     testTimeout: 120_000,
     hookTimeout: 120_000,

@@ -27,6 +27,7 @@ export default defineConfig({
       "test/onnx.test.ts",
       "test/tfjs.test.ts",
       "test/header-bounds.test.ts",
+      "test/browser/**",
     ],
     testTimeout: 120_000,
     hookTimeout: 120_000,

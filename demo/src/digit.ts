@@ -32,31 +32,24 @@ export const FIELD = 28;
  */
 export function toMnist(ink: Float32Array, w: number, h: number): Digit28 | null {
   if (ink.length !== w * h) throw new Error(`toMnist: expected ${w}×${h} = ${w * h} values, got ${ink.length}`);
-  // bounding box, mass and first moments (pixel (i, j) has its centre at (i + ½, j + ½))
+  // the bounding box of the ink
   let x0 = w;
   let x1 = -1;
   let y0 = h;
   let y1 = -1;
-  let mass = 0;
-  let mx = 0;
-  let my = 0;
   for (let j = 0; j < h; j++) {
     for (let i = 0; i < w; i++) {
-      const f = ink[j * w + i] as number;
-      if (f <= 0) continue;
+      if ((ink[j * w + i] as number) <= 0) continue;
       if (i < x0) x0 = i;
       if (i > x1) x1 = i;
       if (j < y0) y0 = j;
       if (j > y1) y1 = j;
-      mass += f;
-      mx += f * (i + 0.5);
-      my += f * (j + 0.5);
     }
   }
-  if (mass === 0) return null;
+  const centre = centreOfMass(ink, w, h);
+  if (centre === null) return null;
+  const [cx, cy] = centre;
   const s = BOX / Math.max(x1 + 1 - x0, y1 + 1 - y0);
-  const cx = mx / mass;
-  const cy = my / mass;
   // summed-area table, (w+1) × (h+1): S[j][i] = Σ of ink over [0, i) × [0, j)
   const W1 = w + 1;
   const S = new Float64Array(W1 * (h + 1));

@@ -30,7 +30,7 @@ interface Record2 {
   growthValidation?: number[];
 }
 const record = [1, 2, 3].map((s) => JSON.parse(readFileSync(`docs/results/record-seed${s}.json`, "utf8")) as Record2);
-const committees = [2, 3, 4].map(
+const committees = [2, 3, 4, 5].map(
   (k) => JSON.parse(readFileSync(`docs/results/committee-${k}.json`, "utf8")) as Record2,
 );
 const committee = committees.at(-1) as Record2; // the one docs/mnist.md and the README report

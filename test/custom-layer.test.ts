@@ -193,6 +193,77 @@ describe("a user-defined layer", () => {
     expect(() => deserialize(bytes, { layers: { Scale } })).toThrow(/custom layer class 'Gain' is not registered/);
   });
 
+  it("a class that breaks its own contract on load is named, with what it did", () => {
+    const m = model();
+    const bytes = serialize(m);
+    const gain = m.layers[2]?.name as string; // weights: Dense W, b (0, 1), Gain's gain (2), Dense W, b (3, 4)
+    const swap = (G: typeof Gain) => ({ layers: { Scale, Gain: G } });
+    // build() makes a parameter other than the one paramShapes() declared: its name, its size, its rank
+    // (each subclass has its own fromConfig: Gain's builds a Gain)
+    const made = (name: string, shape: number[]) =>
+      class Made extends Gain {
+        static override fromConfig(cfg: LayerConfig) {
+          return new Made(layerOptions(cfg));
+        }
+        override build(inputShape: readonly number[], ctx: BuildContext) {
+          const out = super.build(inputShape, ctx);
+          const n = shape.reduce((a, b) => a * b, 1);
+          this.gain = {
+            ...(this.gain as Param),
+            name: `${this.name}${name}`,
+            value: new Tensor(ctx.backend.alloc(ctx.dtype, n), shape),
+          };
+          return out;
+        }
+      };
+    for (const [name, shape, shown] of [
+      ["/g", [4], "4"],
+      ["/gain", [5], "5"],
+      ["/gain", [4, 1], "4×1"],
+    ] as const) {
+      expect(() => deserialize(bytes, swap(made(name, [...shape])))).toThrow(
+        new FormatError(
+          `weights[2]: '${gain}/gain' (4) does not match the layers' parameter '${gain}${name}' (${shown})`,
+        ),
+      );
+    }
+    // params() lists one parameter more than paramShapes() declared
+    class Twice extends Gain {
+      static override fromConfig(cfg: LayerConfig) {
+        return new Twice(layerOptions(cfg));
+      }
+      override params() {
+        return this.gain ? [this.gain, this.gain] : [];
+      }
+    }
+    expect(() => deserialize(bytes, swap(Twice))).toThrow(
+      new FormatError("weights: the layers have 6 parameters, the header lists 5"),
+    );
+    // build() refuses the shape it is given: the error keeps the layer's place in the file
+    class Refuses extends Gain {
+      static override fromConfig(cfg: LayerConfig) {
+        return new Refuses(layerOptions(cfg));
+      }
+      override build(): readonly number[] {
+        throw new Error("Gain: this input is not for me");
+      }
+    }
+    expect(() => deserialize(bytes, swap(Refuses))).toThrow(
+      new FormatError("model.layers[2]: Gain: this input is not for me"),
+    );
+    // fromConfig() returns something that is not a layer (nothing, or a plain object)
+    for (const wrong of [null, {}]) {
+      class NotALayer extends Gain {
+        static override fromConfig() {
+          return wrong as unknown as Gain;
+        }
+      }
+      expect(() => deserialize(bytes, swap(NotALayer))).toThrow(
+        new FormatError("model.layers[2]: the class's fromConfig did not return a layer"),
+      );
+    }
+  });
+
   it("its own option checks apply on load, naming the layer and the option", () => {
     const doc = modelToJSON(model());
     (doc.model.layers[2] as Record<string, unknown>).shift = 99;

@@ -66,3 +66,15 @@ export function mutateAt(
   }
   return { parent, key };
 }
+
+/** A binary model file whose header is `text` and no arrays follow (the 12-byte preamble, the text, zero padding to 8). */
+export function headerOnlyFile(text: string): Uint8Array {
+  const json = new TextEncoder().encode(text);
+  const out = new Uint8Array((12 + json.length + 7) & ~7);
+  out.set([0x54, 0x4d, 0x4c, 0x50]);
+  const view = new DataView(out.buffer);
+  view.setUint32(4, 1, true);
+  view.setUint32(8, json.length, true);
+  out.set(json, 12);
+  return out;
+}

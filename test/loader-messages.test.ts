@@ -191,6 +191,78 @@ const CASES: [string, (d: Doc) => void, string][] = [
     (d) => Object.defineProperty(d.model, "__proto__", { value: {}, enumerable: true }),
     "model.__proto__: forbidden key",
   ],
+  // each path below is the field's own; the limits are LIMITS' and the lists' own maxima
+  ["layer kind missing", del(["model", "layers", 0, "kind"]), "model.layers[0].kind: missing"],
+  [
+    "custom layer className",
+    (d) => {
+      set(["model", "layers", 0, "kind"], "custom")(d);
+      set(["model", "layers", 0, "className"], 5)(d);
+    },
+    `model.layers[0].className: expected a string of at most ${LIMITS.nameLength} characters`,
+  ],
+  ["weights not a list", set(["weights"], 3), "weights: expected a list of at most 8 items"],
+  ["weights shape not a list", set(["weights", 0, "shape"], 3), "weights[0].shape: expected a list of at most 4 items"],
+  [
+    "weights name",
+    set(["weights", 0, "name"], 5),
+    `weights[0].name: expected a string of at most ${2 * LIMITS.nameLength + 20} characters`,
+  ],
+  ["loss name missing", del(["compile", "loss", "name"]), "compile.loss.name: missing"],
+  [
+    "metrics not a list",
+    set(["compile", "metrics"], "accuracy"),
+    "compile.metrics: expected a list of at most 8 items",
+  ],
+  [
+    "metric not a string",
+    set(["compile", "metrics"], [5]),
+    "compile.metrics[0]: expected a string of at most 50 characters",
+  ],
+  ["optimizer name missing", del(["optimizer", "config", "name"]), "optimizer.config.name: missing"],
+  ["optimizer slot missing", del(["optimizer", "slots", "v"]), "optimizer.slots.v: missing"],
+  [
+    "optimizer slot not a list",
+    set(["optimizer", "slots", "m"], 3),
+    "optimizer.slots.m: expected a list of at most 8 items",
+  ],
+  [
+    "history not a list",
+    set(["training", "history", "loss"], 3),
+    "training.history.loss: expected a list of at most 1000000 items",
+  ],
+  ["training rng", set(["training", "rng"], [1]), "training.rng: expected 4 unsigned 32-bit integers"],
+  [
+    "training rngEpochStart",
+    set(["training", "rngEpochStart"], [1]),
+    "training.rngEpochStart: expected 4 unsigned 32-bit integers",
+  ],
+  [
+    "training lossSum",
+    set(["training", "lossSum"], "x"),
+    'training.lossSum: expected a finite number or "NaN", "Infinity", "-Infinity", got "x"',
+  ],
+  ["training metrics not an object", set(["training", "metrics"], 3), "training.metrics: expected an object"],
+  [
+    "metric state length",
+    set(["training", "metrics"], { accuracy: [1, 2, 3] }),
+    "training.metrics.accuracy: expected a list of at most 2 items",
+  ],
+  [
+    "metric state one number",
+    set(["training", "metrics"], { accuracy: [1] }),
+    "training.metrics.accuracy: expected [correct, total], correct <= total",
+  ],
+  [
+    // without compile there are no metrics, so the training state may hold none
+    "training metrics without compile",
+    (d) => {
+      set(["training", "metrics"], { accuracy: [1, 2] })(d);
+      del(["compile"])(d);
+      del(["optimizer"])(d);
+    },
+    "training.metrics.accuracy: unknown key",
+  ],
 ];
 
 describe("the loader's messages, word for word", () => {
@@ -206,6 +278,33 @@ describe("the loader's messages, word for word", () => {
       if (what !== "forbidden key") expect(() => deserialize(toBytes(bad))).toThrow(new FormatError(message));
     });
   }
+
+  it("the edges that load: a metric state with correct = total, a recorded NaN and ±Infinity, training without compile", async () => {
+    const { doc } = await trained();
+    const d = structuredClone(doc);
+    set(["training", "metrics"], { accuracy: [2, 2] })(d);
+    set(["training", "history"], { loss: [0.5, "NaN", "Infinity", "-Infinity"], accuracy: [0.25, 0.5, 0.75, 1] })(d);
+    for (const loaded of [modelFromJSON(structuredClone(d)), deserialize(toBytes(structuredClone(d)))]) {
+      expect(loaded.training?.metrics).toEqual({ accuracy: [2, 2] });
+      expect(loaded.training?.history).toEqual({
+        loss: [0.5, Number.NaN, Infinity, -Infinity],
+        accuracy: [0.25, 0.5, 0.75, 1],
+      });
+    }
+    const plain = structuredClone(doc);
+    del(["compile"])(plain);
+    del(["optimizer"])(plain);
+    plain.arrays = plain.arrays.slice(0, plain.weights.length); // no optimizer slots follow
+    set(["training", "history"], { loss: [0.5] })(plain);
+    expect(modelFromJSON(plain).training?.history).toEqual({ loss: [0.5] });
+  });
+
+  it("a JSON array entry that is not a finite number", async () => {
+    const { doc } = await trained();
+    const d = structuredClone(doc);
+    (d.arrays[1] as unknown[])[0] = "0.5";
+    expect(() => modelFromJSON(d)).toThrow(new FormatError("arrays[1][0]: expected a finite number"));
+  });
 
   it("the arrays of the JSON form: a list per array, of the right length", async () => {
     const { doc } = await trained();
@@ -255,6 +354,22 @@ describe("the loader's messages, word for word", () => {
     const utf = good.slice();
     utf[13] = 0xff;
     expect(() => deserialize(utf)).toThrow(/^header: not valid UTF-8 JSON \(/);
+    // inside a string value, where a lenient decoder's U+FFFD would still parse
+    const inString = good.slice();
+    const at = new TextDecoder().decode(good.subarray(12, 12 + hlen)).indexOf('"createdAt":"') + 13;
+    inString[12 + at] = 0xff;
+    expect(() => deserialize(inString)).toThrow(/^header: not valid UTF-8 JSON \(/);
+    // exactly the preamble, an empty header: the header's error, not "too short"
+    expect(() => deserialize(Uint8Array.from([0x54, 0x4d, 0x4c, 0x50, 1, 0, 0, 0, 0, 0, 0, 0]))).toThrow(
+      /^header: not valid UTF-8 JSON \(/,
+    );
+    // a header that ends exactly at the end of the file: the arrays are missing
+    const headerOnly = good.slice(0, 12 + hlen);
+    expect(() => deserialize(headerOnly)).toThrow(
+      new FormatError(
+        `data: the header declares ${good.length - start} bytes of arrays after byte ${start}, the file has 0`,
+      ),
+    );
   });
 
   it("a float64 model round-trips through the binary form bit for bit", async () => {

@@ -31,6 +31,7 @@ import {
   LayerNormalization,
   modelFromJSON,
   modelToJSON,
+  Nadam,
   NonFiniteParamError,
   Sequential,
   SGD,
@@ -558,10 +559,43 @@ describe("strict loading", () => {
     expect(() => serialize(d)).toThrow(
       "cannot save: optimizer.slots.v[0][5]: -1 is negative; it holds a variance or a sum of squares",
     );
+    // a moving variance is a variance: negative, it is refused at save as at load;
+    // the moving mean and the trainable gain and offset may be negative
+    const bn = new Sequential({ inputShape: [3], seed: 2 });
+    bn.add(new Dense({ units: 2 }));
+    bn.add(new BatchNormalization());
+    const byName = (n: string) => bn.params().findIndex((p) => p.name.endsWith(n));
+    for (const n of ["/movingMean", "/gamma", "/beta"])
+      (bn.params()[byName(n)] as { value: Tensor }).value.data[0] = -1;
+    expect(
+      deserialize(serialize(bn))
+        .model.params()
+        .map((p) => p.value.data[0]),
+    ).toEqual(bn.params().map((p) => p.value.data[0]));
+    const iv = byName("/movingVariance");
+    (bn.params()[iv] as { value: Tensor }).value.data[1] = -1;
+    expect(() => serialize(bn)).toThrow(
+      new FormatError(
+        `cannot save: weights[${iv}] ('batchNormalization_1/movingVariance')[1]: -1 is negative; it holds a variance or a sum of squares (the loader would refuse it)`,
+      ),
+    );
     // JSON numbers beyond float32's range would become ±Infinity in a float32 model
     const doc = JSON.parse(JSON.stringify(modelToJSON(trained())));
     (doc.arrays[0] as number[])[0] = 1e39;
     expect(() => modelFromJSON(doc)).toThrow("weights[0] ('dense_1/kernel')[0]: Infinity is not a finite number");
+  });
+
+  it("writes optimizer.scalars only for an optimizer that keeps some (Nadam's μ product)", async () => {
+    const keys = async (optimizer: SGD | Adam | Nadam) => {
+      const m = new Sequential({ inputShape: [2], seed: 1 });
+      m.add(new Dense({ units: 2 }));
+      m.compile({ optimizer, loss: "sparseCategoricalCrossEntropy" });
+      await m.fit(Tensor.from([[1, 2]]), Tensor.from([1]), { epochs: 1 });
+      return Object.keys(modelToJSON(m).optimizer ?? {});
+    };
+    expect(await keys(new SGD({ lr: 0.1, momentum: 0.9 }))).toEqual(["config", "step", "slots"]);
+    expect(await keys(new Adam())).toEqual(["config", "step", "slots"]);
+    expect(await keys(new Nadam())).toEqual(["config", "step", "slots", "scalars"]);
   });
 
   it("names the field that is wrong", () => {

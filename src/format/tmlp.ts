@@ -37,6 +37,7 @@ import type { RngState } from "../rng.js";
 import { Sequential, type TrainingState } from "../sequential.js";
 import { allocFloat, type DType, type FloatArray } from "../tensor.js";
 import { VERSION } from "../version.js";
+import { readFloats, writeFloats } from "./floats.js";
 import { jsonShape } from "./json-shape.js";
 
 export type { TrainingState };
@@ -160,8 +161,6 @@ function toDoc(model: Sequential, training?: TrainingState): Doc {
   return { header, arrays };
 }
 
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
 /**
  * The model (with its optimizer state, if compiled) as one Uint8Array.
  * @example
@@ -193,12 +192,7 @@ export function serialize(model: Sequential, training?: TrainingState): Uint8Arr
   out.set(json, 12);
   let off = start;
   for (const a of arrays) {
-    if (LITTLE_ENDIAN) out.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), off);
-    else
-      for (let i = 0; i < a.length; i++)
-        width === 8
-          ? view.setFloat64(off + 8 * i, a[i] as number, true)
-          : view.setFloat32(off + 4 * i, a[i] as number, true);
+    writeFloats(out, off, a);
     off += a.length * width;
   }
   return out;
@@ -316,10 +310,7 @@ export function deserialize(bytes: Uint8Array, opts: LoadOptions = {}): Loaded {
   let off = start;
   const arrays = lengths.map((n) => {
     const a = allocFloat(header.model.dtype, n);
-    if (LITTLE_ENDIAN) new Uint8Array(a.buffer).set(bytes.subarray(off, off + n * width));
-    else
-      for (let i = 0; i < n; i++)
-        a[i] = width === 8 ? view.getFloat64(off + 8 * i, true) : view.getFloat32(off + 4 * i, true);
+    readFloats(bytes, off, a);
     off += n * width;
     return a;
   });

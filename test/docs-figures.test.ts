@@ -35,9 +35,32 @@ const committees = [2, 3, 4, 5].map(
 );
 const committee = committees.at(-1) as Record2; // the one docs/mnist.md and the README report
 
+const tuning = ["alpha36-sigma6", "alpha34-sigma4", "rotation15-scale15"].map(
+  (name) => [name, JSON.parse(readFileSync(`docs/results/tuning-${name}.json`, "utf8")) as Record2] as const,
+);
+
 describe("the records' figures match their recorded runs", () => {
+  it("the A/B rows of docs/mnist.md's table of everything tried are the tuning runs", () => {
+    const doc = readFileSync("docs/mnist.md", "utf8").split("\n");
+    const rowOf: Record<string, RegExp> = {
+      "alpha36-sigma6": /^\| \*\*A\/B, 20 epochs/,
+      "alpha34-sigma4": /^\| the same with Simard's α 34, σ 4 /,
+      "rotation15-scale15": /^\| the same \(α 36, σ 6\) with rotation ±15°/,
+    };
+    for (const [name, r] of tuning) {
+      const row = doc.find((l) => (rowOf[name] as RegExp).test(l));
+      expect(row, name).toBeDefined();
+      const cells = (row as string).split("|").map((c) => c.trim());
+      expect(cells.slice(2, 5), name).toEqual([
+        String(r.epochs),
+        `${pct(r.validationAccuracy)} (epoch ${r.bestEpoch})`,
+        pct(r.testAccuracy),
+      ]);
+    }
+  });
+
   it("every result file holds what the issue asks: command, test and validation accuracy, epochs, seconds", () => {
-    for (const r of [...record, ...committees]) {
+    for (const r of [...record, ...committees, ...tuning.map(([, t]) => t)]) {
       expect(r.command).toMatch(/^npm run mnist:(record|committee) -- /);
       for (const k of ["testAccuracy", "validationAccuracy", "seconds"] as const) expect(r[k]).toBeTypeOf("number");
       expect(r.epochs).toBeDefined();

@@ -79,5 +79,20 @@ describe("activations at their kinks and limits", () => {
     expect(() => new Elu(-1)).toThrow(/elu: alpha must be a finite number >= 0/);
     expect(new LeakyRelu(0).alpha).toBe(0);
     expect(() => getActivation({ name: "relu", alpha: 1 } as never)).toThrow(/relu: alpha is not an option/);
+    expect(() => getActivation({ name: "silu", alpha: 1 } as never)).toThrow(
+      /^silu: alpha is not an option; known: none$/,
+    );
+    expect(new Elu(0).alpha).toBe(0); // the bound is inclusive: α = 0 is ReLU's shape with ELU's name
+  });
+
+  it("getActivation: none is linear, an instance passes through, anything else is named in the error", () => {
+    expect(getActivation(undefined).toConfig()).toEqual({ name: "linear" });
+    const mine = new LeakyRelu(0.3); // any object with forward/backward/toConfig, used as it is
+    expect(getActivation(mine)).toBe(mine);
+    expect(() => getActivation("nope" as never)).toThrow(
+      "activation: unknown activation 'nope'; known: linear, relu, leakyRelu, elu, selu, gelu, geluTanh, sigmoid, tanh, softplus, silu, swish, softmax",
+    );
+    for (const bad of [null, 5, { forwrd: 1 }])
+      expect(() => getActivation(bad as never), String(bad)).toThrow(/^activation: /);
   });
 });

@@ -62,6 +62,42 @@ describe("normalization layers", () => {
     expect(ln.backward(Tensor.from([[1, 0, 0]], { dtype: "float64" }))).not.toBeNull();
     bn.forward(x, "train");
     expect(bn.backward(Tensor.from([[1, 0, 0]], { dtype: "float64" }), false)).toBeNull();
+    bn.forward(x, "train");
+    expect(bn.backward(Tensor.from([[1, 0, 0]], { dtype: "float64" }))).not.toBeNull(); // dx by default
+  });
+
+  it("running statistics: new = m·old + (1 − m)·batch, per step (biased batch variance)", () => {
+    const bn = new BatchNormalization({ name: "bn", momentum: 0.5 });
+    bn.build([2], ctx);
+    // two batches; per feature the batch mean and the biased variance (÷ B), by hand:
+    // batch 1: feature 0 {1, 3}: mean 2, var 1; feature 1 {0, 4}: mean 2, var 4
+    // batch 2: feature 0 {2, 2}: mean 2, var 0; feature 1 {−1, 5}: mean 2, var 9
+    bn.forward(
+      Tensor.from(
+        [
+          [1, 0],
+          [3, 4],
+        ],
+        { dtype: "float64" },
+      ),
+      "train",
+    );
+    bn.forward(
+      Tensor.from(
+        [
+          [2, -1],
+          [2, 5],
+        ],
+        { dtype: "float64" },
+      ),
+      "train",
+    );
+    const [, , mm, mv] = bn.params().map((p) => Array.from(p.value.data));
+    // mean: 0 → 0.5·0 + 0.5·2 = 1 → 0.5·1 + 0.5·2 = 1.5
+    expect(mm).toEqual([1.5, 1.5]);
+    // variance from 1: feature 0: 0.5·1 + 0.5·1 = 1 → 0.5·1 + 0.5·0 = 0.5;
+    //                  feature 1: 0.5·1 + 0.5·4 = 2.5 → 0.5·2.5 + 0.5·9 = 5.75
+    expect(mv).toEqual([0.5, 5.75]);
   });
 
   it("options: names in errors, defaults, bounds", () => {

@@ -5,7 +5,7 @@
  * loops touch exactly rows·cols elements of larger buffers.
  */
 import { describe, expect, it } from "vitest";
-import { Elu, LeakyRelu, Silu } from "../src/activations.js";
+import { ACTIVATION_NAMES, Elu, LeakyRelu, Silu } from "../src/activations.js";
 import { type ActivationName, erf, getActivation } from "../src/index.js";
 
 const SELU_ALPHA = 1.6732632423543772; // Klambauer et al. 2017
@@ -72,6 +72,8 @@ describe("activations at their kinks and limits", () => {
     expect(getActivation({ name: "elu", alpha: 0.7 }).toConfig()).toEqual({ name: "elu", alpha: 0.7 });
     expect(getActivation("softmax").toConfig()).toEqual({ name: "softmax" });
     expect(getActivation("swish").toConfig()).toEqual({ name: "swish" });
+    // Every registered name builds a function that saves under that same name.
+    for (const name of ACTIVATION_NAMES) expect(getActivation(name).toConfig().name, name).toBe(name);
     expect(new Silu().toConfig()).toEqual({ name: "silu" });
     expect(new LeakyRelu().alpha).toBe(0.01);
     expect(new Elu().alpha).toBe(1);

@@ -62,6 +62,49 @@ describe("gemm matches gemmNaive", () => {
     }
   });
 
+  it("reads only op(A)'s M·K and op(B)'s K·N elements and writes only C's first M·N", () => {
+    // The contract a caller relies on when A, B or C is a prefix of a larger
+    // buffer. NaN after A's and B's extents poisons any result that reads past
+    // them (NaN·x = NaN reaches C through every path, including gemmThin's
+    // zero skip, which tests `a`, not `b`, and is never NaN here); a sentinel
+    // after C's extent shows any write past it. The shapes cross every block
+    // and tile edge: M past one and two blocks of MC, K past a block of KC,
+    // N odd against NR = 2, and the few-row and thin-K paths (< 4).
+    const Ms = [1, 3, 4, MC + 1, 2 * MC + 5];
+    const Ns = [1, 2, 3, 7];
+    const Ks = [1, 3, 4, KC + 1];
+    const PAD = 7;
+    const SENTINEL = 12345.5;
+    let seed = 100;
+    for (const M of Ms)
+      for (const N of Ns)
+        for (const K of Ks)
+          for (const tA of [false, true])
+            for (const tB of [false, true])
+              for (const acc of [false, true]) {
+                seed += 3;
+                const A = new Float64Array(M * K + PAD).fill(Number.NaN);
+                A.set(randomTensor([M * K], seed).data);
+                const B = new Float64Array(K * N + PAD).fill(Number.NaN);
+                B.set(randomTensor([K * N], seed + 1).data);
+                const C0 = randomTensor([M * N], seed + 2).data;
+                const want = Float64Array.from(C0);
+                gemmNaive(tA, tB, M, N, K, A.subarray(0, M * K), B.subarray(0, K * N), want, acc);
+                const C = new Float64Array(M * N + PAD).fill(SENTINEL);
+                C.set(C0);
+                gemm(tA, tB, M, N, K, A, B, C, acc);
+                const where = `M=${M} N=${N} K=${K} transA=${tA} transB=${tB} accumulate=${acc}`;
+                // Same bound as above: K ≤ 257 products of |a·b| ≤ 1, summed in another order.
+                for (let i = 0; i < M * N; i++) {
+                  const d = Math.abs((C[i] as number) - (want[i] as number));
+                  if (!(d < 1e-12)) expect.fail(`${where}: C[${i}] = ${C[i]}, want ${want[i]}`);
+                }
+                for (let i = M * N; i < C.length; i++) {
+                  if (C[i] !== SENTINEL) expect.fail(`${where}: wrote C[${i}] past M·N = ${M * N}`);
+                }
+              }
+  });
+
   it("empty dimensions leave C zeroed or untouched", () => {
     const c = Float64Array.from([1, 2]);
     gemm(false, false, 1, 2, 0, new Float64Array(0), new Float64Array(0), c, true);

@@ -8,7 +8,18 @@
  * found each one unpinned.
  */
 import { describe, expect, it } from "vitest";
-import { Activation, Dense, Dropout, Flatten, type Layer, Sequential, Softmax, Tensor } from "../src/index.js";
+import {
+  Activation,
+  BatchNormalization,
+  Dense,
+  Dropout,
+  Flatten,
+  type Layer,
+  LayerNormalization,
+  Sequential,
+  Softmax,
+  Tensor,
+} from "../src/index.js";
 
 const built = <L extends Layer>(layer: L, inputShape: number[], seed = 1): L => {
   const m = new Sequential({ inputShape, seed, backend: "js", dtype: "float64" });
@@ -87,6 +98,8 @@ describe("errors name the layer", () => {
       /^dense layer 'd': expected dy of shape \(2, 2\), got \(1, 3\)$/,
     );
     expect(() => d.backward(t([1, 2, 3, 4, 5, 6], [2, 3]))).toThrow(/expected dy of shape \(2, 2\), got \(2, 3\)/);
+    // The right number of values in the wrong number of rows is refused too.
+    expect(() => d.backward(t([1, 2, 3, 4], [1, 4]))).toThrow(/expected dy of shape \(2, 2\), got \(1, 4\)/);
   });
 });
 
@@ -118,6 +131,15 @@ describe("Dense before build", () => {
     expect(d.params()).toEqual([]);
     expect(() => d.zeroGrad()).not.toThrow();
     expect(d.regularizationLoss()).toBe(0);
+  });
+});
+
+describe("the normalization layers before build", () => {
+  it("have no params, and zeroGrad does nothing", () => {
+    for (const layer of [new BatchNormalization(), new LayerNormalization()]) {
+      expect(layer.params(), layer.kind).toEqual([]);
+      expect(() => layer.zeroGrad(), layer.kind).not.toThrow();
+    }
   });
 });
 

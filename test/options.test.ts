@@ -110,6 +110,10 @@ describe("parseOptions", () => {
     expect(err(JSON.parse('{"int": 1, "__proto__": {"x": 1}}'))).toBe("Thing: __proto__ is a forbidden key");
     expect(parseOptions("E", { a: { type: "number", default: 1 } }, undefined)).toEqual({ a: 1 });
     expect(() => parseOptions("E", {}, { a: 1 })).toThrow("E: a is not an option; known: none");
+    // A nested options object that is not an object is named by its whole path, only the trailing dot dropped.
+    expect(() => parseOptions("E", {}, 5, "fit.schedule.")).toThrow(
+      "E: fit.schedule expected an options object, got 5",
+    );
   });
 
   it("error messages never throw, whatever the value (BigInt, functions, long strings)", () => {
@@ -117,6 +121,9 @@ describe("parseOptions", () => {
     expect(err({ int: () => 1 })).toBe("Thing: int must be an integer >= 1, got a function");
     expect(err({ int: { a: 1 } })).toBe("Thing: int must be an integer >= 1, got an object");
     expect(show("x".repeat(100))).toBe(JSON.stringify(`${"x".repeat(60)}…`));
+    // The cut is past 60 characters: a string of exactly 60 is shown whole.
+    expect(show("x".repeat(60))).toBe(JSON.stringify("x".repeat(60)));
+    expect(show("x".repeat(61))).toBe(JSON.stringify(`${"x".repeat(60)}…`));
     expect(show(undefined)).toBe("undefined");
     expect(show(true)).toBe("true");
   });
@@ -171,6 +178,9 @@ describe("byName and named", () => {
     expect(() => byName("activation", table, "toString")).toThrow(/unknown activation 'toString'/);
     expect(() => byName("activation", table, "x".repeat(80))).toThrow(
       new RegExp(`unknown activation '${"x".repeat(60)}…'`),
+    );
+    expect(() => byName("activation", table, "x".repeat(60))).toThrow(
+      new RegExp(`unknown activation '${"x".repeat(60)}'`),
     );
   });
 });

@@ -5,7 +5,7 @@
  * not an error: the loss may come back, and the user decides.
  */
 
-/** What {@link FitOptions.onDivergence} receives, once per fit. */
+/** What `fit`'s {@link FitOptions.onDivergence | onDivergence} receives, once per fit. */
 export interface DivergenceInfo {
   /** Zero-based epoch and batch of the batch that tripped the warning. */
   epoch: number;

@@ -38,13 +38,6 @@ export {
   type WasmSupport,
   wasmSupport,
 } from "./backend/wasm.js";
-export {
-  EarlyStopping,
-  type EarlyStoppingOptions,
-  type MonitorMode,
-  ReduceLROnPlateau,
-  type ReduceLROnPlateauOptions,
-} from "./callbacks.js";
 export { Committee, type Predictor } from "./committee.js";
 export { type DataLike, type DataSource, LabelSource, TensorSource, toSource, Uint8Source } from "./data.js";
 export {
@@ -177,9 +170,7 @@ export {
 } from "./schedules.js";
 export {
   type BatchOptions,
-  type Callback,
   type CompileOptions,
-  type FitOptions,
   History,
   type Logs,
   Sequential,
@@ -187,4 +178,15 @@ export {
   type TrainingState,
 } from "./sequential.js";
 export { allocFloat, type DType, type FloatArray, type NestedArray, Tensor } from "./tensor.js";
+export type { Callback } from "./train/callbacks.js";
+export {
+  EarlyStopping,
+  type EarlyStoppingOptions,
+  type MonitorMode,
+  ReduceLROnPlateau,
+  type ReduceLROnPlateauOptions,
+} from "./train/callbacks.js";
+export type { FitOptions } from "./train/fit.js";
+export type { ModelBuffers, TrainableModel } from "./train/model.js";
+export { ModelBusyError, UnusableWeightsError } from "./train/state.js";
 export { VERSION } from "./version.js";

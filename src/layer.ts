@@ -171,38 +171,59 @@ export interface Layer {
 /**
  * Reusable (B, ...shape) buffers, one per batch size seen (at most four kept),
  * so alternating batch sizes (a short last batch, a larger evaluation batch)
- * do not reallocate every time. Allocated from the layer's backend.
+ * do not reallocate every time. Allocated from the owner's backend. The one
+ * buffer cache of the library: layers keep their outputs and gradients in
+ * it, and a model its input, target and dL/doutput batches.
  * @internal
  */
 export class BatchBuffers {
   private readonly bySize = new Map<number, Tensor>();
   constructor(
-    private readonly ctx: () => BuildContext | null,
+    private readonly ctx: () => Pick<BuildContext, "dtype" | "backend"> | null,
     private readonly sampleShape: () => readonly number[],
   ) {}
-  get(batch: number): Tensor {
+  /**
+   * The (batch, ...sampleShape) buffer. `sampleShape` defaults to the
+   * owner's (fixed once built, so it is only asked for when allocating); a
+   * caller whose sample shape varies (a model's target batches) passes it.
+   */
+  get(batch: number, sampleShape?: readonly number[]): Tensor {
     let t = this.bySize.get(batch);
     const ctx = this.ctx();
     if (ctx === null) throw new ShapeError("layer not built (add it to a model first)");
-    if (t === undefined || t.dtype !== ctx.dtype) {
-      if (t !== undefined) ctx.backend.free?.(t.data);
-      t = zerosIn(ctx, [batch, ...this.sampleShape()]);
-      if (this.bySize.size >= 4) {
-        const oldest = this.bySize.keys().next().value as number;
-        ctx.backend.free?.((this.bySize.get(oldest) as Tensor).data);
-        this.bySize.delete(oldest);
-      }
-      this.bySize.set(batch, t);
+    if (
+      t !== undefined &&
+      t.dtype === ctx.dtype &&
+      (sampleShape === undefined || sameSampleShape(t.shape, sampleShape))
+    )
+      return t;
+    if (t !== undefined) {
+      ctx.backend.free?.(t.data);
+      this.bySize.delete(batch);
     }
+    if (this.bySize.size >= 4) {
+      const oldest = this.bySize.keys().next().value as number;
+      ctx.backend.free?.((this.bySize.get(oldest) as Tensor).data);
+      this.bySize.delete(oldest);
+    }
+    t = zerosIn(ctx, [batch, ...(sampleShape ?? this.sampleShape())]);
+    this.bySize.set(batch, t);
     return t;
   }
+}
+
+/** Whether (B, ...s) has the per-sample shape `sample` (a plain loop: runs every batch). */
+function sameSampleShape(shape: readonly number[], sample: readonly number[]): boolean {
+  if (shape.length !== sample.length + 1) return false;
+  for (let i = 0; i < sample.length; i++) if (shape[i + 1] !== sample[i]) return false;
+  return true;
 }
 
 /**
  * A zeroed tensor of `shape` allocated from the context's backend.
  * @internal
  */
-export function zerosIn(ctx: BuildContext, shape: readonly number[]): Tensor {
+export function zerosIn(ctx: Pick<BuildContext, "dtype" | "backend">, shape: readonly number[]): Tensor {
   return new Tensor(
     ctx.backend.alloc(
       ctx.dtype,

@@ -38,7 +38,8 @@ import {
 } from "./format/tmlp.js";
 import { type IdxArray, IdxFormatError, parseIdx } from "./idx.js";
 import { checkKeys } from "./options.js";
-import type { Callback, Logs, Sequential } from "./sequential.js";
+import type { Logs, Sequential } from "./sequential.js";
+import type { Callback } from "./train/callbacks.js";
 import { VERSION } from "./version.js";
 
 /**
@@ -452,7 +453,7 @@ export interface ModelCheckpointOptions {
  * await model.fit(x, y, { epochs: 20, callbacks: [new ModelCheckpoint({ path: "run.ckpt", everyBatches: 100 })] });
  * ```
  */
-export class ModelCheckpoint implements Callback {
+export class ModelCheckpoint implements Callback<Sequential> {
   private model: Sequential | null = null;
   private best: number | null = null;
   /** How many checkpoints were written. */

@@ -51,6 +51,24 @@ export type OptionSpec =
       readonly required?: boolean;
     }
   | {
+      /** One of a closed set of strings. */
+      readonly type: "enum";
+      /** The accepted strings. */
+      readonly values: readonly string[];
+      /** The value when the option is absent. */
+      readonly default?: string;
+      /** The option must be given. */
+      readonly required?: boolean;
+    }
+  | {
+      /** A function (a callback, a hook). */
+      readonly type: "function";
+      /** Also accept null (e.g. to turn a default hook off). */
+      readonly nullable?: boolean;
+      /** The option must be given. */
+      readonly required?: boolean;
+    }
+  | {
       /** A list of positive integers (a per-sample shape). */
       readonly type: "shape";
       /** Most dimensions. */
@@ -89,13 +107,19 @@ export type ValueOf<S extends OptionSpec> = S extends { type: "number" }
     ? boolean
     : S extends { type: "string" }
       ? string
-      : S extends { type: "shape" }
-        ? number[]
-        : S extends { type: "object"; schema: infer N extends Schema }
-          ? Parsed<N>
-          : S extends { parse: (v: unknown) => infer R }
-            ? R
-            : unknown;
+      : S extends { type: "enum"; values: readonly (infer V)[] }
+        ? V
+        : S extends { type: "function"; nullable: true }
+          ? ((...args: never[]) => unknown) | null
+          : S extends { type: "function" }
+            ? (...args: never[]) => unknown
+            : S extends { type: "shape" }
+              ? number[]
+              : S extends { type: "object"; schema: infer N extends Schema }
+                ? Parsed<N>
+                : S extends { parse: (v: unknown) => infer R }
+                  ? R
+                  : unknown;
 
 /** The parsed options of a schema: options with a default or `required` are always present. */
 export type Parsed<S extends Schema> = {
@@ -281,6 +305,23 @@ export function parseOptions<S extends Schema>(where: string, schema: S, opts: u
           throw new OptionError(where, key, `must be a string of at most ${s.maxLength} characters, got ${show(v)}`);
         out[k] = v;
         break;
+      case "enum":
+        if (typeof v !== "string" || !s.values.includes(v)) {
+          const near = typeof v === "string" ? nearestKey(v, s.values) : null;
+          throw new OptionError(
+            where,
+            key,
+            `must be one of ${s.values.map((x) => `'${x}'`).join(", ")}, got ${show(v)}${near ? ` (did you mean '${near}'?)` : ""}`,
+          );
+        }
+        out[k] = v;
+        break;
+      case "function":
+        if (typeof v !== "function" && !(v === null && s.nullable)) {
+          throw new OptionError(where, key, `must be a function${s.nullable ? " or null" : ""}, got ${show(v)}`);
+        }
+        out[k] = v;
+        break;
       case "shape": {
         if (!Array.isArray(v) || v.length < 1 || v.length > s.maxLength)
           throw new OptionError(where, key, `must be a list of 1 to ${s.maxLength} positive integers, got ${show(v)}`);
@@ -374,3 +415,30 @@ export const INPUT_SHAPE_SPEC = {
   maxLength: LIMITS.inputRank,
   maxDim: LIMITS.dim,
 } as const satisfies OptionSpec;
+
+/**
+ * A per-sample input shape within LIMITS (the loader's bounds, so every
+ * model built can be saved and loaded): `inputShape` of a model or of its
+ * first layer.
+ * @internal
+ */
+export function parseInputShape(where: string, shape: readonly number[]): number[] {
+  const { inputShape } = parseOptions(where, { inputShape: INPUT_SHAPE_SPEC }, { inputShape: shape });
+  const size = (inputShape as number[]).reduce((a, b) => a * b, 1);
+  if (size > LIMITS.inputSize) {
+    throw new ValueError(
+      `${where}: inputShape has ${size} elements per sample, more than the limit of ${LIMITS.inputSize}`,
+    );
+  }
+  return inputShape as number[];
+}
+
+/**
+ * A custom option's check that the value is a list (of layers, metrics …),
+ * for a schema's `parse`; the elements are checked where they are used.
+ * @internal
+ */
+export function listOf<T>(what: string, v: unknown): T[] {
+  if (!Array.isArray(v)) throw new OptionError("", "", `must be a list of ${what}, got ${show(v)}`);
+  return v as T[];
+}

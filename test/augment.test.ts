@@ -314,7 +314,9 @@ describe("fit({ augment })", () => {
     await model.fit(x, y, { epochs: 2, batchSize: 32, validationSplit: 0.25, augment: counter });
     // 72 training samples → batches of 32, 32, 8 per epoch; validation (24) not included
     expect(seen).toEqual(["0:0:32", "0:1:32", "0:2:8", "1:0:32", "1:1:32", "1:2:8"]);
-    await expect(model.fit(x, y, { augment: {} as never })).rejects.toThrow(/augment must have a transformBatch/);
+    await expect(model.fit(x, y, { augment: {} as never })).rejects.toThrow(
+      /augment must be a batch transform \(an object with a transformBatch method\)/,
+    );
   });
 
   it("augmented training resumed from a mid-epoch checkpoint matches the uninterrupted run exactly", async () => {

@@ -234,8 +234,10 @@ describe("bad input gets a clear error", () => {
   it("x/y length mismatch and bad fit options", async () => {
     const m = xorModel();
     await expect(m.fit(xorX, [0, 1, 1])).rejects.toThrow("fit: x has 4 samples but y has 3");
-    await expect(m.fit(xorX, xorY, { batchSize: 0 })).rejects.toThrow(/batchSize must be a positive integer, got 0/);
-    await expect(m.fit(xorX, xorY, { validationSplit: 1 })).rejects.toThrow(/validationSplit must be in \[0, 1\)/);
+    await expect(m.fit(xorX, xorY, { batchSize: 0 })).rejects.toThrow(/fit: batchSize must be an integer >= 1, got 0/);
+    await expect(m.fit(xorX, xorY, { validationSplit: 1 })).rejects.toThrow(
+      /fit: validationSplit must be a finite number in \[0, 1\), got 1/,
+    );
   });
 
   it("negative learning rate", () => {

@@ -307,7 +307,7 @@ describe("callbacks", () => {
     }
     // best 0.9 at epoch 2; epochs 3, 4 flat → halve; 5 better than 0.9? no (0.91) → wait 1; 6, 7 → halve again
     expect(lrs).toEqual([0.05, 0.05, 0.05, 0.025, 0.025, 0.0125, 0.0125]);
-    expect(() => new ReduceLROnPlateau({ factor: 1 })).toThrow(/factor must be in \(0, 1\)/);
+    expect(() => new ReduceLROnPlateau({ factor: 1 })).toThrow(/factor must be a finite number in \(0, 1\), got 1/);
     expect(() => new EarlyStopping({ patience: -1 })).toThrow(/patience must be an integer >= 0/);
   });
 });

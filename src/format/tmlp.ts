@@ -123,6 +123,7 @@ interface Doc {
 
 /** Collects a model (and, if compiled, its optimizer) into a document. */
 function toDoc(model: Sequential, training?: TrainingState): Doc {
+  model.run.requireUsable("cannot save", model); // weights a step left non-finite are never written
   const params = model.params();
   const header: ModelHeader = {
     format: "tinymlp-model",

@@ -1,11 +1,44 @@
 /**
- * Callbacks for fit: EarlyStopping and ReduceLROnPlateau (browser-safe).
- * The terminal ProgressBar and ModelCheckpoint live in "tinymlp/node".
+ * The callback interface of fit, and the browser-safe callbacks:
+ * EarlyStopping and ReduceLROnPlateau. The terminal ProgressBar and
+ * ModelCheckpoint live in "tinymlp/node".
  */
-import { checkNumber, ValueError } from "./errors.js";
-import { checkKeys } from "./options.js";
-import type { Callback, Logs, Sequential } from "./sequential.js";
-import type { FloatArray } from "./tensor.js";
+import { ValueError } from "../errors.js";
+import { parseOptions, type Schema } from "../options.js";
+import type { FloatArray } from "../tensor.js";
+import type { Logs } from "./evaluate.js";
+import type { TrainableModel } from "./model.js";
+
+/**
+ * Hooks called during fit; each may be async. `M` is the model type
+ * `setModel` receives (a `Sequential` for callbacks passed to its fit).
+ * @example
+ * ```ts
+ * const cb: Callback = { onEpochEnd: (epoch, logs) => console.log(epoch, logs.loss) };
+ * ```
+ */
+export interface Callback<M = TrainableModel> {
+  /** Before the first epoch. */
+  onTrainBegin?(logs: Logs): void | Promise<void>;
+  /** After the last epoch (or an early stop). */
+  onTrainEnd?(logs: Logs): void | Promise<void>;
+  /** Before each epoch. */
+  onEpochBegin?(epoch: number, logs: Logs): void | Promise<void>;
+  /** After each epoch, with the epoch's training and validation logs. */
+  onEpochEnd?(epoch: number, logs: Logs): void | Promise<void>;
+  /** Before each batch. */
+  onBatchBegin?(batch: number, logs: Logs): void | Promise<void>;
+  /** After each batch, with that batch's `loss` and `size`. */
+  onBatchEnd?(batch: number, logs: Logs): void | Promise<void>;
+  /** Called by fit before training begins, with the model being trained. */
+  setModel?(model: M): void;
+}
+
+/** The monitor options EarlyStopping and ReduceLROnPlateau share. */
+const MONITOR = {
+  monitor: { type: "string", maxLength: 200, default: "val_loss" },
+  mode: { type: "enum", values: ["min", "max", "auto"], default: "auto" },
+} as const satisfies Schema;
 
 /** Whether a smaller or larger monitored value is better; "auto": larger for accuracies. */
 export type MonitorMode = "min" | "max" | "auto";
@@ -54,7 +87,7 @@ export class EarlyStopping implements Callback {
   private readonly patience: number;
   private readonly minDelta: number;
   private readonly restoreBestWeights: boolean;
-  private model: Sequential | null = null;
+  private model: TrainableModel | null = null;
   /** Best value seen. */
   best: number | null = null;
   /** Epoch (0-based) of the best value. */
@@ -64,22 +97,24 @@ export class EarlyStopping implements Callback {
   private wait = 0;
   private bestWeights: FloatArray[] = [];
 
+  /** The options' types, ranges and defaults. */
+  static readonly options = {
+    ...MONITOR,
+    patience: { type: "number", integer: true, min: 0, default: 0 },
+    minDelta: { type: "number", min: 0, default: 0 },
+    restoreBestWeights: { type: "boolean", default: false },
+  } as const satisfies Schema;
+
   constructor(opts: EarlyStoppingOptions = {}) {
-    checkKeys("EarlyStopping", opts, ["monitor", "mode", "patience", "minDelta", "restoreBestWeights"]);
-    this.monitor = opts.monitor ?? "val_loss";
-    this.max = isMax(opts.mode ?? "auto", this.monitor);
-    this.patience = checkNumber(
-      "EarlyStopping",
-      "patience",
-      opts.patience ?? 0,
-      (p) => Number.isInteger(p) && p >= 0,
-      "an integer >= 0",
-    );
-    this.minDelta = checkNumber("EarlyStopping", "minDelta", opts.minDelta ?? 0, (d) => d >= 0, "a finite number >= 0");
-    this.restoreBestWeights = opts.restoreBestWeights ?? false;
+    const o = parseOptions("EarlyStopping", EarlyStopping.options, opts);
+    this.monitor = o.monitor;
+    this.max = isMax(o.mode, this.monitor);
+    this.patience = o.patience;
+    this.minDelta = o.minDelta;
+    this.restoreBestWeights = o.restoreBestWeights;
   }
 
-  setModel(model: Sequential): void {
+  setModel(model: TrainableModel): void {
     this.model = model;
   }
 
@@ -159,41 +194,33 @@ export class ReduceLROnPlateau implements Callback {
   private readonly minDelta: number;
   private readonly cooldown: number;
   private readonly minLr: number;
-  private model: Sequential | null = null;
+  private model: TrainableModel | null = null;
   private best: number | null = null;
   private wait = 0;
   private cooldownLeft = 0;
 
+  /** The options' types, ranges and defaults. */
+  static readonly options = {
+    ...MONITOR,
+    factor: { type: "number", gt: 0, lt: 1, default: 0.1 },
+    patience: { type: "number", integer: true, min: 0, default: 10 },
+    minDelta: { type: "number", min: 0, default: 1e-4 },
+    cooldown: { type: "number", integer: true, min: 0, default: 0 },
+    minLr: { type: "number", min: 0, default: 0 },
+  } as const satisfies Schema;
+
   constructor(opts: ReduceLROnPlateauOptions = {}) {
-    checkKeys("ReduceLROnPlateau", opts, ["monitor", "mode", "factor", "patience", "minDelta", "cooldown", "minLr"]);
-    this.monitor = opts.monitor ?? "val_loss";
-    this.max = isMax(opts.mode ?? "auto", this.monitor);
-    this.factor = checkNumber("ReduceLROnPlateau", "factor", opts.factor ?? 0.1, (f) => f > 0 && f < 1, "in (0, 1)");
-    this.patience = checkNumber(
-      "ReduceLROnPlateau",
-      "patience",
-      opts.patience ?? 10,
-      (p) => Number.isInteger(p) && p >= 0,
-      "an integer >= 0",
-    );
-    this.minDelta = checkNumber(
-      "ReduceLROnPlateau",
-      "minDelta",
-      opts.minDelta ?? 1e-4,
-      (d) => d >= 0,
-      "a finite number >= 0",
-    );
-    this.cooldown = checkNumber(
-      "ReduceLROnPlateau",
-      "cooldown",
-      opts.cooldown ?? 0,
-      (c) => Number.isInteger(c) && c >= 0,
-      "an integer >= 0",
-    );
-    this.minLr = checkNumber("ReduceLROnPlateau", "minLr", opts.minLr ?? 0, (m) => m >= 0, "a finite number >= 0");
+    const o = parseOptions("ReduceLROnPlateau", ReduceLROnPlateau.options, opts);
+    this.monitor = o.monitor;
+    this.max = isMax(o.mode, this.monitor);
+    this.factor = o.factor;
+    this.patience = o.patience;
+    this.minDelta = o.minDelta;
+    this.cooldown = o.cooldown;
+    this.minLr = o.minLr;
   }
 
-  setModel(model: Sequential): void {
+  setModel(model: TrainableModel): void {
     this.model = model;
   }
 
@@ -219,4 +246,25 @@ export class ReduceLROnPlateau implements Callback {
       this.wait = 0;
     }
   }
+}
+
+/**
+ * The callbacks of one fit, in order: the given ones, then the
+ * onEpochEnd/onBatchEnd shorthands as one more.
+ * @internal
+ */
+export function callbackList<M>(
+  callbacks: Callback<M> | readonly Callback<M>[] | undefined,
+  onEpochEnd: Callback<M>["onEpochEnd"] | undefined,
+  onBatchEnd: Callback<M>["onBatchEnd"] | undefined,
+): Callback<M>[] {
+  const list: Callback<M>[] = [];
+  if (callbacks) list.push(...(Array.isArray(callbacks) ? callbacks : [callbacks as Callback<M>]));
+  if (onEpochEnd || onBatchEnd) {
+    const cb: Callback<M> = {};
+    if (onEpochEnd) cb.onEpochEnd = onEpochEnd;
+    if (onBatchEnd) cb.onBatchEnd = onBatchEnd;
+    list.push(cb);
+  }
+  return list;
 }

@@ -7,6 +7,7 @@
  * as float32 otherwise.
  */
 import { TinyMlpError } from "./errors.js";
+import { OptionError, parseOptions, type Schema, show } from "./options.js";
 
 /** A CSV file that cannot be read as a numeric table; the message names the line and column. */
 export class CsvError extends TinyMlpError {}
@@ -20,6 +21,30 @@ export interface CsvOptions {
   /** Field separator (default ","). */
   delimiter?: string;
 }
+
+/** The schema of {@link CsvOptions}. @internal */
+export const CSV_OPTIONS = {
+  labelColumn: {
+    type: "custom",
+    parse: (v: unknown): number | null => {
+      if (v === null) return null;
+      if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > 1_000_000)
+        throw new OptionError("", "", `must be a column index (an integer >= 0) or null, got ${show(v)}`);
+      return v;
+    },
+    default: 0,
+  },
+  header: {
+    type: "custom",
+    parse: (v: unknown): boolean | "auto" => {
+      if (v !== true && v !== false && v !== "auto")
+        throw new OptionError("", "", `must be true, false or "auto", got ${show(v)}`);
+      return v;
+    },
+    default: "auto",
+  },
+  delimiter: { type: "string", maxLength: 1, default: "," },
+} as const satisfies Schema;
 
 /** What a CSV table parses to. */
 export interface CsvTable {
@@ -63,11 +88,15 @@ export class CsvParser {
     private readonly source: string,
     opts: CsvOptions = {},
   ) {
-    this.labelColumn = opts.labelColumn === undefined ? 0 : opts.labelColumn;
-    this.header = opts.header ?? "auto";
-    const d = opts.delimiter ?? ",";
-    if (d.length !== 1) throw new CsvError(`${source}: delimiter must be one character, got ${JSON.stringify(d)}`);
-    this.sep = d.charCodeAt(0);
+    const o = parseOptions("CsvParser", CSV_OPTIONS, opts);
+    this.labelColumn = o.labelColumn;
+    this.header = o.header;
+    if (o.delimiter.length !== 1 || o.delimiter === "\n" || o.delimiter === "\r" || o.delimiter === '"') {
+      throw new CsvError(
+        `${source}: delimiter must be one character other than a newline or quote, got ${show(o.delimiter)}`,
+      );
+    }
+    this.sep = o.delimiter.charCodeAt(0);
   }
 
   /** Parses every complete line in `chunk`; a partial last line waits for the next chunk. */

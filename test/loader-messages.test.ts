@@ -353,15 +353,15 @@ describe("the loader's messages, word for word", () => {
     );
     const utf = good.slice();
     utf[13] = 0xff;
-    expect(() => deserialize(utf)).toThrow(/^header: not valid UTF-8 JSON \(/);
+    expect(() => deserialize(utf)).toThrow(/^header: not valid UTF-8 text$/);
     // inside a string value, where a lenient decoder's U+FFFD would still parse
     const inString = good.slice();
     const at = new TextDecoder().decode(good.subarray(12, 12 + hlen)).indexOf('"createdAt":"') + 13;
     inString[12 + at] = 0xff;
-    expect(() => deserialize(inString)).toThrow(/^header: not valid UTF-8 JSON \(/);
+    expect(() => deserialize(inString)).toThrow(/^header: not valid UTF-8 text$/);
     // exactly the preamble, an empty header: the header's error, not "too short"
     expect(() => deserialize(Uint8Array.from([0x54, 0x4d, 0x4c, 0x50, 1, 0, 0, 0, 0, 0, 0, 0]))).toThrow(
-      /^header: not valid UTF-8 JSON \(/,
+      /^header: not JSON: /,
     );
     // a header that ends exactly at the end of the file: the arrays are missing
     const headerOnly = good.slice(0, 12 + hlen);

@@ -173,18 +173,20 @@ describe("save and load", () => {
 
   it("load looks before it reads: devices, FIFOs and folders refused, a foreign file after its first bytes", () => {
     const dir = mkdtempSync(join(tmpdir(), "tinymlp-load-"));
-    expect(() => load("/dev/zero")).toThrow("load: '/dev/zero' is not a regular file"); // used to read forever
-    expect(() => load(dir)).toThrow(`load: '${dir}' is not a regular file`);
+    expect(() => load("/dev/zero")).toThrow("load: '/dev/zero' is a device, not a tinymlp model"); // used to read forever
+    expect(() => load(dir)).toThrow(`load: '${dir}' is a folder, not a tinymlp model`);
     const fifo = join(dir, "fifo");
     execFileSync("mkfifo", [fifo]);
-    expect(() => load(fifo)).toThrow(`load: '${fifo}' is not a regular file`); // used to block
+    expect(() => load(fifo)).toThrow(`load: '${fifo}' is a FIFO, not a tinymlp model`); // used to block
     // a 1.5 GB file of zeros (sparse: no disk used) is refused from its first 12 bytes
     const zeros = join(dir, "zeros.tmlp");
     const fd = openSync(zeros, "w");
     ftruncateSync(fd, 1.5e9);
     closeSync(fd);
     expect(() => load(zeros)).toThrow(/is not a tinymlp model \(it starts with neither 'TMLP' nor a JSON object\)/);
-    expect(() => load(join(dir, "missing.tmlp"))).toThrow(/^load: cannot read/);
+    expect(() => load(join(dir, "missing.tmlp"))).toThrow(
+      /^load: cannot read '.*missing\.tmlp' \(a tinymlp model\): no such file$/,
+    );
   });
 
   it("load reads the JSON form from a file too, and names a broken one", () => {
@@ -195,9 +197,7 @@ describe("save and load", () => {
     expect(Array.from(load(path).predict(x).data)).toEqual(Array.from(a.predict(x).data));
     writeFileSync(path, '{"format": "tinymlp-model", ');
     expect(() => load(path)).toThrow(
-      new RegExp(
-        `^file: '${path.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}' looks like a JSON model but does not parse: `,
-      ),
+      new RegExp(`^file: '${path.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}': not JSON: `),
     );
     writeFileSync(path, '{"format": "something-else"}');
     expect(() => load(path)).toThrow(FormatError);

@@ -69,3 +69,35 @@ export function jsonShape(
   }
   return { depth: maxDepth, containers, values: commas + containers };
 }
+
+/**
+ * JSON text parsed only after {@link jsonShape} has bounded it: UTF-8
+ * decoded strictly (invalid bytes are an error, not U+FFFD), then
+ * `JSON.parse`. Every JSON document read from outside goes through this:
+ * a tinymlp header or JSON model file, a TF.js `model.json`. The message of
+ * a failure is capped (a parser's message may quote the text).
+ * @param maxValues the most values allowed (default: no limit; the byte size bounds them)
+ * @returns the value, or a message saying what was wrong
+ * @internal
+ */
+export function parseJsonBounded(
+  bytes: Uint8Array,
+  start = 0,
+  end = bytes.length,
+  maxValues = Number.POSITIVE_INFINITY,
+): { value: unknown } | { error: string } {
+  const shape = jsonShape(bytes, start, end, maxValues);
+  if (typeof shape === "string") return { error: shape };
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(start, end));
+  } catch {
+    return { error: "not valid UTF-8 text" };
+  }
+  try {
+    return { value: JSON.parse(text) };
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : "not JSON";
+    return { error: `not JSON: ${msg.length > 200 ? `${msg.slice(0, 200)}…` : msg}` };
+  }
+}

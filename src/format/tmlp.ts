@@ -38,7 +38,7 @@ import { Sequential, type TrainingState } from "../sequential.js";
 import { allocFloat, type DType, type FloatArray } from "../tensor.js";
 import { VERSION } from "../version.js";
 import { readFloats, writeFloats } from "./floats.js";
-import { jsonShape } from "./json-shape.js";
+import { jsonShape, parseJsonBounded } from "./json-shape.js";
 
 export type { TrainingState };
 
@@ -287,15 +287,9 @@ export function deserialize(bytes: Uint8Array, opts: LoadOptions = {}): Loaded {
   if (12 + hlen > bytes.length) {
     throw new FormatError(`header: declared length ${hlen} exceeds the file (${bytes.length} bytes)`);
   }
-  const shape = jsonShape(bytes, 12, 12 + hlen, LIMITS.headerValues);
-  if (typeof shape === "string") throw new FormatError(`header: ${shape}`);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(12, 12 + hlen)));
-  } catch (e) {
-    throw new FormatError(`header: not valid UTF-8 JSON (${(e as Error).message})`);
-  }
-  const { header, layers } = checkHeader(parsed, false, opts);
+  const parsed = parseJsonBounded(bytes, 12, 12 + hlen, LIMITS.headerValues);
+  if ("error" in parsed) throw new FormatError(`header: ${parsed.error}`);
+  const { header, layers } = checkHeader(parsed.value, false, opts);
   const start = align8(12 + hlen);
   for (let i = 12 + hlen; i < Math.min(start, bytes.length); i++) {
     if (bytes[i] !== 0) throw new FormatError(`padding: byte ${i} should be 0`);

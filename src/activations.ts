@@ -10,8 +10,30 @@
  * y, gelu from x). dx may alias dy.
  */
 import { checkNumber } from "./errors.js";
+import { expInto, expm1Into, IO, log1pInto, tanhInto } from "./math.js";
 import { byName, type NamedFactory, named, schemasOf } from "./options.js";
 import type { FloatArray } from "./tensor.js";
+
+// The elementary functions of src/math.ts (the same bits on every engine), called through
+// its argument/result slot: a double passed to or returned from a call that is not inlined
+// is boxed on the heap, and these one-liners are small enough to be inlined into the loops.
+// (tanh's algorithm is small enough that V8 inlines it into such a wrapper, which then is
+// too large to inline into the loop: its loops call tanhInto directly.)
+function exp(v: number): number {
+  IO[0] = v;
+  expInto();
+  return IO[0] as number;
+}
+function expm1(v: number): number {
+  IO[0] = v;
+  expm1Into();
+  return IO[0] as number;
+}
+function log1p(v: number): number {
+  IO[0] = v;
+  log1pInto();
+  return IO[0] as number;
+}
 
 /** The built-in activation names (a closed set). */
 export type ActivationName =
@@ -137,7 +159,7 @@ export class Elu extends Elementwise {
     const a = this.alpha;
     for (let i = 0; i < n; i++) {
       const v = x[i] as number;
-      y[i] = v > 0 ? v : a * Math.expm1(v);
+      y[i] = v > 0 ? v : a * expm1(v);
     }
   }
   // f'(x) = 1 if x > 0 else alpha·eˣ
@@ -146,7 +168,7 @@ export class Elu extends Elementwise {
     const a = this.alpha;
     for (let i = 0; i < n; i++) {
       const v = x[i] as number;
-      dx[i] = v > 0 ? (dy[i] as number) : (dy[i] as number) * a * Math.exp(v);
+      dx[i] = v > 0 ? (dy[i] as number) : (dy[i] as number) * a * exp(v);
     }
   }
   override toConfig(): ActivationConfig {
@@ -165,7 +187,7 @@ export class Selu extends Elementwise {
     const n = rows * cols;
     for (let i = 0; i < n; i++) {
       const v = x[i] as number;
-      y[i] = v > 0 ? SELU_SCALE * v : SELU_SCALE * SELU_ALPHA * Math.expm1(v);
+      y[i] = v > 0 ? SELU_SCALE * v : SELU_SCALE * SELU_ALPHA * expm1(v);
     }
   }
   // f'(x) = scale if x > 0 else scale·alpha·eˣ
@@ -173,7 +195,7 @@ export class Selu extends Elementwise {
     const n = rows * cols;
     for (let i = 0; i < n; i++) {
       const v = x[i] as number;
-      dx[i] = (dy[i] as number) * (v > 0 ? SELU_SCALE : SELU_SCALE * SELU_ALPHA * Math.exp(v));
+      dx[i] = (dy[i] as number) * (v > 0 ? SELU_SCALE : SELU_SCALE * SELU_ALPHA * exp(v));
     }
   }
 }
@@ -211,7 +233,7 @@ export function erf(x: number): number {
     f *= delta;
     if (Math.abs(delta - 1) < 1e-16) break;
   }
-  const erfc = Math.exp(-ax * ax) / Math.sqrt(Math.PI) / f;
+  const erfc = exp(-ax * ax) / Math.sqrt(Math.PI) / f;
   return x > 0 ? 1 - erfc : erfc - 1;
 }
 
@@ -234,7 +256,7 @@ export class Gelu extends Elementwise {
     for (let i = 0; i < n; i++) {
       const v = x[i] as number;
       const cdf = 0.5 * (1 + erf(v * INV_SQRT2));
-      const pdf = INV_SQRT_2PI * Math.exp(-0.5 * v * v);
+      const pdf = INV_SQRT_2PI * exp(-0.5 * v * v);
       dx[i] = (dy[i] as number) * (cdf + v * pdf);
     }
   }
@@ -249,7 +271,9 @@ export class GeluTanh extends Elementwise {
     const n = rows * cols;
     for (let i = 0; i < n; i++) {
       const v = x[i] as number;
-      y[i] = 0.5 * v * (1 + Math.tanh(GELU_C * (v + 0.044715 * v * v * v)));
+      IO[0] = GELU_C * (v + 0.044715 * v * v * v);
+      tanhInto();
+      y[i] = 0.5 * v * (1 + (IO[0] as number));
     }
   }
   // with u = c(x + 0.044715x³), t = tanh(u):
@@ -258,7 +282,9 @@ export class GeluTanh extends Elementwise {
     const n = rows * cols;
     for (let i = 0; i < n; i++) {
       const v = x[i] as number;
-      const t = Math.tanh(GELU_C * (v + 0.044715 * v * v * v));
+      IO[0] = GELU_C * (v + 0.044715 * v * v * v);
+      tanhInto();
+      const t = IO[0] as number;
       const d = 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * GELU_C * (1 + 3 * 0.044715 * v * v);
       dx[i] = (dy[i] as number) * d;
     }
@@ -268,8 +294,8 @@ export class GeluTanh extends Elementwise {
 /** σ(x) = 1/(1 + e⁻ˣ), computed without overflow for large |x|. */
 export function sigmoid(v: number): number {
   // For x < 0, e⁻ˣ would overflow: use eˣ/(1 + eˣ) instead.
-  if (v >= 0) return 1 / (1 + Math.exp(-v));
-  const e = Math.exp(v);
+  if (v >= 0) return 1 / (1 + exp(-v));
+  const e = exp(v);
   return e / (1 + e);
 }
 
@@ -295,7 +321,11 @@ export class Tanh extends Elementwise {
   readonly name = "tanh" as const;
   forward(x: FloatArray, y: FloatArray, rows: number, cols: number): void {
     const n = rows * cols;
-    for (let i = 0; i < n; i++) y[i] = Math.tanh(x[i] as number);
+    for (let i = 0; i < n; i++) {
+      IO[0] = x[i] as number; // tanh through its slot, called directly (see the note on the wrappers above)
+      tanhInto();
+      y[i] = IO[0] as number;
+    }
   }
   // f'(x) = 1 − y²
   backward(_x: FloatArray, y: FloatArray, dy: FloatArray, dx: FloatArray, rows: number, cols: number): void {
@@ -309,7 +339,7 @@ export class Tanh extends Elementwise {
 
 /** softplus(x) = log(1 + eˣ) = max(x, 0) + log1p(e^{−|x|}), stable for large |x|. */
 export function softplus(v: number): number {
-  return Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v)));
+  return Math.max(v, 0) + log1p(exp(-Math.abs(v)));
 }
 
 /** f(x) = log(1 + eˣ), stable for large |x|. */
@@ -359,7 +389,7 @@ export function softmaxRows(x: FloatArray, y: FloatArray, rows: number, cols: nu
     for (let j = 0; j < cols; j++) m = Math.max(m, x[o + j] as number);
     let s = 0;
     for (let j = 0; j < cols; j++) {
-      const e = Math.exp((x[o + j] as number) - m);
+      const e = exp((x[o + j] as number) - m);
       y[o + j] = e;
       s += e;
     }

@@ -24,6 +24,7 @@
  * Legend: H, W = image height and width; B = batch size; r = blur radius.
  */
 import { ShapeError, ValueError } from "./errors.js";
+import { cos, exp, sin, tan } from "./math.js";
 import { checkKeys } from "./options.js";
 import { Rng } from "./rng.js";
 import type { FloatArray, Tensor } from "./tensor.js";
@@ -120,14 +121,14 @@ export function warpImage(src: ArrayLike<number>, dst: FloatArray, height: numbe
   }
   // Forward map M = R(θ) · Shear(φ) · diag(sx, sy); we sample with A = M⁻¹.
   const th = (w.rotation * Math.PI) / 180;
-  const cos = Math.cos(th);
-  const sin = Math.sin(th);
-  const sh = Math.tan((w.shear * Math.PI) / 180);
+  const c = cos(th);
+  const s = sin(th);
+  const sh = tan((w.shear * Math.PI) / 180);
   // R · Sh = [[cos, cos·sh − sin], [sin, sin·sh + cos]]; times diag(sx, sy):
-  const m00 = cos * w.scaleX;
-  const m01 = (cos * sh - sin) * w.scaleY;
-  const m10 = sin * w.scaleX;
-  const m11 = (sin * sh + cos) * w.scaleY;
+  const m00 = c * w.scaleX;
+  const m01 = (c * sh - s) * w.scaleY;
+  const m10 = s * w.scaleX;
+  const m11 = (s * sh + c) * w.scaleY;
   const det = m00 * m11 - m01 * m10;
   if (!(Math.abs(det) > 1e-12) || !Number.isFinite(det)) {
     throw new ValueError(`warpImage: the affine part is singular (determinant ${det}); check scale and shear`);
@@ -193,7 +194,7 @@ export function gaussianKernel(sigma: number): Float64Array {
   const k = new Float64Array(2 * r + 1);
   let sum = 0;
   for (let i = -r; i <= r; i++) {
-    const v = Math.exp(-(i * i) / (2 * sigma * sigma));
+    const v = exp(-(i * i) / (2 * sigma * sigma));
     k[i + r] = v;
     sum += v;
   }

@@ -177,7 +177,10 @@ export class Dense implements Layer {
     const c = this.maxNorm;
     for (let j = 0; j < O; j++) {
       let ss = 0;
-      for (let i = 0; i < I; i++) ss += (w[i * O + j] as number) ** 2;
+      for (let i = 0; i < I; i++) {
+        const v = w[i * O + j] as number;
+        ss += v * v;
+      }
       const norm = Math.sqrt(ss);
       if (norm > c) {
         const k = c / norm;

@@ -183,7 +183,10 @@ export class Orthogonal implements Initializer {
         }
       }
       let norm = 0;
-      for (let c = 0; c < cols; c++) norm += (q[r * cols + c] as number) ** 2;
+      for (let c = 0; c < cols; c++) {
+        const v = q[r * cols + c] as number;
+        norm += v * v;
+      }
       norm = Math.sqrt(norm);
       for (let c = 0; c < cols; c++) q[r * cols + c] = (q[r * cols + c] as number) / norm;
     }

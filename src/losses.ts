@@ -12,8 +12,28 @@
 
 import { sigmoid, softmaxRows } from "./activations.js";
 import { fmtShape, ShapeError, ValueError } from "./errors.js";
+import { expInto, IO, log1pInto, logInto } from "./math.js";
 import { byName, named, parseOptions } from "./options.js";
 import { as2d, type FloatArray, type Tensor } from "./tensor.js";
+
+// The elementary functions of src/math.ts (the same bits on every engine), called through
+// its argument/result slot: a double passed to or returned from a call that is not inlined
+// is boxed on the heap, and these one-liners are small enough to be inlined into the loops.
+function exp(v: number): number {
+  IO[0] = v;
+  expInto();
+  return IO[0] as number;
+}
+function log(v: number): number {
+  IO[0] = v;
+  logInto();
+  return IO[0] as number;
+}
+function log1p(v: number): number {
+  IO[0] = v;
+  log1pInto();
+  return IO[0] as number;
+}
 
 /** The built-in loss names (a closed set). */
 export type LossName =
@@ -196,11 +216,11 @@ export class BinaryCrossEntropy implements Loss {
       const ti = t[i] as number;
       const x = p[i] as number;
       if (this.fromLogits) {
-        s += Math.max(x, 0) - x * ti + Math.log1p(Math.exp(-Math.abs(x)));
+        s += Math.max(x, 0) - x * ti + log1p(exp(-Math.abs(x)));
         if (grad) grad[i] = (sigmoid(x) - ti) * inv;
       } else {
         const q = Math.min(Math.max(x, EPS), 1 - EPS);
-        s += -(ti * Math.log(q) + (1 - ti) * Math.log(1 - q));
+        s += -(ti * log(q) + (1 - ti) * log(1 - q));
         // Inside the clip: dL/dp = −t/p + (1 − t)/(1 − p); outside it the clip is flat.
         if (grad) grad[i] = q === x ? (-ti / q + (1 - ti) / (1 - q)) * inv : 0;
       }
@@ -249,7 +269,7 @@ export class CategoricalCrossEntropy implements Loss {
         }
         if (grad) {
           for (let j = 0; j < K; j++) {
-            grad[o + j] = (Math.exp((p[o + j] as number) - lse) * tsum - (t[o + j] as number)) * inv;
+            grad[o + j] = (exp((p[o + j] as number) - lse) * tsum - (t[o + j] as number)) * inv;
           }
         }
       } else {
@@ -257,7 +277,7 @@ export class CategoricalCrossEntropy implements Loss {
           const x = p[o + j] as number;
           const q = Math.min(Math.max(x, EPS), 1 - EPS);
           const tj = t[o + j] as number;
-          s -= tj * Math.log(q);
+          s -= tj * log(q);
           if (grad) grad[o + j] = q === x ? (-tj / q) * inv : 0;
         }
       }
@@ -317,13 +337,13 @@ export class SparseCategoricalCrossEntropy implements Loss {
         const lse = logSumExp(p, o, K);
         s += lse - (p[o + label] as number);
         if (grad) {
-          for (let j = 0; j < K; j++) grad[o + j] = Math.exp((p[o + j] as number) - lse) * inv;
+          for (let j = 0; j < K; j++) grad[o + j] = exp((p[o + j] as number) - lse) * inv;
           grad[o + label] = (grad[o + label] as number) - inv;
         }
       } else {
         const x = p[o + label] as number;
         const q = Math.min(Math.max(x, EPS), 1 - EPS);
-        s -= Math.log(q);
+        s -= log(q);
         if (grad) {
           for (let j = 0; j < K; j++) grad[o + j] = 0;
           grad[o + label] = q === x ? -inv / q : 0;
@@ -343,8 +363,8 @@ export function logSumExp(x: FloatArray, o: number, K: number): number {
   for (let j = 0; j < K; j++) m = Math.max(m, x[o + j] as number);
   if (m === Number.NEGATIVE_INFINITY || !Number.isFinite(m)) return m;
   let s = 0;
-  for (let j = 0; j < K; j++) s += Math.exp((x[o + j] as number) - m);
-  return m + Math.log(s);
+  for (let j = 0; j < K; j++) s += exp((x[o + j] as number) - m);
+  return m + log(s);
 }
 
 /** Each loss by name; its constructor parses the options through its schema. */

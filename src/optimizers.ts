@@ -19,6 +19,7 @@ import type { Backend } from "./backend/backend.js";
 import { jsBackend } from "./backend/js.js";
 import { ValueError } from "./errors.js";
 import type { Param } from "./layer.js";
+import { IO, powInto } from "./math.js";
 import { byName, OptionError, type Parsed, parseOptions, type Schema, show } from "./options.js";
 import { type LearningRateSchedule, type ScheduleConfig, scheduleFromConfig } from "./schedules.js";
 import type { FloatArray } from "./tensor.js";
@@ -412,8 +413,15 @@ export class Adam extends BaseOptimizer {
 
   protected update(p: Param, lr: number, wd: number): void {
     const t = this.iterations;
-    const bc1 = 1 - this.beta1 ** t;
-    const bc2 = 1 - this.beta2 ** t;
+    // β^t through math.ts's slots (the same bits everywhere, no allocation: see IO there)
+    IO[0] = this.beta1;
+    IO[1] = t;
+    powInto();
+    const bc1 = 1 - (IO[0] as number);
+    IO[0] = this.beta2;
+    IO[1] = t;
+    powInto();
+    const bc2 = 1 - (IO[0] as number);
     const m = this.slot("m", p);
     const v = this.slot("v", p);
     this.backend.rules.adamRule(
@@ -659,8 +667,15 @@ export class Nadam extends BaseOptimizer {
     const t = this.iterations;
     const b1 = this.beta1;
     const b2 = this.beta2;
-    const mu = b1 * (1 - 0.5 * 0.96 ** (t * this.momentumDecay));
-    const muNext = b1 * (1 - 0.5 * 0.96 ** ((t + 1) * this.momentumDecay));
+    // 0.96^… and β₂^t through math.ts's slots (the same bits everywhere, no allocation: see IO there)
+    IO[0] = 0.96;
+    IO[1] = t * this.momentumDecay;
+    powInto();
+    const mu = b1 * (1 - 0.5 * (IO[0] as number));
+    IO[0] = 0.96;
+    IO[1] = (t + 1) * this.momentumDecay;
+    powInto();
+    const muNext = b1 * (1 - 0.5 * (IO[0] as number));
     if (this.muProductStep !== t) {
       // one shared product for all parameters, advanced once per step
       this.muProduct *= mu;
@@ -668,7 +683,10 @@ export class Nadam extends BaseOptimizer {
     }
     const prod = this.muProduct;
     const prodNext = prod * muNext;
-    const bc2 = 1 - b2 ** t;
+    IO[0] = b2;
+    IO[1] = t;
+    powInto();
+    const bc2 = 1 - (IO[0] as number);
     const m = this.slot("m", p);
     const v = this.slot("v", p);
     const cg = (lr * (1 - mu)) / (1 - prod);

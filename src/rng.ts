@@ -1,4 +1,5 @@
 import { ValueError } from "./errors.js";
+import { cos, log } from "./math.js";
 
 /** The saved state of an {@link Rng}: four unsigned 32-bit words. */
 export type RngState = readonly [number, number, number, number];
@@ -88,7 +89,7 @@ export class Rng {
 
   /** A uniform integer in [0, n). */
   int(n: number): number {
-    if (!Number.isInteger(n) || n <= 0 || n > 2 ** 32) {
+    if (!Number.isInteger(n) || n <= 0 || n > 4294967296) {
       throw new ValueError(`Rng.int: n must be an integer in [1, 2^32], got ${n}`);
     }
     // Rejection sampling removes the modulo bias.
@@ -103,7 +104,7 @@ export class Rng {
     // 1 - uniform() is in (0, 1], so the log is finite.
     const u1 = 1 - this.uniform();
     const u2 = this.uniform();
-    return mean + std * Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+    return mean + std * Math.sqrt(-2 * log(u1)) * cos(2 * Math.PI * u2);
   }
 
   /**

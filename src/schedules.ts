@@ -5,6 +5,8 @@
  * after (see each class). A schedule that yields a negative or non-finite
  * rate makes the step throw, naming the schedule and the step.
  */
+
+import { cos, pow } from "./math.js";
 import { byName, type Parsed, parseOptions } from "./options.js";
 
 /** The built-in schedule names (a closed set). */
@@ -87,7 +89,7 @@ export class StepDecay implements LearningRateSchedule {
   }
   lr(step: number): number {
     if (this.initial === 0) return 0; // 0 · γᵏ, also where γᵏ overflows to Infinity (0 · ∞ would be NaN)
-    return this.initial * this.gamma ** Math.floor(step / this.stepSize);
+    return this.initial * pow(this.gamma, Math.floor(step / this.stepSize));
   }
   toConfig(): ScheduleConfig {
     return { name: this.name, lr: this.initial, stepSize: this.stepSize, gamma: this.gamma };
@@ -129,7 +131,7 @@ export class ExponentialDecay implements LearningRateSchedule {
   lr(step: number): number {
     if (this.initial === 0) return 0; // as in StepDecay: never 0 · ∞
     const p = step / this.decaySteps;
-    return this.initial * this.decayRate ** (this.staircase ? Math.floor(p) : p);
+    return this.initial * pow(this.decayRate, this.staircase ? Math.floor(p) : p);
   }
   toConfig(): ScheduleConfig {
     return {
@@ -181,8 +183,8 @@ export class CosineDecay implements LearningRateSchedule {
   lr(step: number): number {
     if (step < this.warmupSteps) return (this.peak * (step + 1)) / this.warmupSteps;
     const s = Math.min(step - this.warmupSteps, this.decaySteps);
-    const cos = 0.5 * (1 + Math.cos((Math.PI * s) / this.decaySteps));
-    return this.peak * ((1 - this.alpha) * cos + this.alpha);
+    const decay = 0.5 * (1 + cos((Math.PI * s) / this.decaySteps));
+    return this.peak * ((1 - this.alpha) * decay + this.alpha);
   }
   toConfig(): ScheduleConfig {
     return {
@@ -245,7 +247,7 @@ export class OneCycle implements LearningRateSchedule {
     const upEnd = this.pctStart * this.totalSteps - 1;
     // PyTorch's _annealing_cos: end + (start − end)/2 · (1 + cos(π·pct))
     const anneal = (start: number, end: number, pct: number): number =>
-      end + ((start - end) / 2) * (1 + Math.cos(Math.PI * pct));
+      end + ((start - end) / 2) * (1 + cos(Math.PI * pct));
     if (step <= upEnd) return anneal(initial, this.maxLr, upEnd <= 0 ? 1 : step / upEnd);
     const downLen = this.totalSteps - 1 - upEnd;
     return anneal(this.maxLr, final, Math.min(1, (step - upEnd) / downLen));

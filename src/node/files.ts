@@ -61,7 +61,7 @@ export interface ReadSpec {
 }
 
 /** The largest file the readers take whole: a Node Buffer's limit. */
-export const MAX_WHOLE_FILE = 2 ** 31 - 1;
+export const MAX_WHOLE_FILE = 2147483647; // 2^31 − 1
 
 /** Bytes read per system call. */
 const CHUNK = 1 << 24;

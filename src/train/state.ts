@@ -11,6 +11,7 @@
 import { type NonFiniteParamError, TinyMlpError, ValueError } from "../errors.js";
 import type { Metric } from "../metrics.js";
 import type { Rng, RngState } from "../rng.js";
+import type { Tensor } from "../tensor.js";
 
 /**
  * Where training stood: what a checkpoint stores (`model.trainingState()`)
@@ -114,6 +115,8 @@ interface Described {
 export class RunSlot {
   /** The run in progress (`fit`), or null. */
   position: RunPosition | null = null;
+  /** What the last training step gave back (reused by every step; see StepResult). */
+  readonly result: { loss: number; output: Tensor | null } = { loss: 0, output: null };
   private holder: string | null = null;
   private poison: NonFiniteParamError | null = null;
 

@@ -9,7 +9,12 @@ import type { Param } from "../layer.js";
 import { shapeSize, Tensor } from "../tensor.js";
 import { requireCompiled, requireInputShape, type TrainableModel } from "./model.js";
 
-/** What one step gives back: the batch's mean loss (before the update) and the model's output for the batch. */
+/**
+ * What one step gives back: the batch's mean loss (before the update) and
+ * the model's output for the batch. One object per model, reused by every
+ * step (valid until the next): a fresh one per step would be garbage the
+ * allocation-free loop does not make.
+ */
 export interface StepResult {
   /** Mean loss over the batch plus the regularization penalty. */
   loss: number;
@@ -31,16 +36,19 @@ export function trainStep(model: TrainableModel, x: Tensor, y: Tensor): StepResu
   const output = model.forward(x, "train"); //        forward
   const dOut = model.buffers.dOut.get(output.shape[0] as number);
   const loss = lossFn.compute(output, y, dOut.data) + model.regularizationLoss(); // loss (and dL/dout)
+  const result = model.run.result;
+  result.loss = loss;
+  result.output = output;
   if (!Number.isFinite(loss)) {
     guardParams(model); // the forward pass may have put ±Infinity in a running statistic (BatchNormalization's)
-    return { loss, output }; //                          never step on NaN/Infinity: keep the last good weights
+    return result as StepResult; //                      never step on NaN/Infinity: keep the last good weights
   }
   model.zeroGrad(); //                                  zero grad
   model.backward(dOut); //                              backward
   optimizer.step(model.params(), model.backend); //     step
   for (const l of model.layers) l.applyConstraints?.(); // e.g. max-norm, after the step
   guardParams(model); //                                no step may leave a NaN/Infinity behind
-  return { loss, output };
+  return result as StepResult; // output was set above
 }
 
 /**

@@ -25,7 +25,7 @@
  */
 import { ShapeError, ValueError } from "./errors.js";
 import { cos, exp, sin, tan } from "./math.js";
-import { checkKeys } from "./options.js";
+import { OptionError, parseOptions, type Schema, show } from "./options.js";
 import { Rng } from "./rng.js";
 import type { FloatArray, Tensor } from "./tensor.js";
 
@@ -341,45 +341,29 @@ export class ImageAugmentation implements BatchTransform {
   private tmp = new Float64Array(0); // [H·W] blur scratch
   private readonly warp: Warp = identityWarp();
 
+  /** The options' types and ranges (none has a default: an absent one is no deformation). */
+  static readonly options = {
+    imageShape: {
+      type: "custom",
+      parse: (v: unknown): [number, number] => {
+        if (!Array.isArray(v) || v.length !== 2 || !v.every((d) => Number.isInteger(d) && d >= 1 && d <= 100_000))
+          throw new OptionError("", "", `must be [height, width] of positive integers, got ${show(v)}`);
+        return v as [number, number];
+      },
+    },
+    rotation: { type: "number", min: 0 },
+    scale: { type: "number", min: 0, lt: 1 }, // factors from 1 − scale to 1 + scale
+    shear: { type: "number", min: 0, lt: 90 },
+    translation: { type: "number", min: 0 },
+    elastic: {
+      type: "object",
+      schema: { alpha: { type: "number", min: 0, required: true }, sigma: { type: "number", gt: 0, required: true } },
+    },
+    seed: { type: "number" },
+  } as const satisfies Schema;
+
   constructor(options: ImageAugmentationOptions = {}) {
-    checkKeys("ImageAugmentation", options, [
-      "imageShape",
-      "rotation",
-      "scale",
-      "shear",
-      "translation",
-      "elastic",
-      "seed",
-    ]);
-    if (options.elastic !== undefined && options.elastic !== null && typeof options.elastic === "object") {
-      checkKeys("ImageAugmentation", options.elastic, ["alpha", "sigma"], "elastic.");
-    }
-    const o = { ...options };
-    for (const k of ["rotation", "scale", "shear", "translation"] as const) {
-      const v = o[k];
-      if (v !== undefined && !(typeof v === "number" && Number.isFinite(v) && v >= 0)) {
-        throw new ValueError(`ImageAugmentation: ${k} must be a number >= 0, got ${String(v)}`);
-      }
-    }
-    if (o.scale !== undefined && o.scale >= 1) {
-      throw new ValueError(
-        `ImageAugmentation: scale must be < 1 (factors from 1 − scale to 1 + scale), got ${o.scale}`,
-      );
-    }
-    if (o.shear !== undefined && o.shear >= 90) {
-      throw new ValueError(`ImageAugmentation: shear must be < 90 degrees, got ${o.shear}`);
-    }
-    if (o.elastic !== undefined) {
-      const { alpha, sigma } = o.elastic;
-      if (!(Number.isFinite(alpha) && alpha >= 0) || !(Number.isFinite(sigma) && sigma > 0)) {
-        throw new ValueError(
-          `ImageAugmentation: elastic needs alpha >= 0 and sigma > 0, got alpha ${String(alpha)}, sigma ${String(sigma)}`,
-        );
-      }
-    }
-    if (o.seed !== undefined && !Number.isFinite(o.seed)) {
-      throw new ValueError(`ImageAugmentation: seed must be a finite number, got ${String(o.seed)}`);
-    }
+    const o = parseOptions("ImageAugmentation", ImageAugmentation.options, options) as ImageAugmentationOptions;
     this.options = Object.freeze(o);
     this.kernel = o.elastic ? gaussianKernel(o.elastic.sigma) : null;
     this.shape = null;

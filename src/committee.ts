@@ -5,6 +5,7 @@
 
 import type { DataLike } from "./data.js";
 import { ShapeError, ValueError } from "./errors.js";
+import { listOf, parseOptions } from "./options.js";
 import { type BatchOptions, Sequential } from "./sequential.js";
 import { Tensor } from "./tensor.js";
 
@@ -46,7 +47,12 @@ export class Committee implements Predictor {
         );
       }
     });
-    const w = opts.weights ?? members.map(() => 1);
+    const o = parseOptions(
+      "Committee",
+      { weights: { type: "custom", parse: (v: unknown) => listOf<number>("numbers", v) } },
+      opts,
+    );
+    const w = o.weights ?? members.map(() => 1);
     if (w.length !== members.length || w.some((v) => !(v >= 0) || !Number.isFinite(v)) || w.every((v) => v === 0)) {
       throw new ValueError("Committee: weights must be one finite non-negative number per member, not all zero");
     }

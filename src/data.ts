@@ -82,6 +82,9 @@ export class Uint8Source implements DataSource {
     readonly scale = 1,
   ) {
     this.size = sampleShape.reduce((a, b) => a * b, 1);
+    if (typeof scale !== "number" || !Number.isFinite(scale)) {
+      throw new ValueError(`Uint8Source: scale must be a finite number, got ${String(scale)}`);
+    }
     if (this.size === 0 || data.length % this.size !== 0) {
       throw new ShapeError(
         `Uint8Source: ${data.length} bytes is not a whole number of samples of shape ${fmtShape(sampleShape)}`,

@@ -5,6 +5,7 @@
 import { Uint8Source } from "./data.js";
 import { ShapeError, ValueError } from "./errors.js";
 import type { IdxArray } from "./idx.js";
+import { parseOptions, type Schema } from "./options.js";
 import { Rng } from "./rng.js";
 import { type DType, Tensor } from "./tensor.js";
 
@@ -46,6 +47,11 @@ export function imageDataset(images: IdxArray, labels: IdxArray): ImageDataset {
   return { images: images.data as Uint8Array, labels: labels.data as Uint8Array, imageShape: [h, w], length: n };
 }
 
+const IMAGE_SOURCE_OPTIONS = {
+  flat: { type: "boolean", default: true },
+  scale: { type: "number", default: 1 / 255 },
+} as const satisfies Schema;
+
 /**
  * The images as a data source for fit/evaluate/predict: flat (`[H·W]`,
  * default) or 2-D (`[H, W]`, for a model that starts with Flatten), scaled to [0, 1].
@@ -55,8 +61,9 @@ export function imageDataset(images: IdxArray, labels: IdxArray): ImageDataset {
  * ```
  */
 export function imageSource(ds: ImageDataset, opts: { flat?: boolean; scale?: number } = {}): Uint8Source {
+  const o = parseOptions("imageSource", IMAGE_SOURCE_OPTIONS, opts);
   const [h, w] = ds.imageShape;
-  return new Uint8Source(ds.images, opts.flat === false ? [h, w] : [h * w], opts.scale ?? 1 / 255);
+  return new Uint8Source(ds.images, o.flat ? [h * w] : [h, w], o.scale);
 }
 
 /**

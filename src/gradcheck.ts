@@ -14,6 +14,7 @@ import { jsBackend } from "./backend/js.js";
 import { ValueError } from "./errors.js";
 import type { Layer, Mode, Param } from "./layer.js";
 import type { Loss } from "./losses.js";
+import { parseOptions, type Schema } from "./options.js";
 import { Rng } from "./rng.js";
 import { Sequential } from "./sequential.js";
 import { type FloatArray, Tensor } from "./tensor.js";
@@ -40,14 +41,28 @@ export interface GradCheckReport {
   ok: boolean;
 }
 
+const defaults = { eps: 1e-5, atol: 1e-6, rtol: 1e-5, seed: 0, mode: "train" as Mode };
+
+/** The schema of {@link GradCheckOptions}. */
+const GRADCHECK_OPTIONS = {
+  input: { type: "custom", required: true, parse: (v: unknown): unknown => v },
+  target: { type: "custom", parse: (v: unknown): unknown => v },
+  eps: { type: "number", gt: 0, lt: 1, default: defaults.eps },
+  atol: { type: "number", min: 0, default: defaults.atol },
+  rtol: { type: "number", min: 0, default: defaults.rtol },
+  seed: { type: "number", default: defaults.seed },
+  mode: { type: "enum", values: ["train", "eval"], default: defaults.mode },
+  maxElements: { type: "number", integer: true, min: 1 },
+} as const satisfies Schema;
+
 /** Options of {@link gradCheck}. */
 export interface GradCheckOptions {
   /** The input batch (float64). Required for layers and models. */
   input: Tensor;
   /** For a Loss: the target. For a compiled model: use its loss with this target instead of Σ y·r. */
   target?: Tensor;
-  /** Finite-difference step h (default 1e-5). */
-  step?: number;
+  /** The finite difference h of the central differences (f(x + h) − f(x − h))/2h (default 1e-5). */
+  eps?: number;
   /** Absolute tolerance (default 1e-6). */
   atol?: number;
   /** Relative tolerance (default 1e-5). */
@@ -87,16 +102,17 @@ function isLoss(t: unknown): t is Loss {
  * ```
  */
 export function gradCheck(subject: Layer | Sequential | Loss, opts: GradCheckOptions): GradCheckReport {
-  const x = opts.input;
+  const o = parseOptions("gradCheck", GRADCHECK_OPTIONS, opts) as GradCheckOptions & typeof defaults;
+  const x = o.input;
   if (!(x instanceof Tensor) || x.dtype !== "float64") {
     throw new ValueError("gradCheck: input must be a float64 Tensor");
   }
-  const h = opts.step ?? 1e-5;
-  const atol = opts.atol ?? 1e-6;
-  const rtol = opts.rtol ?? 1e-5;
-  const mode = opts.mode ?? "train";
-  const rng = new Rng(opts.seed ?? 0);
-  const target = makeTarget(subject, opts, mode, rng);
+  const h = o.eps;
+  const atol = o.atol;
+  const rtol = o.rtol;
+  const mode = o.mode;
+  const rng = new Rng(o.seed);
+  const target = makeTarget(subject, o, mode, rng);
 
   // Analytic gradients.
   target.zeroGrad();

@@ -161,7 +161,7 @@ export class OptionError extends ValueError {
 const FORBIDDEN = new Set(["__proto__", "constructor", "prototype"]);
 
 /** Names people reach for from other libraries; only ever used for a hint, never accepted. */
-const HINTS: Record<string, string> = { learningRate: "lr", learning_rate: "lr" };
+const HINTS: Record<string, string> = { learningRate: "lr", learning_rate: "lr", step: "eps" };
 
 /**
  * Describes a value for an error message without ever throwing (a BigInt or

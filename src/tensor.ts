@@ -1,4 +1,5 @@
 import { fmtShape, ShapeError, ValueError } from "./errors.js";
+import { checkKeys } from "./options.js";
 
 /** The element types a tensor can hold. `float32` is the default. */
 export type DType = "float32" | "float64";
@@ -115,6 +116,7 @@ export class Tensor {
    * ```
    */
   static from(values: NestedArray, opts: { shape?: readonly number[]; dtype?: DType } = {}): Tensor {
+    checkKeys("Tensor.from", opts, ["shape", "dtype"]);
     const dtype = opts.dtype ?? "float32";
     const inferred = inferShape(values);
     const flat: number[] = [];

@@ -271,11 +271,20 @@ describe("ImageAugmentation", () => {
 
   it("rejects bad options and shapes with errors that name them", () => {
     expect(() => new ImageAugmentation({ rotation: -1 })).toThrow(ValueError);
-    expect(() => new ImageAugmentation({ rotation: -1 })).toThrow(/rotation must be a number >= 0, got -1/);
-    expect(() => new ImageAugmentation({ scale: 1 })).toThrow(/scale must be < 1/);
-    expect(() => new ImageAugmentation({ shear: 90 })).toThrow(/shear must be < 90/);
-    expect(() => new ImageAugmentation({ elastic: { alpha: 1, sigma: 0 } })).toThrow(/sigma 0/);
-    expect(() => new ImageAugmentation({ imageShape: [0, 3] })).toThrow(ShapeError);
+    expect(() => new ImageAugmentation({ rotation: -1 })).toThrow(
+      /^ImageAugmentation: rotation must be a finite number >= 0, got -1$/,
+    );
+    expect(() => new ImageAugmentation({ scale: 1 })).toThrow(/scale must be a finite number in \[0, 1\), got 1/);
+    expect(() => new ImageAugmentation({ shear: 90 })).toThrow(/shear must be a finite number in \[0, 90\), got 90/);
+    expect(() => new ImageAugmentation({ elastic: { alpha: 1, sigma: 0 } })).toThrow(
+      /elastic\.sigma must be a finite number > 0, got 0/,
+    );
+    expect(() => new ImageAugmentation({ elastic: null } as never)).toThrow(
+      /elastic expected an options object, got null/,
+    );
+    expect(() => new ImageAugmentation({ imageShape: [0, 3] })).toThrow(
+      /imageShape must be \[height, width\] of positive integers/,
+    );
     const x = Tensor.zeros([2, 10]);
     expect(() => new ImageAugmentation({}).transformBatch(x, { epoch: 0, batch: 0 })).toThrow(
       /10 values, not a square/,

@@ -29,6 +29,7 @@
 
 import type { ActivationFunction } from "../activations.js";
 import { ValueError } from "../errors.js";
+import { parseOptions, type Schema } from "../options.js";
 import type { DType, FloatArray } from "../tensor.js";
 import type { Backend } from "./backend.js";
 import { jsBackend } from "./js.js";
@@ -76,6 +77,12 @@ export interface WasmBackend extends Backend {
 const PAGE = 65536;
 const ALIGN = 64;
 const MAX_PAGES = 65536;
+
+/** The schema of {@link WasmBackendOptions}. */
+const WASM_BACKEND_OPTIONS = {
+  shared: { type: "boolean" },
+  maxBytes: { type: "number", integer: true, min: PAGE, max: MAX_PAGES * PAGE },
+} as const satisfies Schema;
 
 let compiled: { shared: WebAssembly.Module | null; plain: WebAssembly.Module | null } | null = null;
 let support: WasmSupport | null = null;
@@ -224,15 +231,11 @@ interface Kernels {
  * ```
  */
 export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
+  const o = parseOptions("createWasmBackend", WASM_BACKEND_OPTIONS, opts);
   const s = wasmSupport();
   if (!s.ok) throw new ValueError(`the wasm backend is not available: ${s.reason}`);
-  const shared = opts.shared ?? s.shared;
-  const maxBytes = opts.maxBytes ?? (shared ? MAX_PAGES * PAGE : 512 * 1024 * 1024);
-  if (!Number.isInteger(maxBytes) || maxBytes < PAGE || maxBytes > MAX_PAGES * PAGE) {
-    throw new ValueError(
-      `createWasmBackend: maxBytes must be an integer from ${PAGE} to ${MAX_PAGES * PAGE}, got ${maxBytes}`,
-    );
-  }
+  const shared = o.shared ?? s.shared;
+  const maxBytes = o.maxBytes ?? (shared ? MAX_PAGES * PAGE : 512 * 1024 * 1024);
   const maxPages = Math.floor(maxBytes / PAGE);
   let memory: WebAssembly.Memory | null = shared
     ? new WebAssembly.Memory({ initial: 1, maximum: maxPages, shared: true })

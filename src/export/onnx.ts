@@ -20,6 +20,7 @@
 import type { ActivationFunction } from "../activations.js";
 import { ValueError } from "../errors.js";
 import type { Layer } from "../layer.js";
+import { OptionError, parseOptions, type Schema, show } from "../options.js";
 import type { Sequential } from "../sequential.js";
 import type { FloatArray } from "../tensor.js";
 import { VERSION } from "../version.js";
@@ -127,6 +128,14 @@ export interface OnnxOptions {
   /** A description stored as the model's doc string. */
   docString?: string;
 }
+
+/** The schema of {@link OnnxOptions}: ONNX value names are non-empty, and input and output differ. */
+const ONNX_OPTIONS = {
+  softmax: { type: "boolean", default: false },
+  inputName: { type: "string", maxLength: 200, default: "input" },
+  outputName: { type: "string", maxLength: 200, default: "output" },
+  docString: { type: "string", maxLength: 100_000 },
+} as const satisfies Schema;
 
 /** Builds the node list: each call appends nodes and returns the name of the value it produced. */
 class Graph {
@@ -338,10 +347,18 @@ function layerNodes(g: Graph, layer: Layer, x: string, input: readonly number[],
  * ```
  */
 export function toOnnx(model: Sequential, opts: OnnxOptions = {}): Uint8Array {
+  const o = parseOptions("toOnnx", ONNX_OPTIONS, opts);
+  if (o.inputName === "" || o.outputName === "" || o.inputName === o.outputName) {
+    throw new OptionError(
+      "toOnnx",
+      o.inputName === "" ? "inputName" : "outputName",
+      `must be a non-empty name different from the other, got ${show(o.inputName)} and ${show(o.outputName)}`,
+    );
+  }
   const type = model.dtype === "float64" ? DOUBLE : FLOAT;
   const g = new Graph(type);
-  const inputName = opts.inputName ?? "input";
-  const outputName = opts.outputName ?? "output";
+  const inputName = o.inputName;
+  const outputName = o.outputName;
   let x = inputName;
   let shape = model.inputShapePerSample;
   const shapes = model.layers.map((l) => {
@@ -354,7 +371,7 @@ export function toOnnx(model: Sequential, opts: OnnxOptions = {}): Uint8Array {
     const s = shapes[i] as { in: readonly number[]; out: readonly number[] };
     x = layerNodes(g, layer, x, s.in, s.out);
   });
-  if (opts.softmax) x = softmaxAll(g, x, shape, "output");
+  if (o.softmax) x = softmaxAll(g, x, shape, "output");
   // the graph's output is a named value: an Identity gives it the requested name
   g.nodes.push(node("Identity", [x], [outputName], "output/identity"));
   const graph = new Proto();
@@ -367,13 +384,13 @@ export function toOnnx(model: Sequential, opts: OnnxOptions = {}): Uint8Array {
   );
   graph.bytes(
     12,
-    valueInfo(outputName, type, ["batch", ...shape], opts.softmax ? "class probabilities" : "the model's outputs"),
+    valueInfo(outputName, type, ["batch", ...shape], o.softmax ? "class probabilities" : "the model's outputs"),
   );
   const m = new Proto()
     .int(1, 8) // ir_version 8 (ONNX 1.13), the IR of opset 17
     .bytes(2, "tinymlp")
     .bytes(3, VERSION)
-    .bytes(6, opts.docString ?? `tinymlp ${model.layers.map((l) => l.kind).join(" → ")}`)
+    .bytes(6, o.docString ?? `tinymlp ${model.layers.map((l) => l.kind).join(" → ")}`)
     .bytes(7, graph)
     .bytes(8, new Proto().bytes(1, "").int(2, 17));
   return m.finish();

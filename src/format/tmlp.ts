@@ -31,7 +31,7 @@ import { LIMITS } from "../limits.js";
 import { getLoss, type LossConfig } from "../losses.js";
 import { metricFromName } from "../metrics.js";
 import { type Optimizer, type OptimizerConfig, type OptimizerState, optimizerFromConfig } from "../optimizers.js";
-import { OptionError } from "../options.js";
+import { OptionError, parseOptions, type Schema, show } from "../options.js";
 import { LAYER_CLASSES } from "../registry.js";
 import type { RngState } from "../rng.js";
 import { Sequential, type TrainingState } from "../sequential.js";
@@ -250,6 +250,28 @@ export interface LoadOptions {
   backend?: BackendName | Backend;
 }
 
+/** The schema of {@link LoadOptions}. */
+const LOAD_OPTIONS = {
+  layers: {
+    type: "custom",
+    parse: (v: unknown): Readonly<Record<string, LayerClass>> => {
+      if (typeof v !== "object" || v === null || Array.isArray(v))
+        throw new OptionError("", "", `must be an object of layer classes by name, got ${show(v)}`);
+      return v as Readonly<Record<string, LayerClass>>;
+    },
+  },
+  backend: { type: "custom", parse: (v: unknown): BackendName | Backend => v as BackendName | Backend },
+} as const satisfies Schema;
+
+/**
+ * Load options checked (unknown keys refused) before anything is read.
+ * @internal
+ */
+export function parseLoadOptions(where: string, opts: LoadOptions): LoadOptions {
+  const o = parseOptions(where, LOAD_OPTIONS, opts);
+  return { ...(o.layers ? { layers: o.layers } : {}), ...(o.backend !== undefined ? { backend: o.backend } : {}) };
+}
+
 /** What loading returns: the model, plus the training state of a checkpoint. */
 export interface Loaded {
   /** The rebuilt model (compiled, with optimizer state, if it was). */
@@ -267,6 +289,7 @@ export interface Loaded {
  * ```
  */
 export function deserialize(bytes: Uint8Array, opts: LoadOptions = {}): Loaded {
+  opts = parseLoadOptions("deserialize", opts);
   if (!(bytes instanceof Uint8Array)) throw new FormatError("deserialize: expected a Uint8Array");
   if (bytes.length < 12)
     throw new FormatError(`file: ${bytes.length} bytes is too short for a tinymlp model (12-byte preamble)`);
@@ -321,6 +344,7 @@ export function deserialize(bytes: Uint8Array, opts: LoadOptions = {}): Loaded {
  * ```
  */
 export function modelFromJSON(doc: unknown, opts: LoadOptions = {}): Loaded {
+  opts = parseLoadOptions("modelFromJSON", opts);
   const { header, layers } = checkHeader(doc, true, opts);
   const lengths = arrayLengths(header);
   const raw = (doc as { arrays: unknown }).arrays;

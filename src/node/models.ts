@@ -15,6 +15,7 @@ import {
   type Loaded,
   type LoadOptions,
   modelFromJSON,
+  parseLoadOptions,
   serialize,
 } from "../format/tmlp.js";
 import { show } from "../options.js";
@@ -158,6 +159,7 @@ export function load(path: string, opts: LoadOptions = {}): Sequential {
  * ```
  */
 export function loadCheckpoint(path: string, opts: LoadOptions = {}): Loaded {
+  opts = parseLoadOptions("load", opts); // before the file is read
   const spec: ReadSpec = { where: "load", what: "a tinymlp model", maxBytes: MAX_WHOLE_FILE };
   // Look before reading: a file that starts like neither form is refused
   // after 12 bytes instead of after reading all of it.

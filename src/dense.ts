@@ -104,9 +104,9 @@ export class Dense implements Layer {
   readonly useBias: boolean;
   /** Per-sample input shape given in the options, if any. */
   readonly inputShape: readonly number[] | undefined;
-  /** L1 and L2 penalty factors on the kernel (0 when absent). */
+  /** L1 penalty factor on the kernel (0 when absent). */
   readonly l1: number;
-  /** L2 penalty factor. */
+  /** L2 penalty factor on the kernel (0 when absent). */
   readonly l2: number;
   /** Max-norm of each unit's incoming weights, or null. */
   readonly maxNorm: number | null;

@@ -15,6 +15,21 @@ import type { InitializerConfig } from "./initializers.js";
 import type { Rng } from "./rng.js";
 import { type DType, Tensor } from "./tensor.js";
 
+/**
+ * The closed set of built-in layer kinds. The registry (`LAYER_CLASSES`),
+ * the file format and both exporters hold one entry per kind, typed
+ * `Record<LayerKind, …>`: a new built-in layer fails to compile until each
+ * handles it or refuses it.
+ */
+export type LayerKind =
+  | "dense"
+  | "activation"
+  | "softmax"
+  | "flatten"
+  | "dropout"
+  | "batchNormalization"
+  | "layerNormalization";
+
 /** `"train"` (dropout active, batch statistics) or `"eval"` (inference). */
 export type Mode = "train" | "eval";
 
@@ -36,6 +51,12 @@ export interface Param {
    * normalization's running statistics): optimizers skip it. Default true.
    */
   readonly trainable?: boolean;
+  /**
+   * true for values that cannot be negative (a variance, such as batch
+   * normalization's moving variance): saving refuses a negative one, and so
+   * does loading, naming the parameter. Default false.
+   */
+  readonly nonNegative?: boolean;
 }
 
 /** What a layer gets when it is built. */
@@ -130,8 +151,12 @@ export function layerOptions(cfg: LayerConfig): Record<string, unknown> {
  * ```
  */
 export interface Layer {
-  /** The built-in kind (`"dense"` …), or `"custom"` for a user's layer: default names and the file format use it. */
-  readonly kind: string;
+  /**
+   * The built-in kind (`"dense"` …), or `"custom"` for a user's layer: default
+   * names, the file format and the exporters' tables use it. A closed union,
+   * so a new built-in kind fails to compile until every table handles it.
+   */
+  readonly kind: LayerKind | "custom";
   /** Unique within a model; assigned by Sequential if empty. */
   name: string;
   /** Per-sample output shape, known after build. */

@@ -241,15 +241,16 @@ export class BatchNormalization extends Norm {
     const D = this.D;
     const one = zerosIn(ctx, [D]);
     one.data.fill(1);
-    const stat = (name: string, value: Tensor): Param => ({
+    const stat = (name: string, value: Tensor, nonNegative: boolean): Param => ({
       name: `${this.name}/${name}`,
       value,
       grad: zerosIn(ctx, [D]),
       decay: false,
       trainable: false,
+      nonNegative,
     });
-    this.movingMean = stat("movingMean", zerosIn(ctx, [D]));
-    this.movingVariance = stat("movingVariance", one);
+    this.movingMean = stat("movingMean", zerosIn(ctx, [D]), false);
+    this.movingVariance = stat("movingVariance", one, true);
     this.mean = this.scratch64(D);
     this.rstd = this.scratch64(D);
     return out;
@@ -261,7 +262,7 @@ export class BatchNormalization extends Norm {
     return p;
   }
 
-  /** Normalizes each feature (over the batch, or each sample over its features for LayerNormalization), then y = γ·x̂ + β; training mode updates the batch statistics. */
+  /** Normalizes each feature: over the batch in train mode (and updates the running statistics), with the running statistics in eval mode; then y = γ·x̂ + β. */
   forward(x: Tensor, mode: Mode): Tensor {
     const [gamma, beta] = this.requireBuilt();
     const B = checkInput(this, x, this.shape);
@@ -372,7 +373,7 @@ export class LayerNormalization extends Norm {
     super(parseOptions("LayerNormalization", LayerNormalization.options, opts));
   }
 
-  /** Normalizes each feature (over the batch, or each sample over its features for LayerNormalization), then y = γ·x̂ + β; training mode updates the batch statistics. */
+  /** Normalizes each sample over its own features, the same in train and eval mode (no running statistics); then y = γ·x̂ + β. */
   forward(x: Tensor, mode: Mode): Tensor {
     const [gamma, beta] = this.requireBuilt();
     const B = checkInput(this, x, this.shape);

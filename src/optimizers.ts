@@ -65,6 +65,10 @@ export interface Optimizer {
   lr: number;
   /** Steps taken so far (the schedule's clock). */
   readonly iterations: number;
+  /** The slots that hold sums of squares, so can never be negative (saving and loading refuse a negative one). */
+  readonly nonNegativeSlots: readonly string[];
+  /** The names of the scalar state beyond the step that `getState` returns (Nadam's running momentum product). */
+  readonly scalarNames: readonly string[];
   /** One update of every trainable parameter from its `grad`, run by `backend` (default: the JS reference). */
   step(params: readonly Param[], backend?: Backend): void;
   /** The serializable form. */
@@ -131,6 +135,10 @@ function checkLr(where: string, lr: unknown, step: number, schedule: LearningRat
 
 abstract class BaseOptimizer implements Optimizer {
   abstract readonly name: OptimizerName;
+  /** Slots that are sums of squares (none unless a subclass says so). */
+  readonly nonNegativeSlots: readonly string[] = [];
+  /** Scalar state beyond the step (none unless a subclass says so). */
+  readonly scalarNames: readonly string[] = [];
   /** Steps taken so far. */
   iterations = 0;
   /** The schedule, if the rate is not constant. */
@@ -384,6 +392,8 @@ const MOMENTS = { beta1: FRACTION(0.9), beta2: FRACTION(0.999), epsilon: POSITIV
  * ```
  */
 export class Adam extends BaseOptimizer {
+  /** v: a sum of squares. */
+  override readonly nonNegativeSlots: readonly string[] = ["v"];
   /** The optimizer's name in configs and saved files. */
   readonly name: "adam" | "adamw" = "adam";
   /** Decay of the first-moment average m (β₁). */
@@ -404,11 +414,6 @@ export class Adam extends BaseOptimizer {
     this.beta1 = o.beta1;
     this.beta2 = o.beta2;
     this.epsilon = o.epsilon;
-  }
-
-  /** Steps taken (Adam's t). */
-  get t(): number {
-    return this.iterations;
   }
 
   protected update(p: Param, lr: number, wd: number): void {
@@ -496,6 +501,8 @@ export interface RMSpropOptions extends BaseOptions {
  * ```
  */
 export class RMSprop extends BaseOptimizer {
+  /** v: a sum of squares. */
+  override readonly nonNegativeSlots: readonly string[] = ["v"];
   /** The optimizer's name in configs and saved files. */
   readonly name = "rmsprop" as const;
   /** Decay of the squared-gradient average v (α). */
@@ -576,6 +583,8 @@ export interface AdagradOptions extends BaseOptions {
  * ```
  */
 export class Adagrad extends BaseOptimizer {
+  /** sum: a sum of squares. */
+  override readonly nonNegativeSlots: readonly string[] = ["sum"];
   /** The optimizer's name in configs and saved files. */
   readonly name = "adagrad" as const;
   /** The rate at step t is η/(1 + (t − 1)·lrDecay). */
@@ -637,6 +646,10 @@ export interface NadamOptions extends AdamOptions {
  * ```
  */
 export class Nadam extends BaseOptimizer {
+  /** v: a sum of squares. */
+  override readonly nonNegativeSlots: readonly string[] = ["v"];
+  /** The running product of the momentum coefficients, and the step it was last advanced for. */
+  override readonly scalarNames: readonly string[] = ["muProduct", "muProductStep"];
   /** The optimizer's name in configs and saved files. */
   readonly name = "nadam" as const;
   /** Decay of the first-moment average m (β₁). */

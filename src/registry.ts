@@ -7,7 +7,7 @@ import { Activation, Softmax } from "./activation-layer.js";
 import { Dense } from "./dense.js";
 import { Dropout } from "./dropout.js";
 import { Flatten } from "./flatten.js";
-import type { LayerClass } from "./layer.js";
+import type { LayerClass, LayerKind } from "./layer.js";
 import { BatchNormalization, LayerNormalization } from "./normalization.js";
 
 /**
@@ -32,7 +32,6 @@ export const LAYER_CLASSES = {
   batchNormalization: BatchNormalization,
   /** {@link LayerNormalization} */
   layerNormalization: LayerNormalization,
-} as const satisfies Record<string, LayerClass>;
+} as const satisfies Record<LayerKind, LayerClass>;
 
-/** The closed set of built-in layer kinds. */
-export type LayerKind = keyof typeof LAYER_CLASSES;
+export type { LayerKind } from "./layer.js";

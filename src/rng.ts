@@ -157,11 +157,6 @@ export class Rng {
     this.s2 = state[2] | 0;
     this.s3 = state[3] | 0;
   }
-
-  /** An independent generator seeded from this one's stream. */
-  fork(): Rng {
-    return new Rng(this.nextUint32());
-  }
 }
 
 function rotl(x: number, k: number): number {

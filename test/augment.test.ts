@@ -14,7 +14,6 @@ import {
   Rng,
   reflectIndex,
   Sequential,
-  ShapeError,
   Tensor,
   ValueError,
   warpImage,

@@ -132,6 +132,6 @@ describe("optimizer state and config", () => {
     expect(Array.from(frozen.value.data)).toEqual([1, 2]);
     expect(kernel.value.data[0]).toBeCloseTo(1 - 0.1 * (0.6 + 0.5 * 1), 15);
     expect(bias.value.data[0]).toBeCloseTo(1 - 0.1 * 0.6, 15);
-    expect(new Adam().t).toBe(0);
+    expect(new Adam().iterations).toBe(0);
   });
 });

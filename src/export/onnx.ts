@@ -17,13 +17,14 @@
  * form 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), SiLU/swish = x·σ(x).
  * The batch dimension is dynamic (`batch`).
  */
-import type { ActivationFunction } from "../activations.js";
+import type { ActivationConfig } from "../activations.js";
 import { ValueError } from "../errors.js";
-import type { Layer } from "../layer.js";
+import type { Layer, LayerConfig, LayerKind } from "../layer.js";
 import { OptionError, parseOptions, type Schema, show } from "../options.js";
 import type { Sequential } from "../sequential.js";
 import type { FloatArray } from "../tensor.js";
 import { VERSION } from "../version.js";
+import { configActivation, configNumber, entryFor, hasParam, paramValues } from "./config.js";
 
 // ---------------------------------------------------------------- a minimal protobuf writer
 
@@ -165,8 +166,7 @@ class Graph {
  * (`Exp`, `Log`, `Where`…), and GELU's erf runs in float32 (`Cast`),
  * within float32's rounding (≈ 6e-8 relative) of the double result.
  */
-function activation64(g: Graph, fn: ActivationFunction, x: string, where: string): string | null {
-  const f = fn as ActivationFunction & { alpha?: number };
+function activation64(g: Graph, fn: ActivationConfig, x: string, where: string): string | null {
   const scalar = (v: number) => g.constant(`${where}/c`, [], [v]);
   const positive = () => g.op("Greater", [x, scalar(0)], `${where}/positive`);
   const expm1 = () => g.op("Sub", [g.op("Exp", [x], `${where}/exp`), scalar(1)], `${where}/expm1`);
@@ -174,7 +174,7 @@ function activation64(g: Graph, fn: ActivationFunction, x: string, where: string
     case "elu":
       return g.op(
         "Where",
-        [positive(), x, g.op("Mul", [expm1(), scalar(f.alpha as number)], `${where}/neg`)],
+        [positive(), x, g.op("Mul", [expm1(), scalar(fn.alpha ?? 1)], `${where}/neg`)],
         `${where}/elu`,
       );
     case "selu": {
@@ -211,12 +211,11 @@ function activation64(g: Graph, fn: ActivationFunction, x: string, where: string
 }
 
 /** The activation applied to `x`, as ONNX nodes. */
-function activation(g: Graph, fn: ActivationFunction, x: string, where: string): string {
+function activation(g: Graph, fn: ActivationConfig, x: string, where: string): string {
   if (g.type === DOUBLE) {
     const y = activation64(g, fn, x, where);
     if (y !== null) return y;
   }
-  const f = fn as ActivationFunction & { alpha?: number };
   const scalar = (v: number) => g.constant(`${where}/c`, [], [v]);
   switch (fn.name) {
     case "linear":
@@ -224,9 +223,9 @@ function activation(g: Graph, fn: ActivationFunction, x: string, where: string):
     case "relu":
       return g.op("Relu", [x], `${where}/relu`);
     case "leakyRelu":
-      return g.op("LeakyRelu", [x], `${where}/leakyRelu`, [["alpha", "float", f.alpha as number]]);
+      return g.op("LeakyRelu", [x], `${where}/leakyRelu`, [["alpha", "float", fn.alpha ?? 0.01]]);
     case "elu":
-      return g.op("Elu", [x], `${where}/elu`, [["alpha", "float", f.alpha as number]]);
+      return g.op("Elu", [x], `${where}/elu`, [["alpha", "float", fn.alpha ?? 1]]);
     case "selu":
       return g.op("Selu", [x], `${where}/selu`, [
         ["alpha", "float", 1.6732632423543772],
@@ -278,59 +277,64 @@ function softmaxAll(g: Graph, x: string, shape: readonly number[], where: string
   );
 }
 
-function param(layer: Layer, suffix: string): FloatArray {
-  const p = layer.params().find((q) => q.name.endsWith(`/${suffix}`));
-  if (!p) throw new ValueError(`toOnnx: layer '${layer.name}' has no parameter '${suffix}'`);
-  return p.value.data;
-}
+/** One layer as ONNX nodes: from its config, its parameters, its input value and shapes; returns its output value. */
+type OnnxLayer = (
+  g: Graph,
+  c: LayerConfig,
+  layer: Layer,
+  x: string,
+  input: readonly number[],
+  output: readonly number[],
+) => string;
+
+const param = (layer: Layer, suffix: string): FloatArray => paramValues("toOnnx", layer, suffix);
+
+/** Every built-in layer kind's ONNX form. */
+const ONNX_LAYERS = {
+  dense: (g, c, layer, x, input, output) => {
+    const where = layer.name;
+    const [inDim] = input as [number];
+    const units = output[0] as number;
+    const w = g.constant(`${where}/kernel`, [inDim, units], param(layer, "kernel"));
+    const inputs = hasParam(layer, "bias")
+      ? [x, w, g.constant(`${where}/bias`, [units], param(layer, "bias"))]
+      : [x, w];
+    const z = g.op("Gemm", inputs, `${where}/gemm`);
+    return activation(g, configActivation(c, "activation"), z, where);
+  },
+  activation: (g, c, layer, x) => activation(g, configActivation(c, "activation"), x, layer.name),
+  softmax: (g, _c, layer, x, input) => softmaxAll(g, x, input, layer.name),
+  flatten: (g, _c, layer, x) => g.op("Flatten", [x], `${layer.name}/flatten`, [["axis", "int", 1]]),
+  dropout: (_g, _c, _layer, x) => x, // inference: the identity
+  batchNormalization: (g, c, layer, x, input) => {
+    const D = input[0] as number;
+    const names = ["gamma", "beta", "movingMean", "movingVariance"].map((s) =>
+      g.constant(`${layer.name}/${s}`, [D], param(layer, s)),
+    );
+    return g.op("BatchNormalization", [x, ...names], `${layer.name}/bn`, [
+      ["epsilon", "float", configNumber("toOnnx", c, "epsilon")],
+    ]);
+  },
+  layerNormalization: (g, c, layer, x, input) => {
+    const D = input[0] as number;
+    const scale = g.constant(`${layer.name}/gamma`, [D], param(layer, "gamma"));
+    const bias = g.constant(`${layer.name}/beta`, [D], param(layer, "beta"));
+    return g.op("LayerNormalization", [x, scale, bias], `${layer.name}/ln`, [
+      ["axis", "int", -1],
+      ["epsilon", "float", configNumber("toOnnx", c, "epsilon")],
+    ]);
+  },
+} satisfies Record<LayerKind, OnnxLayer>;
 
 function layerNodes(g: Graph, layer: Layer, x: string, input: readonly number[], output: readonly number[]): string {
-  const where = layer.name;
-  const l = layer as Layer & {
-    fn?: ActivationFunction;
-    activation?: ActivationFunction;
-    epsilon?: number;
-    units?: number;
-  };
-  switch (layer.kind) {
-    case "dense": {
-      const [inDim] = input as [number];
-      const units = output[0] as number;
-      const w = g.constant(`${where}/kernel`, [inDim, units], param(layer, "kernel"));
-      const hasBias = layer.params().some((p) => p.name.endsWith("/bias"));
-      const inputs = hasBias ? [x, w, g.constant(`${where}/bias`, [units], param(layer, "bias"))] : [x, w];
-      const z = g.op("Gemm", inputs, `${where}/gemm`);
-      return activation(g, l.activation as ActivationFunction, z, where);
-    }
-    case "activation":
-      return activation(g, l.fn as ActivationFunction, x, where);
-    case "softmax":
-      return softmaxAll(g, x, input, where);
-    case "flatten":
-      return g.op("Flatten", [x], `${where}/flatten`, [["axis", "int", 1]]);
-    case "dropout":
-      return x; // inference: the identity
-    case "batchNormalization": {
-      const D = input[0] as number;
-      const names = ["gamma", "beta", "movingMean", "movingVariance"].map((s) =>
-        g.constant(`${where}/${s}`, [D], param(layer, s)),
-      );
-      return g.op("BatchNormalization", [x, ...names], `${where}/bn`, [["epsilon", "float", l.epsilon as number]]);
-    }
-    case "layerNormalization": {
-      const D = input[0] as number;
-      const scale = g.constant(`${where}/gamma`, [D], param(layer, "gamma"));
-      const bias = g.constant(`${where}/beta`, [D], param(layer, "beta"));
-      return g.op("LayerNormalization", [x, scale, bias], `${where}/ln`, [
-        ["axis", "int", -1],
-        ["epsilon", "float", l.epsilon as number],
-      ]);
-    }
-    default:
-      throw new ValueError(
-        `toOnnx: layer '${layer.name}' (kind '${layer.kind}') has no ONNX form; export supports the built-in layers`,
-      );
+  const c = layer.toConfig();
+  const entry = entryFor<OnnxLayer>(ONNX_LAYERS, c);
+  if (entry === null) {
+    throw new ValueError(
+      `toOnnx: layer '${layer.name}' (kind '${c.kind}') has no ONNX form; export supports the built-in layers`,
+    );
   }
+  return entry(g, c, layer, x, input, output);
 }
 
 /**

@@ -12,16 +12,17 @@
  */
 
 import { Activation, Softmax } from "../activation-layer.js";
-import type { ActivationFunction } from "../activations.js";
+import type { ActivationConfig } from "../activations.js";
 import { Dense } from "../dense.js";
 import { Dropout } from "../dropout.js";
 import { TinyMlpError, ValueError } from "../errors.js";
 import { Flatten } from "../flatten.js";
-import type { Layer } from "../layer.js";
+import type { Layer, LayerConfig, LayerKind } from "../layer.js";
 import { LIMITS } from "../limits.js";
 import { BatchNormalization, LayerNormalization } from "../normalization.js";
 import { Sequential } from "../sequential.js";
 import { VERSION } from "../version.js";
+import { configActivation, configNumber, entryFor, hasParam, paramValues } from "./config.js";
 
 /** A weight's entry in the manifest (tfjs `WeightsManifestEntry`). */
 export interface TfjsWeightSpec {
@@ -49,8 +50,8 @@ export class TfjsFormatError extends TinyMlpError {}
 // ---------------------------------------------------------------- tinymlp → TF.js
 
 /** Our activation as a Keras activation string, or a separate layer when Keras has no string for it. */
-function kerasActivation(fn: ActivationFunction): { activation: string } | { layer: Record<string, unknown> } {
-  const a = (fn as ActivationFunction & { alpha?: number }).alpha;
+function kerasActivation(fn: ActivationConfig): { activation: string } | { layer: Record<string, unknown> } {
+  const a = fn.alpha;
   switch (fn.name) {
     case "linear":
     case "relu":
@@ -80,10 +81,84 @@ function kerasActivation(fn: ActivationFunction): { activation: string } | { lay
 }
 
 function param(layer: Layer, suffix: string): Float32Array {
-  const p = layer.params().find((q) => q.name.endsWith(`/${suffix}`));
-  if (!p) throw new ValueError(`toTfjs: layer '${layer.name}' has no parameter '${suffix}'`);
-  return Float32Array.from(p.value.data);
+  return Float32Array.from(paramValues("toTfjs", layer, suffix));
 }
+
+/** What one layer's entry writes: Keras layers and weights, through these two. */
+interface TfjsOut {
+  /** Appends a Keras layer (its name defaults to the tinymlp layer's). */
+  push(className: string, config: Record<string, unknown>): void;
+  /** Appends a weight and its values. */
+  weight(name: string, shape: number[], v: Float32Array): void;
+}
+
+/** One layer in the TF.js Layers format: from its config and parameters. */
+type TfjsLayer = (
+  out: TfjsOut,
+  c: LayerConfig,
+  layer: Layer,
+  input: readonly number[],
+  output: readonly number[],
+) => void;
+
+/** Every built-in layer kind's TF.js form (or its refusal). */
+const TFJS_LAYERS = {
+  dense: (out, c, layer, input, output) => {
+    const fn = configActivation(c, "activation");
+    const act = kerasActivation(fn);
+    const useBias = hasParam(layer, "bias");
+    out.push("Dense", {
+      units: output[0],
+      activation: "activation" in act ? act.activation : "linear",
+      use_bias: useBias,
+      dtype: "float32",
+    });
+    out.weight(`${layer.name}/kernel`, [input[0] as number, output[0] as number], param(layer, "kernel"));
+    if (useBias) out.weight(`${layer.name}/bias`, [output[0] as number], param(layer, "bias"));
+    if ("layer" in act)
+      out.push(act.layer.class_name as string, { ...(act.layer.config as object), name: `${layer.name}_${fn.name}` });
+  },
+  activation: (out, c) => {
+    const act = kerasActivation(configActivation(c, "activation"));
+    if ("activation" in act) out.push("Activation", { activation: act.activation });
+    else out.push(act.layer.class_name as string, act.layer.config as Record<string, unknown>);
+  },
+  softmax: (out, _c, layer, input) => {
+    if (input.length !== 1)
+      throw new ValueError(
+        `toTfjs: layer '${layer.name}' (Softmax) normalizes all ${input.join("×")} elements of a sample; Keras's Softmax takes one axis (flatten first)`,
+      );
+    out.push("Softmax", { axis: -1 });
+  },
+  flatten: (out) => out.push("Flatten", {}),
+  dropout: (out, c) => out.push("Dropout", { rate: configNumber("toTfjs", c, "rate") }),
+  batchNormalization: (out, c, layer, input) => {
+    out.push("BatchNormalization", {
+      axis: -1,
+      momentum: configNumber("toTfjs", c, "momentum"),
+      epsilon: configNumber("toTfjs", c, "epsilon"),
+      center: true,
+      scale: true,
+    });
+    for (const [ours, theirs] of [
+      ["gamma", "gamma"],
+      ["beta", "beta"],
+      ["movingMean", "moving_mean"],
+      ["movingVariance", "moving_variance"],
+    ] as const)
+      out.weight(`${layer.name}/${theirs}`, [input[0] as number], param(layer, ours));
+  },
+  layerNormalization: (out, c, layer, input) => {
+    out.push("LayerNormalization", {
+      axis: -1,
+      epsilon: configNumber("toTfjs", c, "epsilon"),
+      center: true,
+      scale: true,
+    });
+    out.weight(`${layer.name}/gamma`, [input[0] as number], param(layer, "gamma"));
+    out.weight(`${layer.name}/beta`, [input[0] as number], param(layer, "beta"));
+  },
+} satisfies Record<LayerKind, TfjsLayer>;
 
 /**
  * The model as TF.js Layers artifacts: `tf.loadLayersModel(tf.io.fromMemory(artifacts))`
@@ -111,70 +186,15 @@ export function toTfjs(model: Sequential): TfjsArtifacts {
     const input = shape;
     shape = layer.paramShapes(shape).output;
     const name = layer.name;
-    const l = layer as Layer & { activation?: ActivationFunction; fn?: ActivationFunction; epsilon?: number };
     const push = (className: string, config: Record<string, unknown>) => {
       const c: Record<string, unknown> = { ...config, name: config.name ?? name, trainable: true };
       if (layers.length === 0) c.batch_input_shape = [null, ...model.inputShapePerSample];
       layers.push({ class_name: className, config: c });
     };
-    switch (layer.kind) {
-      case "dense": {
-        const act = kerasActivation(l.activation as ActivationFunction);
-        const useBias = layer.params().some((p) => p.name.endsWith("/bias"));
-        push("Dense", {
-          units: shape[0],
-          activation: "activation" in act ? act.activation : "linear",
-          use_bias: useBias,
-          dtype: "float32",
-        });
-        weight(`${name}/kernel`, [input[0] as number, shape[0] as number], param(layer, "kernel"));
-        if (useBias) weight(`${name}/bias`, [shape[0] as number], param(layer, "bias"));
-        if ("layer" in act)
-          push(act.layer.class_name as string, {
-            ...(act.layer.config as object),
-            name: `${name}_${(l.activation as ActivationFunction).name}`,
-          });
-        break;
-      }
-      case "activation": {
-        const act = kerasActivation(l.fn as ActivationFunction);
-        if ("activation" in act) push("Activation", { activation: act.activation });
-        else push(act.layer.class_name as string, act.layer.config as Record<string, unknown>);
-        break;
-      }
-      case "softmax":
-        if (input.length !== 1)
-          throw new ValueError(
-            `toTfjs: layer '${name}' (Softmax) normalizes all ${input.join("×")} elements of a sample; Keras's Softmax takes one axis (flatten first)`,
-          );
-        push("Softmax", { axis: -1 });
-        break;
-      case "flatten":
-        push("Flatten", {});
-        break;
-      case "dropout":
-        push("Dropout", { rate: (layer as Dropout).rate });
-        break;
-      case "batchNormalization": {
-        const bn = layer as BatchNormalization;
-        push("BatchNormalization", { axis: -1, momentum: bn.momentum, epsilon: bn.epsilon, center: true, scale: true });
-        for (const [ours, theirs] of [
-          ["gamma", "gamma"],
-          ["beta", "beta"],
-          ["movingMean", "moving_mean"],
-          ["movingVariance", "moving_variance"],
-        ] as const)
-          weight(`${name}/${theirs}`, [input[0] as number], param(layer, ours));
-        break;
-      }
-      case "layerNormalization":
-        push("LayerNormalization", { axis: -1, epsilon: l.epsilon, center: true, scale: true });
-        weight(`${name}/gamma`, [input[0] as number], param(layer, "gamma"));
-        weight(`${name}/beta`, [input[0] as number], param(layer, "beta"));
-        break;
-      default:
-        throw new ValueError(`toTfjs: layer '${name}' (kind '${layer.kind}') has no TensorFlow.js form`);
-    }
+    const c = layer.toConfig();
+    const entry = entryFor<TfjsLayer>(TFJS_LAYERS, c);
+    if (entry === null) throw new ValueError(`toTfjs: layer '${name}' (kind '${c.kind}') has no TensorFlow.js form`);
+    entry({ push, weight }, c, layer, input, shape);
   }
   const total = values.reduce((s, v) => s + v.length, 0);
   const data = new Float32Array(total);

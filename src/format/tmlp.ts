@@ -19,6 +19,9 @@
  * loss and initializer is rebuilt through its own constructor, which parses
  * its options through the class's schema (src/options.ts), and each layer's
  * `paramShapes` says what arrays it needs before anything is allocated.
+ * What a class's state may hold is said by the class too: a parameter flagged
+ * `nonNegative` (batch normalization's moving variance), an optimizer's
+ * `nonNegativeSlots` (sums of squares) and its `scalarNames`.
  * Persistence is free functions over a model: the model does not import
  * this file.
  */
@@ -141,7 +144,7 @@ function toDoc(model: Sequential, training?: TrainingState): Doc {
   const arrays: FloatArray[] = params.map((p) => p.value.data);
   // What the loader refuses is never written: the same value rules, at save time.
   params.forEach((p, i) => {
-    savable(`weights[${i}] ('${p.name}')`, p.value.data, p.trainable === false && p.name.endsWith("/movingVariance"));
+    savable(`weights[${i}] ('${p.name}')`, p.value.data, p.nonNegative === true);
   });
   if (model.loss && model.optimizer) {
     header.compile = { loss: model.loss.toConfig(), metrics: model.metrics.map((m) => m.name) };
@@ -151,7 +154,7 @@ function toDoc(model: Sequential, training?: TrainingState): Doc {
       slots[name] = list.map((a) => a !== null);
       list.forEach((a, i) => {
         if (a === null) return;
-        savable(`optimizer.slots.${name}[${i}]`, a, NON_NEGATIVE_SLOTS.has(name));
+        savable(`optimizer.slots.${name}[${i}]`, a, model.optimizer?.nonNegativeSlots.includes(name) === true);
         arrays.push(a);
       });
     }
@@ -379,14 +382,6 @@ function arrayLengths(h: ModelHeader): number[] {
   return lengths;
 }
 
-/** Optimizer slots that hold sums of squares, so cannot be negative. */
-const NON_NEGATIVE_SLOTS = new Set(["v", "sum"]);
-
-/**
- * One rule for both formats: every stored value is finite (the JSON form
- * cannot even write NaN; the binary one could), and a variance or a second
- * moment is not negative. Names the array and the index.
- */
 /** checkValues at save time: the message says the model cannot be saved, and why. */
 function savable(where: string, a: FloatArray, nonNegative: boolean): void {
   try {
@@ -396,6 +391,11 @@ function savable(where: string, a: FloatArray, nonNegative: boolean): void {
   }
 }
 
+/**
+ * One rule for both formats: every stored value is finite (the JSON form
+ * cannot even write NaN; the binary one could), and a variance or a second
+ * moment is not negative. Names the array and the index.
+ */
 function checkValues(where: string, a: FloatArray, nonNegative: boolean): void {
   for (let i = 0; i < a.length; i++) {
     const v = a[i] as number;
@@ -438,7 +438,7 @@ function build(h: ModelHeader, layers: Layer[], arrays: FloatArray[], opts: Load
       );
     }
     const a = arrays[i] as FloatArray;
-    checkValues(`weights[${i}] ('${w.name}')`, a, p.trainable === false && w.name.endsWith("/movingVariance"));
+    checkValues(`weights[${i}] ('${w.name}')`, a, p.nonNegative === true);
     p.value.data.set(a);
   });
   if (h.compile && h.optimizer) {
@@ -450,8 +450,8 @@ function build(h: ModelHeader, layers: Layer[], arrays: FloatArray[], opts: Load
       state.slots[name] = present.map((p, i) => {
         if (!p) return null;
         const a = arrays[k++] as FloatArray;
-        // second moments (Adam's and Nadam's v, RMSprop's v, Adagrad's sum) are sums of squares
-        checkValues(`optimizer.slots.${name}[${i}]`, a, NON_NEGATIVE_SLOTS.has(name));
+        // second moments (Adam's and Nadam's v, RMSprop's v, Adagrad's sum) are sums of squares: each optimizer says which
+        checkValues(`optimizer.slots.${name}[${i}]`, a, optimizer.nonNegativeSlots.includes(name));
         return a;
       });
     }
@@ -698,7 +698,7 @@ function checkOptimizer(v: unknown, nWeights: number): NonNullable<ModelHeader["
     slots,
   };
   if (op.scalars !== undefined) {
-    const sc = obj(op.scalars, "optimizer.scalars", [], ["muProduct", "muProductStep"]);
+    const sc = obj(op.scalars, "optimizer.scalars", [], [...optimizer.scalarNames]);
     out.scalars = Object.fromEntries(Object.entries(sc).map(([k, x]) => [k, num(x, `optimizer.scalars.${k}`)]));
   }
   return out;

@@ -104,7 +104,7 @@ function parseLr(v: unknown): number | LearningRateSchedule {
     return v;
   }
   if (typeof v === "object" && v !== null) {
-    if (typeof (v as LearningRateSchedule).lr === "function") return v as LearningRateSchedule;
+    if (typeof (v as LearningRateSchedule).rateAt === "function") return v as LearningRateSchedule;
     return scheduleFromConfig(v as ScheduleConfig);
   }
   throw new OptionError("lr", "", `must be a finite number >= 0 or a schedule, got ${show(v)}`);
@@ -170,7 +170,7 @@ abstract class BaseOptimizer implements Optimizer {
   }
 
   get lr(): number {
-    return this.schedule ? this.schedule.lr(this.iterations) : this.constantLr;
+    return this.schedule ? this.schedule.rateAt(this.iterations) : this.constantLr;
   }
 
   set lr(v: number) {

@@ -31,7 +31,7 @@ export interface LearningRateSchedule {
   /** Its name. */
   readonly name: ScheduleName;
   /** The rate for the update after `step` updates. */
-  lr(step: number): number;
+  rateAt(step: number): number;
   /** The serializable form. */
   toConfig(): ScheduleConfig;
 }
@@ -43,7 +43,7 @@ const STEPS = { type: "number", integer: true, min: 1, required: true } as const
  * The same rate at every step.
  * @example
  * ```ts
- * new ConstantSchedule({ lr: 0.01 }).lr(1000); // 0.01
+ * new ConstantSchedule({ lr: 0.01 }).rateAt(1000); // 0.01
  * ```
  */
 export class ConstantSchedule implements LearningRateSchedule {
@@ -55,7 +55,7 @@ export class ConstantSchedule implements LearningRateSchedule {
   constructor(opts: Parsed<typeof ConstantSchedule.options>) {
     this.rate = parseOptions("ConstantSchedule", ConstantSchedule.options, opts).lr;
   }
-  lr(): number {
+  rateAt(): number {
     return this.rate;
   }
   toConfig(): ScheduleConfig {
@@ -68,7 +68,7 @@ export class ConstantSchedule implements LearningRateSchedule {
  * @example
  * ```ts
  * const s = new StepDecay({ lr: 0.1, stepSize: 1000, gamma: 0.5 });
- * s.lr(2500); // 0.025
+ * s.rateAt(2500); // 0.025
  * ```
  */
 export class StepDecay implements LearningRateSchedule {
@@ -87,7 +87,7 @@ export class StepDecay implements LearningRateSchedule {
     this.stepSize = o.stepSize;
     this.gamma = o.gamma;
   }
-  lr(step: number): number {
+  rateAt(step: number): number {
     if (this.initial === 0) return 0; // 0 · γᵏ, also where γᵏ overflows to Infinity (0 · ∞ would be NaN)
     return this.initial * pow(this.gamma, Math.floor(step / this.stepSize));
   }
@@ -101,7 +101,7 @@ export class StepDecay implements LearningRateSchedule {
  * lr · decayRate^(step / decaySteps), with the exponent floored when `staircase`.
  * @example
  * ```ts
- * new ExponentialDecay({ lr: 0.1, decayRate: 0.5, decaySteps: 100 }).lr(50); // 0.1·0.5^0.5
+ * new ExponentialDecay({ lr: 0.1, decayRate: 0.5, decaySteps: 100 }).rateAt(50); // 0.1·0.5^0.5
  * ```
  */
 export class ExponentialDecay implements LearningRateSchedule {
@@ -128,7 +128,7 @@ export class ExponentialDecay implements LearningRateSchedule {
     this.decaySteps = o.decaySteps;
     this.staircase = o.staircase;
   }
-  lr(step: number): number {
+  rateAt(step: number): number {
     if (this.initial === 0) return 0; // as in StepDecay: never 0 · ∞
     const p = step / this.decaySteps;
     return this.initial * pow(this.decayRate, this.staircase ? Math.floor(p) : p);
@@ -152,8 +152,8 @@ export class ExponentialDecay implements LearningRateSchedule {
  * @example
  * ```ts
  * const s = new CosineDecay({ lr: 0.1, decaySteps: 1000, warmupSteps: 100 });
- * s.lr(99); // 0.1 (end of warm-up)
- * s.lr(600); // 0.05 (half-way down)
+ * s.rateAt(99); // 0.1 (end of warm-up)
+ * s.rateAt(600); // 0.05 (half-way down)
  * ```
  */
 export class CosineDecay implements LearningRateSchedule {
@@ -180,7 +180,7 @@ export class CosineDecay implements LearningRateSchedule {
     this.alpha = o.alpha;
     this.warmupSteps = o.warmupSteps;
   }
-  lr(step: number): number {
+  rateAt(step: number): number {
     if (step < this.warmupSteps) return (this.peak * (step + 1)) / this.warmupSteps;
     const s = Math.min(step - this.warmupSteps, this.decaySteps);
     const decay = 0.5 * (1 + cos((Math.PI * s) / this.decaySteps));
@@ -204,7 +204,7 @@ export class CosineDecay implements LearningRateSchedule {
  * @example
  * ```ts
  * const s = new OneCycle({ maxLr: 0.1, totalSteps: 1000 });
- * s.lr(0); // 0.004;  s.lr(299): 0.1;  s.lr(999): 4e-7
+ * s.rateAt(0); // 0.004;  s.rateAt(299): 0.1;  s.rateAt(999): 4e-7
  * ```
  */
 export class OneCycle implements LearningRateSchedule {
@@ -241,7 +241,7 @@ export class OneCycle implements LearningRateSchedule {
     this.divFactor = o.divFactor;
     this.finalDivFactor = o.finalDivFactor;
   }
-  lr(step: number): number {
+  rateAt(step: number): number {
     const initial = this.maxLr / this.divFactor;
     const final = initial / this.finalDivFactor;
     const upEnd = this.pctStart * this.totalSteps - 1;

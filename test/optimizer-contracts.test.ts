@@ -56,7 +56,7 @@ describe("errors name the optimizer", () => {
       }
       // a schedule is checked at every step: it may give anything
       for (const bad of [-1, Number.POSITIVE_INFINITY, Number.NaN, "0.1"]) {
-        const schedule = { name: "constant", lr: () => bad, toConfig: () => ({ name: "constant" }) };
+        const schedule = { name: "constant", rateAt: () => bad, toConfig: () => ({ name: "constant" }) };
         const scheduled = make({ lr: schedule });
         expect(() => scheduled.step([param([1, 2], [0.5, -0.5])])).toThrow(
           new RegExp(`^${name}: lr must be a finite number >= 0; schedule 'constant' gave lr ${bad} at step 0$`),

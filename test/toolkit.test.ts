@@ -190,31 +190,31 @@ describe("regularization and constraints", () => {
 describe("learning-rate schedules", () => {
   it("a rate of 0 stays 0 where the decay factor overflows (0 · ∞ would be NaN)", () => {
     const big = Number.MAX_VALUE; // γ² = ∞
-    expect([0, 1, 2, 5].map((t) => new StepDecay({ lr: 0, stepSize: 1, gamma: big }).lr(t))).toEqual([0, 0, 0, 0]);
-    expect(new ExponentialDecay({ lr: 0, decayRate: big, decaySteps: 1 }).lr(3)).toBe(0);
+    expect([0, 1, 2, 5].map((t) => new StepDecay({ lr: 0, stepSize: 1, gamma: big }).rateAt(t))).toEqual([0, 0, 0, 0]);
+    expect(new ExponentialDecay({ lr: 0, decayRate: big, decaySteps: 1 }).rateAt(3)).toBe(0);
     // a positive rate that overflows is still Infinity, which the optimizer refuses by name
-    expect(new StepDecay({ lr: 1, stepSize: 1, gamma: big }).lr(2)).toBe(Number.POSITIVE_INFINITY);
+    expect(new StepDecay({ lr: 1, stepSize: 1, gamma: big }).rateAt(2)).toBe(Number.POSITIVE_INFINITY);
   });
 
   it("values at chosen steps, worked out by hand", () => {
     const step = new StepDecay({ lr: 0.1, stepSize: 1000, gamma: 0.5 });
-    expect([step.lr(0), step.lr(999), step.lr(1000), step.lr(2500)]).toEqual([0.1, 0.1, 0.05, 0.025]);
+    expect([step.rateAt(0), step.rateAt(999), step.rateAt(1000), step.rateAt(2500)]).toEqual([0.1, 0.1, 0.05, 0.025]);
     const exp = new ExponentialDecay({ lr: 0.1, decayRate: 0.5, decaySteps: 100 });
-    expect(exp.lr(200)).toBeCloseTo(0.025, 16);
-    expect(exp.lr(50)).toBeCloseTo(0.1 * Math.SQRT1_2, 16);
-    expect(new ExponentialDecay({ lr: 0.1, decayRate: 0.5, decaySteps: 100, staircase: true }).lr(150)).toBe(0.05);
+    expect(exp.rateAt(200)).toBeCloseTo(0.025, 16);
+    expect(exp.rateAt(50)).toBeCloseTo(0.1 * Math.SQRT1_2, 16);
+    expect(new ExponentialDecay({ lr: 0.1, decayRate: 0.5, decaySteps: 100, staircase: true }).rateAt(150)).toBe(0.05);
     const cos = new CosineDecay({ lr: 0.1, decaySteps: 1000, warmupSteps: 100, alpha: 0 });
-    expect(cos.lr(0)).toBeCloseTo(0.001, 16); // (0 + 1)/100 of the peak
-    expect(cos.lr(99)).toBeCloseTo(0.1, 16); // end of warm-up
-    expect(cos.lr(100)).toBeCloseTo(0.1, 16); // cos(0) = 1
-    expect(cos.lr(600)).toBeCloseTo(0.05, 16); // cos(π/2) = 0 → half
-    expect(cos.lr(1100)).toBeCloseTo(0, 16);
-    expect(cos.lr(5000)).toBeCloseTo(0, 16);
+    expect(cos.rateAt(0)).toBeCloseTo(0.001, 16); // (0 + 1)/100 of the peak
+    expect(cos.rateAt(99)).toBeCloseTo(0.1, 16); // end of warm-up
+    expect(cos.rateAt(100)).toBeCloseTo(0.1, 16); // cos(0) = 1
+    expect(cos.rateAt(600)).toBeCloseTo(0.05, 16); // cos(π/2) = 0 → half
+    expect(cos.rateAt(1100)).toBeCloseTo(0, 16);
+    expect(cos.rateAt(5000)).toBeCloseTo(0, 16);
     const one = new OneCycle({ maxLr: 0.1, totalSteps: 1000 });
-    expect(one.lr(0)).toBeCloseTo(0.004, 16); // maxLr / 25
-    expect(one.lr(299)).toBeCloseTo(0.1, 16); // top at pctStart·total − 1
-    expect(one.lr(999)).toBeCloseTo(4e-7, 18); // 0.004 / 1e4
-    expect(one.lr(649)).toBeCloseTo(4e-7 + (0.1 - 4e-7) / 2, 12); // half-way down: cos(π/2)
+    expect(one.rateAt(0)).toBeCloseTo(0.004, 16); // maxLr / 25
+    expect(one.rateAt(299)).toBeCloseTo(0.1, 16); // top at pctStart·total − 1
+    expect(one.rateAt(999)).toBeCloseTo(4e-7, 18); // 0.004 / 1e4
+    expect(one.rateAt(649)).toBeCloseTo(4e-7 + (0.1 - 4e-7) / 2, 12); // half-way down: cos(π/2)
   });
 
   it("an optimizer follows its schedule step by step", () => {
@@ -244,7 +244,7 @@ describe("learning-rate schedules", () => {
     for (const bad of [-0.1, Number.NaN]) {
       const sched: LearningRateSchedule = {
         name: "constant",
-        lr: (s) => (s < 2 ? 0.1 : bad),
+        rateAt: (s) => (s < 2 ? 0.1 : bad),
         toConfig: () => ({ name: "constant" }),
       };
       const opt = new Adam({ lr: sched });

@@ -10,30 +10,14 @@
  * y, gelu from x). dx may alias dy.
  */
 import { checkNumber } from "./errors.js";
-import { expInto, expm1Into, IO, log1pInto, tanhInto } from "./math.js";
+import { exp, expm1, IO, log1p, tanhInto } from "./math.js";
 import { byName, type NamedFactory, named, schemasOf } from "./options.js";
 import type { FloatArray } from "./tensor.js";
 
-// The elementary functions of src/math.ts (the same bits on every engine), called through
-// its argument/result slot: a double passed to or returned from a call that is not inlined
-// is boxed on the heap, and these one-liners are small enough to be inlined into the loops.
-// (tanh's algorithm is small enough that V8 inlines it into such a wrapper, which then is
-// too large to inline into the loop: its loops call tanhInto directly.)
-function exp(v: number): number {
-  IO[0] = v;
-  expInto();
-  return IO[0] as number;
-}
-function expm1(v: number): number {
-  IO[0] = v;
-  expm1Into();
-  return IO[0] as number;
-}
-function log1p(v: number): number {
-  IO[0] = v;
-  log1pInto();
-  return IO[0] as number;
-}
+// exp, expm1 and log1p are src/math.ts's (the same bits on every engine); tanh's
+// loops call its algorithm through math.ts's slot directly (see IO there): V8
+// inlines that algorithm into the small tanh wrapper, which is then too large to
+// inline into a loop, and a call that is not inlined boxes its double.
 
 /** The built-in activation names (a closed set). */
 export type ActivationName =

@@ -25,7 +25,7 @@
  */
 import { ShapeError, ValueError } from "./errors.js";
 import { cos, exp, sin, tan } from "./math.js";
-import { OptionError, parseOptions, type Schema, show } from "./options.js";
+import { IMAGE_SHAPE_SPEC, parseOptions, type Schema } from "./options.js";
 import { Rng } from "./rng.js";
 import type { FloatArray, Tensor } from "./tensor.js";
 
@@ -343,14 +343,7 @@ export class ImageAugmentation implements BatchTransform {
 
   /** The options' types and ranges (none has a default: an absent one is no deformation). */
   static readonly options = {
-    imageShape: {
-      type: "custom",
-      parse: (v: unknown): [number, number] => {
-        if (!Array.isArray(v) || v.length !== 2 || !v.every((d) => Number.isInteger(d) && d >= 1 && d <= 100_000))
-          throw new OptionError("", "", `must be [height, width] of positive integers, got ${show(v)}`);
-        return v as [number, number];
-      },
-    },
+    imageShape: IMAGE_SHAPE_SPEC,
     rotation: { type: "number", min: 0 },
     scale: { type: "number", min: 0, lt: 1 }, // factors from 1 − scale to 1 + scale
     shear: { type: "number", min: 0, lt: 90 },

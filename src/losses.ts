@@ -12,28 +12,9 @@
 
 import { sigmoid, softmaxRows } from "./activations.js";
 import { fmtShape, ShapeError, ValueError } from "./errors.js";
-import { expInto, IO, log1pInto, logInto } from "./math.js";
+import { exp, log, log1p } from "./math.js";
 import { byName, named, parseOptions } from "./options.js";
 import { as2d, type FloatArray, type Tensor } from "./tensor.js";
-
-// The elementary functions of src/math.ts (the same bits on every engine), called through
-// its argument/result slot: a double passed to or returned from a call that is not inlined
-// is boxed on the heap, and these one-liners are small enough to be inlined into the loops.
-function exp(v: number): number {
-  IO[0] = v;
-  expInto();
-  return IO[0] as number;
-}
-function log(v: number): number {
-  IO[0] = v;
-  logInto();
-  return IO[0] as number;
-}
-function log1p(v: number): number {
-  IO[0] = v;
-  log1pInto();
-  return IO[0] as number;
-}
 
 /** The built-in loss names (a closed set). */
 export type LossName =

@@ -442,3 +442,16 @@ export function listOf<T>(what: string, v: unknown): T[] {
   if (!Array.isArray(v)) throw new OptionError("", "", `must be a list of ${what}, got ${show(v)}`);
   return v as T[];
 }
+
+/**
+ * An `imageShape` option: `[height, width]` of positive integers.
+ * @internal
+ */
+export const IMAGE_SHAPE_SPEC = {
+  type: "custom",
+  parse: (v: unknown): [number, number] => {
+    if (!Array.isArray(v) || v.length !== 2 || !v.every((d) => Number.isInteger(d) && d >= 1 && d <= LIMITS.dim))
+      throw new OptionError("", "", `must be [height, width] of positive integers, got ${show(v)}`);
+    return v as [number, number];
+  },
+} as const satisfies OptionSpec;

@@ -8,7 +8,7 @@ import { gunzipSync } from "node:zlib";
 import { CsvError, type CsvOptions, CsvParser, type CsvTable } from "../csv.js";
 import { type ImageDataset, imageDataset } from "../datasets.js";
 import { type IdxArray, IdxFormatError, parseIdx } from "../idx.js";
-import { OptionError, parseOptions, type Schema, show } from "../options.js";
+import { IMAGE_SHAPE_SPEC, parseOptions, type Schema, show } from "../options.js";
 import { FileReadError, MAX_WHOLE_FILE, readChunks, readFileGuarded } from "./files.js";
 
 /**
@@ -101,14 +101,7 @@ export interface MnistCsvOptions {
 }
 
 const MNIST_CSV_OPTIONS = {
-  imageShape: {
-    type: "custom",
-    parse: (v: unknown): [number, number] => {
-      if (!Array.isArray(v) || v.length !== 2 || !v.every((d) => Number.isInteger(d) && d >= 1 && d <= 100_000))
-        throw new OptionError("", "", `must be [height, width] of positive integers, got ${show(v)}`);
-      return v as [number, number];
-    },
-  },
+  imageShape: IMAGE_SHAPE_SPEC,
 } as const satisfies Schema;
 
 /**

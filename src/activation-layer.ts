@@ -10,7 +10,7 @@ import { ValueError } from "./errors.js";
 import {
   BatchBuffers,
   type BuildContext,
-  checkInput,
+  batchSizeOf,
   type Layer,
   type LayerConfig,
   type LayerOptions,
@@ -70,7 +70,7 @@ abstract class FunctionLayer implements Layer {
   }
 
   forward(x: Tensor, _mode: Mode): Tensor {
-    const B = checkInput(this, x, this.shape);
+    const B = batchSizeOf(this, x, this.shape);
     const cols = x.size / Math.max(B, 1);
     this.x = x;
     const y = this.yBuf.get(B);
@@ -82,7 +82,7 @@ abstract class FunctionLayer implements Layer {
     if (this.x === null) throw new ValueError(`${this.kind} layer '${this.name}': backward called before forward`);
     if (!needInputGrad) return null;
     const B = this.x.shape[0] as number;
-    checkInput(this, dy, this.shape);
+    batchSizeOf(this, dy, this.shape);
     const dx = this.dxBuf.get(B);
     const cols = this.x.size / Math.max(B, 1);
     const yd = this.yBuf.get(B).data;

@@ -42,10 +42,10 @@ function scan(src: DataSource, visit: (i: number, v: ArrayLike<number>, offset: 
  * Throws a ValueError naming the first sample of `x` holding NaN or ±Infinity.
  * @example
  * ```ts
- * checkInputs("predict", toSource(x), "x"); // predict: x[12] holds NaN at element 345
+ * requireFiniteInputs("predict", toSource(x), "x"); // predict: x[12] holds NaN at element 345
  * ```
  */
-export function checkInputs(where: string, x: DataSource, name = "x"): void {
+export function requireFiniteInputs(where: string, x: DataSource, name = "x"): void {
   if (x instanceof Uint8Source) return; // bytes are finite
   scan(x, (i, v, o, n) => {
     for (let k = 0; k < n; k++) {

@@ -16,7 +16,7 @@ import { getInitializer, type Initializer, type InitializerConfig, type Initiali
 import {
   BatchBuffers,
   type BuildContext,
-  checkInput,
+  batchSizeOf,
   type Layer,
   type LayerConfig,
   type LayerOptions,
@@ -225,7 +225,7 @@ export class Dense implements Layer {
 
   forward(x: Tensor, _mode: Mode): Tensor {
     const [W, be] = this.requireBuilt();
-    const B = checkInput(this, x, this.inShape);
+    const B = batchSizeOf(this, x, this.inShape);
     const I = this.inFeatures;
     const O = this.units;
     this.x = x;

@@ -11,7 +11,7 @@ import { ValueError } from "./errors.js";
 import {
   BatchBuffers,
   type BuildContext,
-  checkInput,
+  batchSizeOf,
   type Layer,
   type LayerConfig,
   type LayerOptions,
@@ -105,7 +105,7 @@ export class Dropout implements Layer {
   }
 
   forward(x: Tensor, mode: Mode): Tensor {
-    const B = checkInput(this, x, this.shape);
+    const B = batchSizeOf(this, x, this.shape);
     this.lastMode = mode;
     if (mode === "eval" || this.rate === 0) return x;
     const rng = this.rng;

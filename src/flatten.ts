@@ -5,7 +5,7 @@
 import { ValueError } from "./errors.js";
 import {
   type BuildContext,
-  checkInput,
+  batchSizeOf,
   type Layer,
   type LayerConfig,
   type LayerOptions,
@@ -68,7 +68,7 @@ export class Flatten implements Layer {
   }
 
   forward(x: Tensor, _mode: Mode): Tensor {
-    const B = checkInput(this, x, this.inShape);
+    const B = batchSizeOf(this, x, this.inShape);
     this.batch = B;
     // Reuse the view object while it wraps the same buffer.
     if (this.yView === null || this.yView.data !== x.data) this.yView = new Tensor(x.data, [B, this.features]);

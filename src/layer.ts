@@ -259,10 +259,10 @@ export function zerosIn(ctx: Pick<BuildContext, "dtype" | "backend">, shape: rea
 }
 
 /**
- * Checks that x is (B, ...expected); the error names the layer and both shapes.
+ * The batch size B of x, after checking that x is (B, ...expected); the error names the layer and both shapes.
  * @internal
  */
-export function checkInput(layer: Layer, x: Tensor, expected: readonly number[]): number {
+export function batchSizeOf(layer: Layer, x: Tensor, expected: readonly number[]): number {
   // a plain loop: this runs every forward, and a callback would allocate a closure
   let ok = x.shape.length === expected.length + 1;
   for (let i = 0; ok && i < expected.length; i++) ok = x.shape[i + 1] === expected[i];

@@ -16,7 +16,7 @@ import { ShapeError, ValueError } from "./errors.js";
 import {
   BatchBuffers,
   type BuildContext,
-  checkInput,
+  batchSizeOf,
   type Layer,
   type LayerConfig,
   type LayerOptions,
@@ -265,7 +265,7 @@ export class BatchNormalization extends Norm {
   /** Normalizes each feature: over the batch in train mode (and updates the running statistics), with the running statistics in eval mode; then y = γ·x̂ + β. */
   forward(x: Tensor, mode: Mode): Tensor {
     const [gamma, beta] = this.requireBuilt();
-    const B = checkInput(this, x, this.shape);
+    const B = batchSizeOf(this, x, this.shape);
     const D = this.D;
     this.x = x;
     this.mode = mode;
@@ -376,7 +376,7 @@ export class LayerNormalization extends Norm {
   /** Normalizes each sample over its own features, the same in train and eval mode (no running statistics); then y = γ·x̂ + β. */
   forward(x: Tensor, mode: Mode): Tensor {
     const [gamma, beta] = this.requireBuilt();
-    const B = checkInput(this, x, this.shape);
+    const B = batchSizeOf(this, x, this.shape);
     const D = this.D;
     this.x = x;
     this.mode = mode;

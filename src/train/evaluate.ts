@@ -2,7 +2,7 @@
  * Inference over a whole data set: predict and evaluate, a batch at a time
  * through the model's reused buffers, in eval mode.
  */
-import { checkInputs, checkTargets } from "../checks.js";
+import { checkTargets, requireFiniteInputs } from "../checks.js";
 import { type DataLike, type DataSource, toSource } from "../data.js";
 import { ShapeError } from "../errors.js";
 import type { Loss } from "../losses.js";
@@ -40,7 +40,7 @@ export function predict(model: TrainableModel, x: DataLike, opts: BatchOptions):
   model.run.requireUsable("predict", model);
   const src = toSource(x, "predict");
   requireInputShape(model, src, "predict");
-  if (o.checkData) checkInputs("predict", src);
+  if (o.checkData) requireFiniteInputs("predict", src);
   const N = src.length;
   const outShape = model.outputShape;
   const outSize = shapeSize(outShape);
@@ -71,7 +71,7 @@ export function evaluate(model: TrainableModel, x: DataLike, y: DataLike, opts: 
     throw new ShapeError(`evaluate: x has ${xs.length} samples but y has ${ys.length}`);
   }
   if (o.checkData) {
-    checkInputs("evaluate", xs);
+    requireFiniteInputs("evaluate", xs);
     checkTargets("evaluate", lossFn, shapeSize(model.outputShape), ys);
   }
   return evaluateRange(model, lossFn, { xs, ys, idx: identity(xs.length), from: 0, to: xs.length }, o.batchSize);

@@ -12,7 +12,7 @@
  * the position a checkpoint records so a run can resume bit-exactly.
  */
 import type { BatchStep, BatchTransform } from "../augment.js";
-import { checkInputs, checkTargets } from "../checks.js";
+import { checkTargets, requireFiniteInputs } from "../checks.js";
 import { type DataLike, type DataSource, toSource } from "../data.js";
 import { type DivergenceInfo, DivergenceWatch, warnDivergence } from "../divergence.js";
 import { NonFiniteLossError, NonFiniteParamError, ShapeError, ValueError } from "../errors.js";
@@ -180,11 +180,11 @@ export async function fit<M extends TrainableModel>(
   if (xs.length !== ys.length) throw new ShapeError(`fit: x has ${xs.length} samples but y has ${ys.length}`);
   if (o.checkData) {
     const outSize = shapeSize(model.outputShape);
-    checkInputs("fit", xs);
+    requireFiniteInputs("fit", xs);
     checkTargets("fit", lossFn, outSize, ys);
     const vd = o.validationData;
     if (vd) {
-      checkInputs("fit", toSource(vd[0], "fit"), "validationData[0]");
+      requireFiniteInputs("fit", toSource(vd[0], "fit"), "validationData[0]");
       checkTargets("fit", lossFn, outSize, toSource(vd[1], "fit"), "validationData[1]");
     }
   }

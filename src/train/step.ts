@@ -2,7 +2,7 @@
  * One training step, as five visible verbs (micrograd's loop):
  * forward → loss → zeroGrad → backward → step, then the step guard.
  */
-import { checkInputs, checkTargets } from "../checks.js";
+import { checkTargets, requireFiniteInputs } from "../checks.js";
 import { toSource } from "../data.js";
 import { NonFiniteParamError, ShapeError } from "../errors.js";
 import type { Param } from "../layer.js";
@@ -97,7 +97,7 @@ export function trainOnBatch(model: TrainableModel, x: Tensor, y: Tensor | Array
   model.run.requireIdle("trainOnBatch", model);
   const xs = toSource(x);
   requireInputShape(model, xs, "trainOnBatch");
-  checkInputs("trainOnBatch", xs);
+  requireFiniteInputs("trainOnBatch", xs);
   checkTargets("trainOnBatch", lossFn, shapeSize(model.outputShape), toSource(y));
   const yt = y instanceof Tensor ? y : Tensor.from(Array.from(y), { dtype: model.dtype });
   if ((yt.shape[0] ?? 0) !== x.shape[0]) {

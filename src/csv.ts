@@ -74,7 +74,8 @@ export class CsvParser {
   private header: boolean | "auto";
   private readonly sep: number;
   private line = 1; // 1-based, for messages
-  private pending: number[] = []; // bytes of an unfinished line
+  private pending = new Uint8Array(256); // bytes of an unfinished line: pending[0, pendingLength)
+  private pendingLength = 0;
   private width = -1; // values per row, from the first data row
   private bytes = true; // all features integers in [0, 255] so far
   private feats: Float32Array = new Float32Array(1 << 16);
@@ -104,26 +105,38 @@ export class CsvParser {
     let start = 0;
     for (let i = 0; i < chunk.length; i++) {
       if (chunk[i] === 0x0a) {
-        if (this.pending.length > 0) {
-          for (let k = start; k < i; k++) this.pending.push(chunk[k] as number);
-          const l = Uint8Array.from(this.pending);
-          this.pending = [];
-          this.parseLine(l, 0, l.length);
+        if (this.pendingLength > 0) {
+          this.keep(chunk, start, i);
+          const n = this.pendingLength;
+          this.pendingLength = 0;
+          this.parseLine(this.pending, 0, n);
         } else {
           this.parseLine(chunk, start, i);
         }
         start = i + 1;
       }
     }
-    for (let k = start; k < chunk.length; k++) this.pending.push(chunk[k] as number);
+    this.keep(chunk, start, chunk.length);
+  }
+
+  /** Appends chunk[from, to) to the unfinished line, growing its buffer by doubling (a byte a byte of memory). */
+  private keep(chunk: Uint8Array, from: number, to: number): void {
+    const need = this.pendingLength + (to - from);
+    if (need > this.pending.length) {
+      const grown = new Uint8Array(Math.max(need, 2 * this.pending.length));
+      grown.set(this.pending.subarray(0, this.pendingLength));
+      this.pending = grown;
+    }
+    this.pending.set(chunk.subarray(from, to), this.pendingLength);
+    this.pendingLength = need;
   }
 
   /** Finishes the table (a last line without a newline included). */
   end(): CsvTable {
-    if (this.pending.length > 0) {
-      const l = Uint8Array.from(this.pending);
-      this.pending = [];
-      this.parseLine(l, 0, l.length);
+    if (this.pendingLength > 0) {
+      const n = this.pendingLength;
+      this.pendingLength = 0;
+      this.parseLine(this.pending, 0, n);
     }
     if (this.rows === 0) throw new CsvError(`${this.source}: no data rows`);
     const f = this.feats.subarray(0, this.nFeats);
@@ -138,6 +151,8 @@ export class CsvParser {
 
   private parseLine(b: Uint8Array, from: number, to: number): void {
     const lineNo = this.line++;
+    // a UTF-8 byte-order mark before the first line is not part of its first field
+    if (lineNo === 1 && to - from >= 3 && b[from] === 0xef && b[from + 1] === 0xbb && b[from + 2] === 0xbf) from += 3;
     let end = to;
     if (end > from && b[end - 1] === 0x0d) end--; // CRLF
     if (end === from) return; // blank line
@@ -182,7 +197,12 @@ export class CsvParser {
       if (Number.isNaN(v)) {
         const [a, z] = fields[c] as [number, number];
         const text = this.decoder.decode(b.subarray(a, z));
-        throw new CsvError(`${this.source}:${lineNo}:${c + 1}: expected a number, got ${JSON.stringify(text)}`);
+        throw new CsvError(`${this.source}:${lineNo}:${c + 1}: expected a number, got ${show(text)}`);
+      }
+      if (c !== this.labelColumn && Math.abs(v) > FLOAT32_MAX) {
+        throw new CsvError(
+          `${this.source}:${lineNo}:${c + 1}: ${v} is beyond float32's range (±${FLOAT32_MAX}), where the features are kept`,
+        );
       }
       if (c === this.labelColumn) {
         if (this.rows >= this.labs.length) this.labs = grow(this.labs);
@@ -196,6 +216,9 @@ export class CsvParser {
     this.rows++;
   }
 }
+
+/** The largest finite float32. */
+const FLOAT32_MAX = 3.4028234663852886e38;
 
 function grow<T extends Float32Array | Float64Array>(a: T): T {
   const b = new (a.constructor as new (n: number) => T)(a.length * 2);

@@ -76,4 +76,36 @@ describe("CSV", () => {
     expect(() => loadMnistCsv(file("shape.csv", "1,0,0,0\n"))).toThrow(/3 pixel columns do not make a 2×2 image/);
     expect(() => loadCsv(join(dir, "missing.csv"))).toThrow(/loadCsv: cannot read/);
   });
+  it("a UTF-8 byte-order mark is not part of the first field (it made the first data row a header)", () => {
+    const withBom = file("bom.csv", "\ufeff1,2,3\n4,5,6\n");
+    const t = loadCsv(withBom, { labelColumn: 0 });
+    expect([t.length, t.header, Array.from(t.labels)]).toEqual([2, null, [1, 4]]);
+    const header = loadCsv(file("bomh.csv", "\ufeffy,a,b\n1,2,3\n"), { labelColumn: 0 });
+    expect(header.header).toEqual(["y", "a", "b"]);
+    // split inside the mark: the same table
+    const p = new CsvParser("split.csv", { labelColumn: 0 });
+    const bytes = new TextEncoder().encode("\ufeff1,2,3\n4,5,6\n");
+    p.push(bytes.subarray(0, 2));
+    p.push(bytes.subarray(2));
+    expect(Array.from(p.end().labels)).toEqual([1, 4]);
+  });
+
+  it("a feature beyond float32's range is an error, not Infinity; a label may be any double", () => {
+    expect(() => loadCsv(file("big.csv", "1,2,3\n4,1e39,6\n"), { labelColumn: 0 })).toThrow(
+      /big\.csv:2:2: 1e\+39 is beyond float32's range/,
+    );
+    expect(() => loadCsv(file("neg.csv", "1,-3.5e38\n"), { labelColumn: 0 })).toThrow(/beyond float32's range/);
+    expect(Array.from(loadCsv(file("lab.csv", "1e300,2\n"), { labelColumn: 0 }).labels)).toEqual([1e300]);
+    expect(loadCsv(file("max.csv", "1,3.4028234663852886e38\n"), { labelColumn: 0 }).features[0]).toBe(
+      3.4028234663852886e38,
+    );
+  });
+
+  it("a 2 MB line split over 21 chunks reads whole (kept in one growing byte buffer)", () => {
+    const p = new CsvParser("long.csv", { labelColumn: null });
+    const part = new TextEncoder().encode("1,".repeat(50_000));
+    for (let i = 0; i < 20; i++) p.push(part); // one line of 2 MB, pushed in 20 chunks
+    p.push(new TextEncoder().encode("1\n"));
+    expect(p.end().columns).toBe(1_000_001); // 20 × 50,000 values and the last one
+  });
 });

@@ -159,6 +159,24 @@ describe("TensorFlow.js Layers format", () => {
     rmSync(dir, { recursive: true });
   });
 
+  it("a negative moving variance is refused, as the native loader refuses it (it used to load and predict NaN)", () => {
+    const m = new Sequential({ inputShape: [3], seed: 4, backend: "js" });
+    m.add(new Dense({ units: 4 }));
+    m.add(new BatchNormalization());
+    const a = toTfjs(m);
+    const k = a.weightSpecs.findIndex((w) => w.name.endsWith("moving_variance"));
+    const off = a.weightSpecs.slice(0, k).reduce((s, w) => s + w.shape.reduce((p, d) => p * d, 1), 0);
+    const data = new Float32Array(a.weightData.slice(0));
+    data[off + 2] = -0.5;
+    const json = { modelTopology: a.modelTopology, weightSpecs: a.weightSpecs };
+    expect(() => fromTfjs(json, new Uint8Array(data.buffer))).toThrow(TfjsFormatError);
+    expect(() => fromTfjs(json, new Uint8Array(data.buffer))).toThrow(
+      /weights \('batchNormalization_1\/movingVariance'\)\[2\]: -0\.5 is negative; it holds a variance/,
+    );
+    data[off + 2] = 0; // zero is a variance
+    expect(() => fromTfjs(json, new Uint8Array(data.buffer))).not.toThrow();
+  });
+
   it("hostile model.json files end in a typed error or a model, never allocating beyond the buffer (1,000 cases)", () => {
     const good = toTfjs(
       new Sequential({

@@ -411,6 +411,7 @@ describe("wasm memory", () => {
     m.add(new Dense({ units: 2 }));
     expect(m.memoryBytes()).toBeGreaterThan(0);
     m.dispose();
+    expect(m.memoryBytes()).toBe(0); // it used to report the size before dispose
     expect(() => m.predict(Tensor.zeros([1, 3]))).toThrow("Sequential: the model was disposed");
   });
 });

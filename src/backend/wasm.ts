@@ -469,6 +469,7 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
       memory = null;
       sizes.clear();
       freeList.length = 0;
+      allocated = 0; // nothing is held any more: memoryBytes() says 0
     },
     gemm(transA, transB, M, N, K, A, B, C, accumulate) {
       if (!(C instanceof Float32Array) || !(A instanceof Float32Array) || !(B instanceof Float32Array)) {

@@ -17,7 +17,7 @@ import { Dense } from "../dense.js";
 import { Dropout } from "../dropout.js";
 import { TinyMlpError, ValueError } from "../errors.js";
 import { Flatten } from "../flatten.js";
-import type { Layer, LayerConfig, LayerKind } from "../layer.js";
+import type { Layer, LayerConfig, LayerKind, Param } from "../layer.js";
 import { LIMITS } from "../limits.js";
 import { BatchNormalization, LayerNormalization } from "../normalization.js";
 import { Sequential } from "../sequential.js";
@@ -549,10 +549,13 @@ export function fromTfjs(modelJson: unknown, weightData: ArrayBuffer | Uint8Arra
   for (const name of params.keys()) if (!assigned.has(name)) fail("weights", `no weight for '${name}'`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   for (const { name, off: o, n } of plan) {
-    const a = (params.get(name) as { value: { data: Float32Array | Float64Array } }).value.data;
+    const p = params.get(name) as Param;
+    const a = p.value.data;
     for (let i = 0; i < n; i++) {
       const v = view.getFloat32(o + 4 * i, true);
       if (!Number.isFinite(v)) fail(`weights ('${name}')[${i}]`, `${v} is not a finite number`);
+      // the native loader's rule: a variance is never negative (it would predict NaN)
+      if (p.nonNegative === true && v < 0) fail(`weights ('${name}')[${i}]`, `${v} is negative; it holds a variance`);
       a[i] = v;
     }
   }

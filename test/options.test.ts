@@ -17,7 +17,7 @@ import {
   ValueError,
 } from "../src/index.js";
 import { ModelCheckpoint, ProgressBar } from "../src/node.js";
-import { byName, named, show } from "../src/options.js";
+import { byName, listOf, named, show } from "../src/options.js";
 
 const schema = {
   n: { type: "number", min: 0, max: 1, default: 0.5 },
@@ -126,6 +126,40 @@ describe("parseOptions", () => {
     expect(show("x".repeat(61))).toBe(JSON.stringify(`${"x".repeat(60)}…`));
     expect(show(undefined)).toBe("undefined");
     expect(show(true)).toBe("true");
+  });
+});
+
+describe("enum, function and list options", () => {
+  const schema = {
+    mode: { type: "enum", values: ["min", "max", "auto"], default: "auto" },
+    hook: { type: "function" },
+    maybe: { type: "function", nullable: true },
+  } as const;
+  it("an enum takes one of its strings, and names them all when refused, with the nearest", () => {
+    expect(parseOptions("T", schema, {}).mode).toBe("auto");
+    expect(parseOptions("T", schema, { mode: "max" }).mode).toBe("max");
+    expect(() => parseOptions("T", schema, { mode: "mx" })).toThrow(
+      new OptionError("T", "mode", "must be one of 'min', 'max', 'auto', got \"mx\" (did you mean 'max'?)"),
+    );
+    expect(() => parseOptions("T", schema, { mode: "zzzzzz" })).toThrow(
+      /^T: mode must be one of 'min', 'max', 'auto', got "zzzzzz"$/,
+    );
+    expect(() => parseOptions("T", schema, { mode: 3 })).toThrow(
+      /^T: mode must be one of 'min', 'max', 'auto', got 3$/,
+    );
+  });
+  it("a function option takes a function, and null only when nullable", () => {
+    const f = () => 1;
+    expect(parseOptions("T", schema, { hook: f, maybe: null })).toEqual({ mode: "auto", hook: f, maybe: null });
+    expect(() => parseOptions("T", schema, { hook: null })).toThrow(/^T: hook must be a function, got null$/);
+    expect(() => parseOptions("T", schema, { maybe: 1 })).toThrow(/^T: maybe must be a function or null, got 1$/);
+  });
+  it("listOf refuses what is not a list, under the option's path", () => {
+    expect(listOf("layers", [1, 2])).toEqual([1, 2]);
+    const s = { layers: { type: "custom", parse: (v: unknown) => listOf("layers", v) } } as const;
+    expect(() => parseOptions("Sequential", s, { layers: {} })).toThrow(
+      new OptionError("Sequential", "layers", "must be a list of layers, got an object"),
+    );
   });
 });
 

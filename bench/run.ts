@@ -1,20 +1,21 @@
 /**
  * npm run bench: kernel GFLOP/s at W1's shapes on both backends (wasm SIMD,
  * JS blocked, JS naive); augmentation images/s; the W1 workload on the wasm
- * backend, the JS backend (float32 and float64) and the TensorFlow.js peers
- * (tfjs-wasm, tfjs-cpu, from ../shared/bench-peers), interleaved in the same
- * run, each in its own process and repeated, medians and ratios reported;
- * and W2 (time to 98%). Writes out/bench.json.
+ * backend, the JS backend (float32 and float64) and, given a folder of peer
+ * scripts (`--peers-dir`), the TensorFlow.js peers (tfjs-wasm, tfjs-cpu),
+ * interleaved in the same run, each in its own process and repeated, medians
+ * and ratios reported; and W2 (time to 98%). Writes out/bench.json.
  *
- *   npm run bench                          # everything: kernels, W1 ×3 with peers, W2
- *   npm run bench -- --no-peers            # without TensorFlow.js
+ *   npm run bench                          # kernels, W1 ×3, W2 (peers only with --peers-dir)
+ *   npm run bench -- --peers-dir DIR       # with the TensorFlow.js peers in DIR
+ *   npm run bench -- --help
  *   npm run bench -- --reps 5 --no-w2
  *   npm run bench -- --reps 0 --no-w2 --no-augment   # kernels and the step guard only
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { gemm, gemmNaive } from "../src/backend/gemm.js";
 import { createWasmBackend, Dense, ImageAugmentation, Sequential, SGD, Tensor } from "../src/index.js";
@@ -24,7 +25,8 @@ const { values } = parseArgs({
     reps: { type: "string", default: "3" },
     "no-peers": { type: "boolean", default: false },
     "no-float64": { type: "boolean", default: false },
-    "peers-dir": { type: "string", default: resolve("..", "shared", "bench-peers") },
+    "peers-dir": { type: "string" },
+    help: { type: "boolean", short: "h", default: false },
     "no-w2": { type: "boolean", default: false },
     "no-kernels": { type: "boolean", default: false },
     "no-augment": { type: "boolean", default: false },
@@ -33,6 +35,21 @@ const { values } = parseArgs({
     out: { type: "string", default: "out/bench.json" },
   },
 });
+if (values.help) {
+  console.log(`npm run bench -- [options]
+  --reps N          W1 rounds, interleaved (default 3; 0 skips W1)
+  --peers-dir DIR   a folder with the TensorFlow.js peer scripts and their package.json
+                    (installed once into a scratch copy); without it the peers are skipped
+  --no-peers        skip the peers even with --peers-dir
+  --no-float64      skip the js backend in float64
+  --no-w2           skip W2 (time to 98%)
+  --no-kernels      skip the kernel GFLOP/s
+  --no-augment      skip the augmentation images/s
+  --no-guard        skip the step guard's cost
+  --cpu-limit N     seconds of CPU a peer may use (default 12800)
+  --out FILE        where the results go (default out/bench.json)`);
+  process.exit(0);
+}
 const reps = Number(values.reps);
 const median = (a: number[]): number => {
   const s = [...a].sort((x, y) => x - y);
@@ -213,8 +230,10 @@ function runProcess(cmd: string, args: string[], cwd?: string): Record<string, n
 }
 
 let peersDir: string | null = null;
-if (!values["no-peers"]) {
-  // shared/ is read-only: work on a copy, installed once.
+if (!values["no-peers"] && values["peers-dir"] === undefined) {
+  console.log("TensorFlow.js peers skipped (pass --peers-dir DIR to compare against them)");
+} else if (!values["no-peers"]) {
+  // the given folder may be read-only: work on a copy, installed once.
   peersDir = join(tmpdir(), "tinymlp-bench-peers");
   if (!existsSync(join(peersDir, "node_modules", "@tensorflow", "tfjs-backend-wasm"))) {
     cpSync(values["peers-dir"] as string, peersDir, { recursive: true });

@@ -3,6 +3,8 @@
  */
 import { describe, expect, it } from "vitest";
 import {
+  Adagrad,
+  BatchNormalization,
   Dense,
   ModelBusyError,
   NonFiniteParamError,
@@ -114,6 +116,32 @@ describe.each(["js", "wasm"] as const)("one run at a time (%s)", (backend) => {
     m.setWeights(good);
     expect(bits(m)).toEqual(good.map((a) => Array.from(a)));
     expect(m.predict(x).data.every(Number.isFinite)).toBe(true);
+  });
+});
+
+describe("a step refused half-way", () => {
+  it("a running statistic the forward pass made Infinity is reported before the schedule's refusal, and poisons the weights", async () => {
+    // found by the round-trip property (fast-check seed -1965562537): the
+    // forward pass updates BatchNormalization's moving variance, then the
+    // optimizer refuses the schedule's rate (1e-19 · 6.7e171^t overflows at
+    // step 2); the Infinity it left behind must not pass unnoticed
+    const m = new Sequential({ inputShape: [1], dtype: "float64", seed: 0 });
+    m.add(new BatchNormalization());
+    m.add(new BatchNormalization());
+    m.add(new Dense({ units: 2, kernelInitializer: "zeros", kernelConstraint: { maxNorm: 6.46e-321 } }));
+    m.compile({
+      optimizer: new Adagrad({
+        lr: { name: "exponentialDecay", lr: 9.966123383067727e-19, decayRate: 6.743873732264075e171 },
+        epsilon: 5e-324,
+      }),
+      loss: { name: "sparseCategoricalCrossEntropy", fromLogits: true },
+    });
+    const xs = Tensor.from(Array.from({ length: 8 }, (_, i) => [Math.sin(3 * i)]), { dtype: "float64" });
+    const ys = Tensor.from(Array.from({ length: 8 }, (_, i) => i % 2), { dtype: "float64" });
+    const err = await m.fit(xs, ys, { epochs: 2, batchSize: 4, onDivergence: null }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NonFiniteParamError);
+    expect((err as Error).message).toMatch(/^fit: parameter 'batchNormalization_2\/movingVariance' became Infinity/);
+    expect(catchSync(() => serialize(m))).toBeInstanceOf(UnusableWeightsError);
   });
 });
 

@@ -43,10 +43,18 @@ export function trainStep(model: TrainableModel, x: Tensor, y: Tensor): StepResu
     guardParams(model); // the forward pass may have put ±Infinity in a running statistic (BatchNormalization's)
     return result as StepResult; //                      never step on NaN/Infinity: keep the last good weights
   }
-  model.zeroGrad(); //                                  zero grad
-  model.backward(dOut); //                              backward
-  optimizer.step(model.params(), model.backend); //     step
-  for (const l of model.layers) l.applyConstraints?.(); // e.g. max-norm, after the step
+  try {
+    model.zeroGrad(); //                                zero grad
+    model.backward(dOut); //                            backward
+    optimizer.step(model.params(), model.backend); //   step
+    for (const l of model.layers) l.applyConstraints?.(); // e.g. max-norm, after the step
+  } catch (e) {
+    // refused mid-step (a schedule's rate out of range, a custom layer's
+    // error): the forward pass above may already have put ±Infinity in a
+    // running statistic, and that came first
+    guardParams(model);
+    throw e;
+  }
   guardParams(model); //                                no step may leave a NaN/Infinity behind
   return result as StepResult; // output was set above
 }

@@ -6,6 +6,7 @@ import {
   Adagrad,
   BatchNormalization,
   Dense,
+  ExponentialDecay,
   ModelBusyError,
   NonFiniteParamError,
   Sequential,
@@ -131,13 +132,19 @@ describe("a step refused half-way", () => {
     m.add(new Dense({ units: 2, kernelInitializer: "zeros", kernelConstraint: { maxNorm: 6.46e-321 } }));
     m.compile({
       optimizer: new Adagrad({
-        lr: { name: "exponentialDecay", lr: 9.966123383067727e-19, decayRate: 6.743873732264075e171 },
+        lr: new ExponentialDecay({ lr: 9.966123383067727e-19, decayRate: 6.743873732264075e171 }),
         epsilon: 5e-324,
       }),
       loss: { name: "sparseCategoricalCrossEntropy", fromLogits: true },
     });
-    const xs = Tensor.from(Array.from({ length: 8 }, (_, i) => [Math.sin(3 * i)]), { dtype: "float64" });
-    const ys = Tensor.from(Array.from({ length: 8 }, (_, i) => i % 2), { dtype: "float64" });
+    const xs = Tensor.from(
+      Array.from({ length: 8 }, (_, i) => [Math.sin(3 * i)]),
+      { dtype: "float64" },
+    );
+    const ys = Tensor.from(
+      Array.from({ length: 8 }, (_, i) => i % 2),
+      { dtype: "float64" },
+    );
     const err = await m.fit(xs, ys, { epochs: 2, batchSize: 4, onDivergence: null }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NonFiniteParamError);
     expect((err as Error).message).toMatch(/^fit: parameter 'batchNormalization_2\/movingVariance' became Infinity/);

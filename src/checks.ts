@@ -11,6 +11,7 @@
 import { type DataSource, LabelSource, sampleSize, TensorSource, Uint8Source } from "./data.js";
 import { ValueError } from "./errors.js";
 import type { Loss } from "./losses.js";
+import { show } from "./options.js";
 import { allocFloat } from "./tensor.js";
 
 /** Values of sample `i` (a view for tensors; gathered for other sources). */
@@ -51,7 +52,9 @@ export function requireFiniteInputs(where: string, x: DataSource, name = "x"): v
     for (let k = 0; k < n; k++) {
       const e = v[o + k] as number;
       if (!Number.isFinite(e)) {
-        throw new ValueError(`${where}: ${name}[${i}] holds ${e} at element ${k}; inputs must be finite numbers`);
+        throw new ValueError(
+          `${where}: ${name}[${i}] holds ${shown(e)} at element ${k}; inputs must be finite numbers`,
+        );
       }
     }
   });
@@ -76,7 +79,7 @@ export function checkTargets(where: string, loss: Loss, outputs: number, y: Data
         const label = v[o + k] as number;
         if (!Number.isInteger(label) || label < 0 || label >= outputs) {
           throw new ValueError(
-            `${where}: ${name}[${i}] is ${label}; ${lossName} needs integer labels in [0, ${outputs - 1}] (the model has ${outputs} outputs)`,
+            `${where}: ${name}[${i}] is ${shown(label)}; ${lossName} needs integer labels in [0, ${outputs - 1}] (the model has ${outputs} outputs)`,
           );
         }
       }
@@ -89,7 +92,7 @@ export function checkTargets(where: string, loss: Loss, outputs: number, y: Data
         const t = v[o + k] as number;
         if (!(t >= 0 && t <= 1)) {
           throw new ValueError(
-            `${where}: ${name}[${i}] holds ${t} at element ${k}; ${lossName} needs targets in [0, 1]`,
+            `${where}: ${name}[${i}] holds ${shown(t)} at element ${k}; ${lossName} needs targets in [0, 1]`,
           );
         }
       }
@@ -105,7 +108,7 @@ export function checkTargets(where: string, loss: Loss, outputs: number, y: Data
         const t = v[o + k] as number;
         if (!(t >= 0 && t <= 1)) {
           throw new ValueError(
-            `${where}: ${name}[${i}] holds ${t} at element ${k}; ${lossName} needs rows that are distributions (entries in [0, 1] summing to 1)`,
+            `${where}: ${name}[${i}] holds ${shown(t)} at element ${k}; ${lossName} needs rows that are distributions (entries in [0, 1] summing to 1)`,
           );
         }
         sum += t;
@@ -122,8 +125,21 @@ export function checkTargets(where: string, loss: Loss, outputs: number, y: Data
     for (let k = 0; k < n; k++) {
       const t = v[o + k] as number;
       if (!Number.isFinite(t)) {
-        throw new ValueError(`${where}: ${name}[${i}] holds ${t} at element ${k}; targets must be finite numbers`);
+        throw new ValueError(
+          `${where}: ${name}[${i}] holds ${shown(t)} at element ${k}; targets must be finite numbers`,
+        );
       }
     }
   });
+}
+
+/**
+ * A value from the caller's data as a message shows it: a number as itself,
+ * anything else with what it is (`the string "a"`), so that a label array of
+ * strings does not read as if the string were a number.
+ */
+function shown(v: unknown): string {
+  if (typeof v === "number") return String(v);
+  if (typeof v === "string") return `the string ${show(v)}`;
+  return `${show(v)}, which is not a number`;
 }

@@ -5,6 +5,7 @@
  * 188 MB as float32).
  */
 import { fmtShape, ShapeError, ValueError } from "./errors.js";
+import { show } from "./options.js";
 import { type FloatArray, Tensor } from "./tensor.js";
 
 /**
@@ -140,11 +141,18 @@ function isSource(x: unknown): x is DataSource {
  * toSource(new Uint8Array([0, 1, 1, 0])).length; // 4
  * ```
  */
-export function toSource(x: DataLike, what = "data"): DataSource {
+export function toSource(x: DataLike, what = "data", name = "the data"): DataSource {
   if (x instanceof Tensor) return new TensorSource(x);
   if (isSource(x)) return x;
+  if (Array.isArray(x) && Array.isArray(x[0])) {
+    // a nested JS array: rows of features (or one-hot targets) that were never made a tensor
+    const row = x[0] as unknown[];
+    throw new ShapeError(
+      `${what}: ${name} is a nested array (${x.length} row${x.length === 1 ? "" : "s"}, the first of ${row.length}); make it a tensor first: Tensor.from(${name === "the data" ? "rows" : name})`,
+    );
+  }
   if (x !== null && typeof x === "object" && typeof (x as ArrayLike<number>).length === "number") {
     return new LabelSource(x as ArrayLike<number>);
   }
-  throw new ValueError(`${what}: expected a Tensor, a DataSource or an array of numbers`);
+  throw new ValueError(`${what}: expected a Tensor, a DataSource or an array of numbers, got ${show(x)}`);
 }

@@ -14,7 +14,7 @@ import { jsBackend } from "./backend/js.js";
 import { ValueError } from "./errors.js";
 import type { Layer, Mode, Param } from "./layer.js";
 import type { Loss } from "./losses.js";
-import { parseOptions, type Schema } from "./options.js";
+import { parseOptions, type Schema, show } from "./options.js";
 import { Rng } from "./rng.js";
 import { Sequential } from "./sequential.js";
 import { type FloatArray, Tensor } from "./tensor.js";
@@ -213,8 +213,11 @@ function makeTarget(subject: Layer | Sequential | Loss, opts: GradCheckOptions, 
   const layer = subject;
   // A layer without parameters is either unbuilt or has nothing to allocate:
   // building it (again) in float64 from the input's shape is harmless either way.
-  if (layer.params().length === 0) {
+  // A custom layer may also answer params() before build with holes (its
+  // fields are still undefined) or by throwing: that is unbuilt too.
+  if (paramsOf(layer, false) === null) {
     layer.build(opts.input.shape.slice(1), { dtype: "float64", rng: new Rng(opts.seed ?? 0), backend: jsBackend });
+    paramsOf(layer, true);
   }
   let r: Float64Array | null = null;
   const proj = (y: Tensor): number => {
@@ -233,6 +236,36 @@ function makeTarget(subject: Layer | Sequential | Loss, opts: GradCheckOptions, 
     },
     lossOnly: (x) => proj(layer.forward(x, mode)) + (layer.regularizationLoss?.() ?? 0),
   };
+}
+
+/**
+ * The layer's params when each is a Param with value and grad tensors;
+ * otherwise null, or (with `strict`, after build) a typed error naming the
+ * layer, the element and what it was.
+ */
+function paramsOf(layer: Layer, strict: boolean): Param[] | null {
+  const where = `gradCheck: layer '${layer.name}'`;
+  let list: unknown;
+  try {
+    list = layer.params();
+  } catch (e) {
+    if (!strict) return null;
+    throw new ValueError(`${where}: params() threw after build: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  if (!Array.isArray(list)) {
+    if (!strict) return null;
+    throw new ValueError(`${where}: params() returned ${show(list)}; expected a list of Params`);
+  }
+  for (let i = 0; i < list.length; i++) {
+    const p = list[i] as Partial<Param> | undefined;
+    if (typeof p !== "object" || p === null || !(p.value instanceof Tensor) || !(p.grad instanceof Tensor)) {
+      if (!strict) return null;
+      throw new ValueError(
+        `${where}: params()[${i}] is ${typeof p === "object" && p !== null ? "a Param without value and grad tensors" : show(p)} after build; expected a Param { name, value, grad }`,
+      );
+    }
+  }
+  return list.length === 0 ? null : (list as Param[]);
 }
 
 function randomProjection(n: number, rng: Rng): Float64Array {

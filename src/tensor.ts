@@ -1,5 +1,5 @@
 import { fmtShape, ShapeError, ValueError } from "./errors.js";
-import { checkKeys } from "./options.js";
+import { checkKeys, show } from "./options.js";
 
 /** The element types a tensor can hold. `float32` is the default. */
 export type DType = "float32" | "float64";
@@ -238,20 +238,25 @@ function inferShape(v: NestedArray): number[] {
   return shape;
 }
 
-function flatten(v: NestedArray, shape: number[], dim: number, out: number[]): void {
+function flatten(v: NestedArray, shape: number[], dim: number, out: number[], at = ""): void {
   if (dim === shape.length) {
     if (typeof v !== "number") {
-      throw new ShapeError(`Tensor.from: ragged nested array (expected a number at depth ${dim})`);
+      throw new ShapeError(
+        Array.isArray(v)
+          ? `Tensor.from: ragged nested array: element ${at} is a list of ${v.length}; expected a number there (the shape of the first elements is (${shape.join(", ")}))`
+          : `Tensor.from: element ${at} is ${typeof v === "string" ? `the string ${show(v)}` : show(v)}; expected a number`,
+      );
     }
     out.push(v);
     return;
   }
   if (!Array.isArray(v) || v.length !== shape[dim]) {
     throw new ShapeError(
-      `Tensor.from: ragged nested array: expected length ${shape[dim]} at depth ${dim}, got ${
-        Array.isArray(v) ? v.length : typeof v
-      }`,
+      `Tensor.from: ragged nested array: element ${at === "" ? "(the whole)" : at} is ${
+        Array.isArray(v) ? `a list of ${v.length}` : typeof v === "number" ? `the number ${v}` : show(v)
+      }; expected a list of ${shape[dim]} (the shape of the first elements is (${shape.join(", ")}))`,
     );
   }
-  for (const e of v as readonly NestedArray[]) flatten(e, shape, dim + 1, out);
+  const list = v as readonly NestedArray[];
+  for (let i = 0; i < list.length; i++) flatten(list[i] as NestedArray, shape, dim + 1, out, `${at}[${i}]`);
 }

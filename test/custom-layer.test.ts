@@ -27,6 +27,7 @@ import {
   SGD,
   serialize,
   Tensor,
+  ValueError,
 } from "../src/index.js";
 import { load, save } from "../src/node.js";
 import { GRAD_TOL, randomTensor } from "./helpers.js";
@@ -163,6 +164,33 @@ describe("a user-defined layer", () => {
     expect(report.ok).toBe(true);
     expect(Object.keys(report.params)).toEqual(["/gain"]);
     expect(gradCheck(model(), { input: randomTensor([3, 3], 4), ...GRAD_TOL }).ok).toBe(true);
+  });
+
+  it("gradCheck builds a layer whose params() before build has holes or throws, and names a broken params() after it", () => {
+    // the common way to write it: `params() { return [this.gain as Param]; }`, undefined until build
+    class Holey extends Gain {
+      override params() {
+        return [this.gain as Param];
+      }
+    }
+    expect(gradCheck(new Holey(), { input: randomTensor([4, 3], 3), ...GRAD_TOL }).ok).toBe(true);
+    class Throws extends Gain {
+      override params() {
+        if (this.gain === null) throw new Error("not built");
+        return [this.gain];
+      }
+    }
+    expect(gradCheck(new Throws(), { input: randomTensor([4, 3], 3), ...GRAD_TOL }).ok).toBe(true);
+    class Broken extends Gain {
+      override params() {
+        return [undefined as unknown as Param];
+      }
+    }
+    expect(() => gradCheck(new Broken({ name: "b" }), { input: randomTensor([4, 3], 3) })).toThrow(
+      new ValueError(
+        "gradCheck: layer 'b': params()[0] is undefined after build; expected a Param { name, value, grad }",
+      ),
+    );
   });
 
   it("trains, saves and loads (binary, JSON and file) with its class passed to the loader", async () => {

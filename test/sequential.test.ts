@@ -157,6 +157,28 @@ describe("bad input gets a clear error", () => {
     );
   });
 
+  it("a nested JS array as x or y asks for Tensor.from; string labels are shown as strings", async () => {
+    const m = new Sequential({ inputShape: [4] });
+    m.add(new Dense({ units: 3 }));
+    m.compile({ optimizer: new SGD(), loss: "sparseCategoricalCrossEntropy" });
+    const rows = [
+      [1, 2, 3, 4],
+      [5, 6, 7, 8],
+    ];
+    expect(() => m.predict(rows as never)).toThrow(
+      new ShapeError("predict: x is a nested array (2 rows, the first of 4); make it a tensor first: Tensor.from(x)"),
+    );
+    await expect(m.fit(rows as never, [0, 1])).rejects.toThrow(
+      "fit: x is a nested array (2 rows, the first of 4); make it a tensor first: Tensor.from(x)",
+    );
+    await expect(m.fit(Tensor.from(rows), [[1, 0, 0]] as never)).rejects.toThrow(
+      "fit: y is a nested array (1 row, the first of 3); make it a tensor first: Tensor.from(y)",
+    );
+    await expect(m.fit(Tensor.from(rows), ["a", "b"] as never)).rejects.toThrow(
+      'fit: y[0] is the string "a"; sparseCategoricalCrossEntropy needs integer labels in [0, 2] (the model has 3 outputs)',
+    );
+  });
+
   it("a Dense after an image input asks for Flatten", () => {
     const m = new Sequential({ inputShape: [28, 28] });
     expect(() => m.add(new Dense({ units: 3 }))).toThrow(

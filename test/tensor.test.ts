@@ -40,8 +40,32 @@ describe("Tensor", () => {
     expect(() => Tensor.zeros([1.5])).toThrow(/got 1.5/);
   });
 
-  it("rejects ragged nested arrays", () => {
-    expect(() => Tensor.from([[1, 2], [3]])).toThrow(/ragged/);
+  it("rejects ragged nested arrays and non-numbers, naming the element and what it is", () => {
+    const msg = (v: unknown) => {
+      try {
+        Tensor.from(v as never);
+      } catch (e) {
+        expect(e).toBeInstanceOf(ShapeError);
+        return (e as Error).message;
+      }
+      return "no error";
+    };
+    const shape22 = "(the shape of the first elements is (2, 2))";
+    expect(msg([[1, 2], [3]])).toBe(
+      `Tensor.from: ragged nested array: element [1] is a list of 1; expected a list of 2 ${shape22}`,
+    );
+    expect(msg([[1, 2], 3])).toBe(
+      `Tensor.from: ragged nested array: element [1] is the number 3; expected a list of 2 ${shape22}`,
+    );
+    expect(
+      msg([
+        [1, 2],
+        [3, [4]],
+      ]),
+    ).toBe(`Tensor.from: ragged nested array: element [1][1] is a list of 1; expected a number there ${shape22}`);
+    // strings (a CSV read by hand) are named as strings, not as a ragged array
+    expect(msg([["1", "2"]])).toBe('Tensor.from: element [0][0] is the string "1"; expected a number');
+    expect(msg([1, null])).toBe("Tensor.from: element [1] is null; expected a number");
   });
 
   it("argMax picks the largest element of each row", () => {

@@ -38,7 +38,7 @@ export type Logs = Record<string, number>;
 export function predict(model: TrainableModel, x: DataLike, opts: BatchOptions): Tensor {
   const o = parseOptions("predict", BATCH_OPTIONS, opts);
   model.run.requireUsable("predict", model);
-  const src = toSource(x, "predict");
+  const src = toSource(x, "predict", "x");
   requireInputShape(model, src, "predict");
   if (o.checkData) requireFiniteInputs("predict", src);
   const N = src.length;
@@ -64,8 +64,8 @@ export function evaluate(model: TrainableModel, x: DataLike, y: DataLike, opts: 
   const [lossFn] = requireCompiled(model, "evaluate");
   const o = parseOptions("evaluate", BATCH_OPTIONS, opts);
   model.run.requireUsable("evaluate", model);
-  const xs = toSource(x, "evaluate");
-  const ys = toSource(y, "evaluate");
+  const xs = toSource(x, "evaluate", "x");
+  const ys = toSource(y, "evaluate", "y");
   requireInputShape(model, xs, "evaluate");
   if (xs.length !== ys.length) {
     throw new ShapeError(`evaluate: x has ${xs.length} samples but y has ${ys.length}`);

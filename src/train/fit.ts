@@ -174,8 +174,8 @@ export async function fit<M extends TrainableModel>(
   const o = parseOptions("fit", FIT_OPTIONS, opts);
   model.run.requireIdle("fit", model);
   model.run.requireUsable("fit", model);
-  const xs = toSource(x, "fit");
-  const ys = toSource(y, "fit");
+  const xs = toSource(x, "fit", "x");
+  const ys = toSource(y, "fit", "y");
   requireInputShape(model, xs, "fit");
   if (xs.length !== ys.length) throw new ShapeError(`fit: x has ${xs.length} samples but y has ${ys.length}`);
   if (o.checkData) {
@@ -184,8 +184,8 @@ export async function fit<M extends TrainableModel>(
     checkTargets("fit", lossFn, outSize, ys);
     const vd = o.validationData;
     if (vd) {
-      requireFiniteInputs("fit", toSource(vd[0], "fit"), "validationData[0]");
-      checkTargets("fit", lossFn, outSize, toSource(vd[1], "fit"), "validationData[1]");
+      requireFiniteInputs("fit", toSource(vd[0], "fit", "validationData[0]"), "validationData[0]");
+      checkTargets("fit", lossFn, outSize, toSource(vd[1], "fit", "validationData[1]"), "validationData[1]");
     }
   }
   const { nTrain, val } = holdOut(model, xs, ys, o.validationData, o.validationSplit);

@@ -103,10 +103,10 @@ export function firstNonFinite(
 export function trainOnBatch(model: TrainableModel, x: Tensor, y: Tensor | ArrayLike<number>): number {
   const [lossFn] = requireCompiled(model, "trainOnBatch");
   model.run.requireIdle("trainOnBatch", model);
-  const xs = toSource(x);
+  const xs = toSource(x, "trainOnBatch", "x");
   requireInputShape(model, xs, "trainOnBatch");
   requireFiniteInputs("trainOnBatch", xs);
-  checkTargets("trainOnBatch", lossFn, shapeSize(model.outputShape), toSource(y));
+  checkTargets("trainOnBatch", lossFn, shapeSize(model.outputShape), toSource(y, "trainOnBatch", "y"));
   const yt = y instanceof Tensor ? y : Tensor.from(Array.from(y), { dtype: model.dtype });
   if ((yt.shape[0] ?? 0) !== x.shape[0]) {
     throw new ShapeError(`trainOnBatch: x has ${x.shape[0]} samples but y has ${yt.shape[0]}`);

@@ -61,23 +61,35 @@ export function lineChart(opts: {
   }
   if (opts.mark && opts.mark.index >= 0 && opts.mark.index < n) {
     const mx = x(opts.mark.index);
+    // the label sits at the plot's foot, on whichever side of the marker it
+    // fits, so it never runs into the legend at the top right
+    const right = mx + 4 + textWidth(opts.mark.label) <= W - m.r;
     parts.push(
       `<line x1="${mx}" x2="${mx}" y1="${m.t}" y2="${H - m.b}" stroke="#888" stroke-dasharray="4 3"/>`,
-      `<text x="${mx + 4}" y="${m.t + 12}" fill="#555">${esc(opts.mark.label)}</text>`,
+      `<text x="${right ? mx + 4 : mx - 4}" y="${H - m.b - 6}" text-anchor="${right ? "start" : "end"}" fill="#555">${esc(opts.mark.label)}</text>`,
     );
   }
   if (xv) {
     // round ticks along x from 0 to the last value
-    const xs = niceStep(xMax / 6);
-    const xd = Math.max(0, -Math.floor(Math.log10(xs) + 1e-9));
+    // about six, then fewer until the widest label and a gap fit between two ticks
+    let xs = niceStep(xMax / 6);
+    let xd = Math.max(0, -Math.floor(Math.log10(xs) + 1e-9));
+    while ((xs / xMax) * (W - m.l - m.r) < textWidth(xMax.toFixed(xd)) + 12) {
+      xs = niceStep(xs * 1.6);
+      xd = Math.max(0, -Math.floor(Math.log10(xs) + 1e-9));
+    }
     for (let v = 0; v <= xMax + 1e-12; v += xs) {
       const px = m.l + (v / xMax) * (W - m.l - m.r);
       parts.push(`<text x="${px}" y="${H - m.b + 16}" text-anchor="middle">${v.toFixed(xd)}</text>`);
     }
   } else {
+    // every epoch up to 15, else the first and each multiple of a round step (10, 20, …)
+    const every = n <= 15 ? 1 : Math.max(2, niceStep(n / 10));
     for (let i = 0; i < n; i++) {
-      if (n > 15 && i % Math.ceil(n / 15) !== 0) continue;
-      parts.push(`<text x="${x(i)}" y="${H - m.b + 16}" text-anchor="middle">${i + 1}</text>`);
+      const e = i + 1;
+      if (e !== 1 && e % every !== 0) continue;
+      if (e !== 1 && e < every / 2) continue;
+      parts.push(`<text x="${x(i)}" y="${H - m.b + 16}" text-anchor="middle">${e}</text>`);
     }
   }
   parts.push(
@@ -204,6 +216,11 @@ export function misclassified(
 }
 
 /** The 1, 2 or 5 × 10^k nearest `raw` (Heckbert, "Nice numbers for graph labels", Graphics Gems, 1990). */
+/** A generous width of `s` at the charts' 12 px sans-serif (digits are about 6.7 px wide). */
+function textWidth(s: string): number {
+  return s.length * 7.5;
+}
+
 function niceStep(raw: number): number {
   const p = 10 ** Math.floor(Math.log10(raw));
   const f = raw / p;

@@ -225,16 +225,19 @@ export async function trainRecipe(
  */
 export function recordCharts(ep: EpochRecord[]): { accuracy: string; validation: string; validationByTime: string } {
   const val = ep.map((r) => r.logs.val_accuracy ?? 0);
-  let hours = 0;
+  // hours, or minutes for a run shorter than one hour
+  const total = ep.reduce((t, r) => t + r.seconds, 0);
+  const [unit, per] = total >= 3600 ? ["hours", 3600] : ["minutes", 60];
+  let sum = 0;
   const elapsed = ep.map((r) => {
-    hours += r.seconds / 3600;
-    return hours;
+    sum += r.seconds / per;
+    return sum;
   });
   return {
     validationByTime: lineChart({
       title: "Validation accuracy against training time",
       yLabel: "validation accuracy",
-      x: { values: elapsed, label: "hours of training (this machine, 2 vCPUs)" },
+      x: { values: elapsed, label: `${unit} of training (this machine, 2 vCPUs)` },
       series: [{ name: "validation", values: val, color: "#d62728" }],
     }),
     accuracy: lineChart({

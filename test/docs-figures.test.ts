@@ -6,6 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { docsPictures } from "../scripts/docs-pictures.js";
 
 interface Result {
   command: string;
@@ -102,6 +103,14 @@ describe("the records' figures match their recorded runs", () => {
 });
 
 describe("documented figures match the recorded runs", () => {
+  it("the record runs' pictures in docs/images are what the charts draw from their committed histories", () => {
+    for (const [name, svg] of Object.entries(docsPictures())) {
+      expect(readFileSync(`docs/images/${name}`, "utf8") === svg, `${name}: run npx tsx scripts/docs-pictures.ts`).toBe(
+        true,
+      );
+    }
+  });
+
   it("README: the main job's test accuracy", () => {
     const readme = readFileSync("README.md", "utf8");
     expect(readme).toContain(`reaches ${pct((results[0] as Result).testAccuracy)} test`);

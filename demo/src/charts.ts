@@ -1,6 +1,6 @@
 /**
- * The two live charts (Chart.js): loss, with the running training loss
- * drawn as batches finish and the validation loss per epoch; accuracy on the
+ * The two live charts (Chart.js): loss on a log axis, with the running
+ * training loss drawn as batches finish and the validation loss per epoch; accuracy on the
  * training and validation images per epoch.
  */
 import {
@@ -10,13 +10,14 @@ import {
   LinearScale,
   LineController,
   LineElement,
+  LogarithmicScale,
   PointElement,
   Title,
   Tooltip,
 } from "chart.js";
 import type { EpochReport } from "./protocol.js";
 
-Chart.register(LineController, LineElement, PointElement, LinearScale, Legend, Title, Tooltip);
+Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, Legend, Title, Tooltip);
 
 type Pt = { x: number; y: number };
 const series = (label: string, color: string, dashed = false): ChartDataset<"line", Pt[]> => ({
@@ -29,7 +30,7 @@ const series = (label: string, color: string, dashed = false): ChartDataset<"lin
   borderDash: dashed ? [4, 3] : [],
 });
 
-function chart(canvas: HTMLCanvasElement, title: string, y: string, sets: ChartDataset<"line", Pt[]>[]) {
+function chart(canvas: HTMLCanvasElement, title: string, y: string, sets: ChartDataset<"line", Pt[]>[], log = false) {
   return new Chart(canvas, {
     type: "line",
     data: { datasets: sets },
@@ -40,7 +41,7 @@ function chart(canvas: HTMLCanvasElement, title: string, y: string, sets: ChartD
       plugins: { title: { display: true, text: title } },
       scales: {
         x: { type: "linear", min: 0, title: { display: true, text: "epoch" } },
-        y: { type: "linear", title: { display: true, text: y } },
+        y: { type: log ? "logarithmic" : "linear", title: { display: true, text: y } },
       },
     },
   });
@@ -53,7 +54,9 @@ export function makeCharts(lossCanvas: HTMLCanvasElement, accCanvas: HTMLCanvasE
   const valLoss = series("validation loss", "#dd6b20");
   const trainAcc = series("training accuracy", "#2b6cb0");
   const valAcc = series("validation accuracy", "#dd6b20");
-  const loss = chart(lossCanvas, "Loss (cross-entropy)", "loss", [running, trainLoss, valLoss]);
+  // a log axis: the first batches' loss (~2.3) would otherwise squash the
+  // rest of the run (0.05–0.3) into a flat line at the bottom
+  const loss = chart(lossCanvas, "Loss (cross-entropy)", "loss (log scale)", [running, trainLoss, valLoss], true);
   const acc = chart(accCanvas, "Accuracy", "accuracy (%)", [trainAcc, valAcc]);
   let dirty = false;
   const redraw = (): void => {

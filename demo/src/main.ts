@@ -34,9 +34,13 @@ if (!support.ok) {
   backendSelect.value = "js";
   (backendSelect.querySelector('option[value="wasm"]') as HTMLOptionElement).disabled = true;
 }
+// what a learner needs: which engine runs the math (the memory details are in the console)
 $("backend-status").textContent = support.ok
-  ? `wasm SIMD${support.shared ? " (shared, growable memory)" : " (plain memory: the page is not cross-origin isolated)"}`
-  : `js (wasm unavailable: ${support.reason})`;
+  ? "wasm SIMD (WebAssembly with 128-bit vector instructions, the fast backend)"
+  : `js (plain JavaScript loops: this browser has no WebAssembly SIMD, ${support.reason})`;
+console.info(
+  `tinymlp demo: wasm ${support.ok ? "available" : "unavailable"}; memory ${support.shared ? "shared (the page is cross-origin isolated)" : "not shared (the page is not cross-origin isolated, so no threads)"}`,
+);
 const backend = (): "wasm" | "js" => (backendSelect.value === "js" ? "js" : "wasm");
 
 // ---------------------------------------------------------------- the current model
@@ -101,6 +105,22 @@ const status = $("train-status");
 const progress = $<HTMLProgressElement>("train-progress");
 let training = false;
 let epochs = 0;
+/** Where the last run ended: Resume continues a stopped run, or a finished one to more epochs. */
+let ended: { stopped: boolean; epochs: number } | null = null;
+
+/** Resume is offered when there is something left to train: a stopped run, or Epochs raised past a finished one. */
+function updateResume(): void {
+  const more = ended !== null && (ended.stopped || readConfig().epochs > ended.epochs);
+  resumeBtn.disabled = training || !more;
+  resumeBtn.title =
+    ended === null
+      ? "train first"
+      : more
+        ? ended.stopped
+          ? "continue the stopped run from where it stopped"
+          : `train on to ${readConfig().epochs} epochs`
+        : `the run finished its ${ended.epochs} epochs: raise Epochs to train further`;
+}
 let runInfo = "";
 /** Samples/s of the last finished run, per backend (read by the browser tests). */
 const speeds: Record<string, number> = {};
@@ -125,13 +145,15 @@ function setTraining(on: boolean): void {
   training = on;
   trainBtn.disabled = on;
   stopBtn.disabled = !on;
-  resumeBtn.disabled = true;
   backendSelect.disabled = on;
+  updateResume();
   if (on) status.dataset.state = "training";
 }
 
+$("epochs").addEventListener("input", updateResume);
 $("train-form").addEventListener("submit", (e) => {
   e.preventDefault();
+  ended = null;
   const config = readConfig();
   epochs = config.epochs;
   charts.reset();
@@ -185,7 +207,8 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       status.dataset.samplesPerSecond = String(m.samplesPerSecond);
       const where = m.stopped ? `stopped at epoch ${m.epoch + 1}, batch ${m.batch}` : `finished ${m.epoch} epochs`;
       status.textContent = `${where} · ${fmt(m.samplesPerSecond)} samples/s on the ${runInfo}. ${status.dataset.valAccuracy ? `Last validation accuracy ${pct(Number(status.dataset.valAccuracy))}.` : ""}`;
-      resumeBtn.disabled = false;
+      ended = { stopped: m.stopped, epochs: m.epoch };
+      updateResume();
       status.dataset.state = m.stopped ? "stopped" : "finished";
       void useModel(m.bytes, m.stopped ? "the net trained here (stopped)" : "the net trained here").catch(
         showModelError,

@@ -76,9 +76,9 @@ async function train(m: Sequential, cfg: TrainConfig, from: TrainingState | null
   const memory =
     "memory" in backend && backend.memory instanceof WebAssembly.Memory
       ? typeof SharedArrayBuffer !== "undefined" && backend.memory.buffer instanceof SharedArrayBuffer
-        ? "shared memory"
-        : "plain memory"
-      : "JS arrays";
+        ? "shared WebAssembly memory"
+        : "WebAssembly memory"
+      : "JS typed arrays";
   post({
     type: "started",
     backend: backend.name,

@@ -55,6 +55,7 @@ async function setForm(p: Page, cfg: Partial<Record<string, string>>): Promise<v
         `#${id}`,
         (e, v) => {
           (e as HTMLInputElement).value = v;
+          e.dispatchEvent(new Event("input", { bubbles: true })); // as typing would
         },
         value as string,
       );
@@ -287,6 +288,21 @@ describe("the demo page in Chromium", () => {
     });
     expect(await pageModelHash(page)).toBe(hashParams(straight.params()));
     console.log(`stop/resume: ${stoppedAt.split("·")[0]?.trim()}, resumed to the straight run's weights`);
+
+    // a finished run has nothing to resume until Epochs is raised past it
+    const resumeState = () =>
+      page.$eval("#resume-btn", (e) => ({
+        disabled: (e as HTMLButtonElement).disabled,
+        title: e.getAttribute("title"),
+      }));
+    expect(await resumeState()).toEqual({
+      disabled: true,
+      title: "the run finished its 3 epochs: raise Epochs to train further",
+    });
+    await setForm(page, { epochs: "4" });
+    expect(await resumeState()).toEqual({ disabled: false, title: "train on to 4 epochs" });
+    await setForm(page, { epochs: "3" });
+    expect((await resumeState()).disabled).toBe(true);
   });
 
   it("reads digits traced onto the pad with the mouse as the pretrained net reads the originals", async () => {

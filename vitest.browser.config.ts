@@ -4,7 +4,7 @@ import { defineConfig } from "vitest/config";
 const src = (f: string): string => fileURLToPath(new URL(`./src/${f}`, import.meta.url));
 
 // npm run test:browser: the demo page and the library in a real, headless
-// Chromium (the system's: see test/browser/harness.ts). One file at a time:
+// Chromium or Firefox (TINYMLP_BROWSER; the system's: see test/browser/harness.ts). One file at a time:
 // the browser and a training worker already fill the 2 cores.
 export default defineConfig({
   // "tinymlp" is the library's source here, as in the demo's Vite config (not a stale dist/)

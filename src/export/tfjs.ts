@@ -80,8 +80,13 @@ function kerasActivation(fn: ActivationConfig): { activation: string } | { layer
   }
 }
 
+/**
+ * A parameter's values as float32: a float32 model's own array (not copied:
+ * the one copy is into `weightData`), a float64 model's rounded.
+ */
 function param(layer: Layer, suffix: string): Float32Array {
-  return Float32Array.from(paramValues("toTfjs", layer, suffix));
+  const v = paramValues("toTfjs", layer, suffix);
+  return v instanceof Float32Array ? v : Float32Array.from(v);
 }
 
 /** What one layer's entry writes: Keras layers and weights, through these two. */

@@ -189,7 +189,15 @@ function bilinear(src: ArrayLike<number>, height: number, width: number, x: numb
  * ```
  */
 export function gaussianKernel(sigma: number): Float64Array {
-  if (!(sigma > 0) || !Number.isFinite(sigma)) throw new ValueError(`gaussianKernel: sigma must be > 0, got ${sigma}`);
+  if (!(sigma > 0) || !(sigma <= MAX_SIGMA)) {
+    throw new ValueError(`gaussianKernel: sigma must be in (0, ${MAX_SIGMA}], got ${sigma}`);
+  }
+  // 2σ² underflows to 0 below σ ≈ 1e-162, and 0/0 would make the kernel NaN
+  if (!(2 * sigma * sigma > 0)) {
+    throw new ValueError(
+      `gaussianKernel: sigma ${sigma} is so small that 2σ² underflows to 0; a blur that narrow is no blur (use sigma ≥ 0.1, or no elastic distortion)`,
+    );
+  }
   const r = Math.ceil(3 * sigma);
   const k = new Float64Array(2 * r + 1);
   let sum = 0;
@@ -201,6 +209,12 @@ export function gaussianKernel(sigma: number): Float64Array {
   for (let i = 0; i < k.length; i++) (k[i] as number) /= sum;
   return k;
 }
+
+/**
+ * The largest σ {@link gaussianKernel} builds: 24,577 taps. An image's own
+ * bound is tighter (its larger side, see {@link ImageAugmentation}).
+ */
+export const MAX_SIGMA = 4096;
 
 /**
  * Index of `i` folded into [0, n) by mirror reflection about the edges
@@ -350,7 +364,10 @@ export class ImageAugmentation implements BatchTransform {
     translation: { type: "number", min: 0 },
     elastic: {
       type: "object",
-      schema: { alpha: { type: "number", min: 0, required: true }, sigma: { type: "number", gt: 0, required: true } },
+      schema: {
+        alpha: { type: "number", min: 0, max: 1e6, required: true },
+        sigma: { type: "number", gt: 0, max: MAX_SIGMA, required: true },
+      },
     },
     seed: { type: "number" },
   } as const satisfies Schema;
@@ -368,6 +385,20 @@ export class ImageAugmentation implements BatchTransform {
     if (shape.length !== 2 || !Number.isInteger(h) || !Number.isInteger(w) || h < 1 || w < 1) {
       throw new ShapeError(
         `${where}: imageShape must be [height, width] of positive integers, got [${shape.join(", ")}]`,
+      );
+    }
+    const e = this.options.elastic;
+    const side = Math.max(h, w);
+    if (e && e.sigma > side) {
+      // the blur runs on the image's mirror-reflected field, periodic in 2·side: a
+      // Gaussian wider than the side averages whole periods into a uniform shift
+      throw new ValueError(
+        `${where}: elastic.sigma ${e.sigma} is beyond what a ${h}×${w} image can express (at most ${side}, its larger side: a wider blur of the reflected field is a uniform shift, and costs ${2 * Math.ceil(3 * e.sigma) + 1} taps per pixel)`,
+      );
+    }
+    if (e && e.alpha > 100 * side) {
+      throw new ValueError(
+        `${where}: elastic.alpha ${e.alpha} is beyond what a ${h}×${w} image can express (at most ${100 * side}, 100 × its larger side: larger fields move most pixels out of the image and leave blank images)`,
       );
     }
     this.shape = [h, w];

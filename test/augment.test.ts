@@ -134,7 +134,7 @@ describe("gaussianBlur", () => {
     // ratio of neighbours: exp(−((i+1)² − i²)/2σ²)
     for (let i = 0; i < 5; i++)
       expect((k[6 + i] as number) / (k[5 + i] as number)).toBeCloseTo(Math.exp(-(2 * i + 1) / 4.5), 14);
-    expect(() => gaussianKernel(0)).toThrow(/sigma must be > 0, got 0/);
+    expect(() => gaussianKernel(0)).toThrow(/sigma must be in \(0, 4096\], got 0/);
   });
 
   it("the separable blur equals a direct 2-D Gaussian convolution with reflected edges", () => {
@@ -276,11 +276,37 @@ describe("ImageAugmentation", () => {
     expect(() => new ImageAugmentation({ scale: 1 })).toThrow(/scale must be a finite number in \[0, 1\), got 1/);
     expect(() => new ImageAugmentation({ shear: 90 })).toThrow(/shear must be a finite number in \[0, 90\), got 90/);
     expect(() => new ImageAugmentation({ elastic: { alpha: 1, sigma: 0 } })).toThrow(
-      /elastic\.sigma must be a finite number > 0, got 0/,
+      /elastic\.sigma must be a finite number in \(0, 4096\], got 0/,
     );
     expect(() => new ImageAugmentation({ elastic: null } as never)).toThrow(
       /elastic expected an options object, got null/,
     );
+    // σ and α within what the image can express: found by an adversarial probe, σ = 1e9
+    // made an untyped RangeError, σ = 1000 took seconds per image, σ = 1e-200 blank images
+    expect(() => new ImageAugmentation({ elastic: { alpha: 1, sigma: 1e9 } })).toThrow(
+      /^ImageAugmentation: elastic\.sigma must be a finite number in \(0, 4096\], got 1000000000$/,
+    );
+    expect(() => new ImageAugmentation({ elastic: { alpha: 1, sigma: 1e-200 } })).toThrow(
+      new ValueError(
+        "gaussianKernel: sigma 1e-200 is so small that 2σ² underflows to 0; a blur that narrow is no blur (use sigma ≥ 0.1, or no elastic distortion)",
+      ),
+    );
+    expect(() => new ImageAugmentation({ elastic: { alpha: 1, sigma: 29 }, imageShape: [28, 28] })).toThrow(
+      new ValueError(
+        "ImageAugmentation: elastic.sigma 29 is beyond what a 28×28 image can express (at most 28, its larger side: a wider blur of the reflected field is a uniform shift, and costs 175 taps per pixel)",
+      ),
+    );
+    expect(() => new ImageAugmentation({ elastic: { alpha: 2801, sigma: 4 }, imageShape: [28, 28] })).toThrow(
+      /elastic\.alpha 2801 is beyond what a 28×28 image can express \(at most 2800/,
+    );
+    // the bounds at exactly the limit are accepted, and an inferred shape is checked at the first batch
+    expect(() => new ImageAugmentation({ elastic: { alpha: 2800, sigma: 28 }, imageShape: [28, 28] })).not.toThrow();
+    expect(() =>
+      new ImageAugmentation({ elastic: { alpha: 1, sigma: 5 } }).transformBatch(Tensor.zeros([1, 16]), {
+        epoch: 0,
+        batch: 0,
+      }),
+    ).toThrow(/elastic\.sigma 5 is beyond what a 4×4 image can express \(at most 4,/);
     expect(() => new ImageAugmentation({ imageShape: [0, 3] })).toThrow(
       /imageShape must be \[height, width\] of positive integers/,
     );

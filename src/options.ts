@@ -176,6 +176,64 @@ export function show(v: unknown): string {
   return "an object";
 }
 
+/**
+ * A value from outside (a file, a user's config object) as an error message
+ * quotes it: JSON-like, at most `max` characters, nested at most three
+ * levels (deeper values read `…`), a few entries per container. It never
+ * throws, whatever the value (deep, cyclic, with throwing getters), so the
+ * message that reports a bad value cannot itself fail.
+ * @example
+ * ```ts
+ * quote({ a: [1, [2, [3, [4]]]] }); // '{"a":[1,[2,[3,…]]]}'
+ * ```
+ */
+export function quote(v: unknown, max = 80): string {
+  let out = "";
+  const put = (s: string): boolean => {
+    out += s;
+    return out.length <= max;
+  };
+  const walk = (x: unknown, depth: number): boolean => {
+    if (x === null || typeof x === "boolean") return put(String(x));
+    if (typeof x === "number") return put(String(x));
+    if (typeof x === "string") return put(JSON.stringify(x.length > max ? `${x.slice(0, max)}…` : x));
+    if (typeof x === "bigint") return put(`${x}n`);
+    if (typeof x === "undefined") return put("undefined");
+    if (typeof x !== "object") return put(typeof x === "function" ? "a function" : typeof x);
+    if (depth >= 3) return put("…");
+    try {
+      if (Array.isArray(x)) {
+        if (!put("[")) return false;
+        for (let i = 0; i < x.length; i++) {
+          if (i === 5) return put(`,… ${x.length - 5} more]`);
+          if ((i > 0 && !put(",")) || !walk(x[i], depth + 1)) return false;
+        }
+        return put("]");
+      }
+      const keys = Object.keys(x);
+      if (!put("{")) return false;
+      for (let i = 0; i < keys.length; i++) {
+        if (i === 5) return put(`,… ${keys.length - 5} more}`);
+        const k = keys[i] as string;
+        if ((i > 0 && !put(",")) || !put(`${JSON.stringify(k.length > 40 ? `${k.slice(0, 40)}…` : k)}:`)) return false;
+        let value: unknown;
+        try {
+          value = (x as Record<string, unknown>)[k];
+        } catch {
+          if (!put("(unreadable)")) return false;
+          continue;
+        }
+        if (!walk(value, depth + 1)) return false;
+      }
+      return put("}");
+    } catch {
+      return put("an object");
+    }
+  };
+  walk(v, 0);
+  return out.length <= max ? out : `${out.slice(0, max)}…`;
+}
+
 function rangeText(s: Extract<OptionSpec, { type: "number" }>): string {
   const what = s.integer ? "an integer" : "a finite number";
   const lo = s.min !== undefined ? `[${s.min}` : s.gt !== undefined ? `(${s.gt}` : null;

@@ -17,7 +17,7 @@ import {
   ValueError,
 } from "../src/index.js";
 import { ModelCheckpoint, ProgressBar } from "../src/node.js";
-import { byName, listOf, named, show } from "../src/options.js";
+import { byName, listOf, named, quote, show } from "../src/options.js";
 
 const schema = {
   n: { type: "number", min: 0, max: 1, default: 0.5 },
@@ -160,6 +160,32 @@ describe("enum, function and list options", () => {
     expect(() => parseOptions("Sequential", s, { layers: {} })).toThrow(
       new OptionError("Sequential", "layers", "must be a list of layers, got an object"),
     );
+  });
+});
+
+describe("quote: a value from outside, as a message shows it", () => {
+  it("is JSON-like, capped in depth (3), entries (5) and length, and never throws", () => {
+    expect(quote({ a: [1, [2, [3, [4]]]] })).toBe('{"a":[1,[2,…]]}');
+    expect(quote([1, 2, 3, 4, 5, 6, 7])).toBe("[1,2,3,4,5,… 2 more]");
+    expect(quote({ a: 1, b: 2, c: 3, d: 4, e: 5, f: 6 })).toBe('{"a":1,"b":2,"c":3,"d":4,"e":5,… 1 more}');
+    expect(quote("x".repeat(200))).toBe(`"${"x".repeat(79)}…`);
+    expect(quote([Number.NaN, Number.NEGATIVE_INFINITY, null, true, undefined, 10n])).toBe(
+      "[NaN,-Infinity,null,true,undefined,… 1 more]",
+    );
+    let deep: unknown = 0;
+    for (let i = 0; i < 1_000_000; i++) deep = { k: deep };
+    expect(quote(deep)).toBe('{"k":{"k":{"k":…}}}');
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    expect(quote(cyclic)).toBe('{"self":{"self":{"self":…}}}');
+    const hostile = Object.defineProperty({}, "x", {
+      enumerable: true,
+      get() {
+        throw new Error("boom");
+      },
+    });
+    expect(quote(hostile)).toBe('{"x":(unreadable)}');
+    expect(quote(() => 1)).toBe("a function");
   });
 });
 

@@ -177,6 +177,21 @@ describe("TensorFlow.js Layers format", () => {
     expect(() => fromTfjs(json, new Uint8Array(data.buffer))).not.toThrow();
   });
 
+  it("a value nested 100,000 deep in a layer's config is quoted capped in the error (it overflowed the stack)", () => {
+    const m = new Sequential({ inputShape: [3], seed: 4, backend: "js" });
+    m.add(new Dense({ units: 2, activation: "relu" }));
+    const a = toTfjs(m);
+    const topo = JSON.parse(JSON.stringify(a.modelTopology));
+    let deep: unknown = 1;
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    topo.config.layers[0].config.activation = deep;
+    expect(() => fromTfjs({ modelTopology: topo, weightSpecs: a.weightSpecs }, a.weightData)).toThrow(
+      new TfjsFormatError(
+        "fromTfjs: layers[0] ('dense_1', Dense): activation [[[…]]] has no tinymlp form; known: linear, relu, sigmoid, tanh, softmax, softplus, selu, elu, gelu, gelu_new, swish, silu",
+      ),
+    );
+  });
+
   it("hostile model.json files end in a typed error or a model, never allocating beyond the buffer (1,000 cases)", () => {
     const good = toTfjs(
       new Sequential({

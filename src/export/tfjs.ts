@@ -20,6 +20,7 @@ import { Flatten } from "../flatten.js";
 import type { Layer, LayerConfig, LayerKind, Param } from "../layer.js";
 import { LIMITS } from "../limits.js";
 import { BatchNormalization, LayerNormalization } from "../normalization.js";
+import { quote } from "../options.js";
 import { Sequential } from "../sequential.js";
 import { VERSION } from "../version.js";
 import { configActivation, configNumber, entryFor, hasParam, paramValues } from "./config.js";
@@ -248,7 +249,7 @@ const ACTIVATIONS: Record<string, string> = {
 function activationOf(where: string, v: unknown): string {
   if (v === undefined || v === null) return "linear";
   if (typeof v !== "string" || !Object.hasOwn(ACTIVATIONS, v))
-    fail(where, `activation ${JSON.stringify(v)} has no tinymlp form; known: ${Object.keys(ACTIVATIONS).join(", ")}`);
+    fail(where, `activation ${quote(v)} has no tinymlp form; known: ${Object.keys(ACTIVATIONS).join(", ")}`);
   return ACTIVATIONS[v] as string;
 }
 
@@ -318,13 +319,13 @@ function checkConfig(
     if (COMMON.includes(k) || allowed.includes(k)) continue;
     if (Object.hasOwn(mustBe, k)) {
       if (!(mustBe[k] as (v: unknown) => boolean)(v))
-        fail(where, `option ${k} = ${JSON.stringify(v)} cannot be expressed in tinymlp`);
+        fail(where, `option ${k} = ${quote(v)} cannot be expressed in tinymlp`);
       continue;
     }
     if (v === null || v === undefined) continue; // an unset regularizer, constraint, noise shape…
-    fail(where, `option ${k} = ${JSON.stringify(v)} cannot be expressed in tinymlp`);
+    fail(where, `option ${k} = ${quote(v)} cannot be expressed in tinymlp`);
   }
-  if (c.dtype !== undefined && c.dtype !== "float32") fail(where, `dtype ${JSON.stringify(c.dtype)}: only float32`);
+  if (c.dtype !== undefined && c.dtype !== "float32") fail(where, `dtype ${quote(c.dtype)}: only float32`);
 }
 
 const lastAxis = (v: unknown) => v === -1 || (Array.isArray(v) && v.length === 1 && (v[0] === -1 || v[0] === 1));
@@ -360,7 +361,7 @@ function layerFrom(entry: unknown, i: number): Layer[] {
       const reg = c.kernel_regularizer;
       if (reg !== undefined && reg !== null) {
         if (!isObj(reg) || reg.class_name !== "L1L2" || !isObj(reg.config))
-          fail(where, `kernel_regularizer ${JSON.stringify(reg)} cannot be expressed in tinymlp (L1L2 only)`);
+          fail(where, `kernel_regularizer ${quote(reg)} cannot be expressed in tinymlp (L1L2 only)`);
         opts.kernelRegularizer = { l1: reg.config.l1 ?? 0, l2: reg.config.l2 ?? 0 };
       }
       return [new Dense(opts as never)];
@@ -469,7 +470,7 @@ export function fromTfjs(modelJson: unknown, weightData: ArrayBuffer | Uint8Arra
   const topo = isObj(modelJson.modelTopology) ? modelJson.modelTopology : modelJson;
   const top = isObj(topo.model_config) ? topo.model_config : topo; // Keras .h5-converted form nests it
   if (top.class_name !== "Sequential")
-    fail("modelTopology", `class ${JSON.stringify(top.class_name)}: only Sequential models are read`);
+    fail("modelTopology", `class ${quote(top.class_name)}: only Sequential models are read`);
   const cfg = top.config;
   const entries = Array.isArray(cfg) ? cfg : isObj(cfg) && Array.isArray(cfg.layers) ? cfg.layers : null;
   if (entries === null) fail("modelTopology.config", "expected a list of layers");
@@ -535,7 +536,7 @@ export function fromTfjs(modelJson: unknown, weightData: ArrayBuffer | Uint8Arra
     if (!isObj(s) || typeof s.name !== "string" || !Array.isArray(s.shape))
       fail(`weights[${k}]`, "expected { name, shape, dtype }");
     if (s.dtype !== undefined && s.dtype !== "float32")
-      fail(`weights[${k}] ('${s.name}')`, `dtype ${JSON.stringify(s.dtype)}: only float32`);
+      fail(`weights[${k}] ('${s.name}')`, `dtype ${quote(s.dtype)}: only float32`);
     if (isObj(s.quantization)) fail(`weights[${k}] ('${s.name}')`, "quantized weights are not read");
     const slash = s.name.lastIndexOf("/");
     const ours = `${s.name.slice(0, slash)}/${WEIGHT_NAMES[s.name.slice(slash + 1)] ?? "?"}`;

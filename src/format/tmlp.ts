@@ -34,7 +34,7 @@ import { LIMITS } from "../limits.js";
 import { getLoss, type LossConfig } from "../losses.js";
 import { metricFromName } from "../metrics.js";
 import { type Optimizer, type OptimizerConfig, type OptimizerState, optimizerFromConfig } from "../optimizers.js";
-import { OptionError, parseOptions, type Schema, show } from "../options.js";
+import { OptionError, parseOptions, quote, type Schema, show } from "../options.js";
 import { LAYER_CLASSES } from "../registry.js";
 import type { RngState } from "../rng.js";
 import { Sequential, type TrainingState } from "../sequential.js";
@@ -497,14 +497,14 @@ function obj(v: unknown, path: string, required: string[], optional: string[] = 
 
 function int(v: unknown, path: string, min: number, max: number): number {
   if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
-    fail(path, `expected an integer in [${min}, ${max}], got ${JSON.stringify(v)}`);
+    fail(path, `expected an integer in [${min}, ${max}], got ${quote(v)}`);
   }
   return v;
 }
 
 function num(v: unknown, path: string, min = Number.NEGATIVE_INFINITY, max = Number.POSITIVE_INFINITY): number {
   if (typeof v !== "number" || !Number.isFinite(v) || v < min || v > max) {
-    fail(path, `expected a finite number in [${min}, ${max}], got ${JSON.stringify(v)}`);
+    fail(path, `expected a finite number in [${min}, ${max}], got ${quote(v)}`);
   }
   return v;
 }
@@ -515,13 +515,13 @@ function str(v: unknown, path: string, max: number = LIMITS.nameLength): string 
 }
 
 function bool(v: unknown, path: string): boolean {
-  if (typeof v !== "boolean") fail(path, `expected true or false, got ${JSON.stringify(v)}`);
+  if (typeof v !== "boolean") fail(path, `expected true or false, got ${quote(v)}`);
   return v;
 }
 
 function oneOf<T extends string>(v: unknown, path: string, allowed: readonly T[]): T {
   if (typeof v !== "string" || !allowed.includes(v as T))
-    fail(path, `expected one of ${allowed.join(", ")}, got ${JSON.stringify(v)}`);
+    fail(path, `expected one of ${allowed.join(", ")}, got ${quote(v)}`);
   return v as T;
 }
 
@@ -575,7 +575,7 @@ function checkLayer(
   } else {
     const kinds = Object.keys(LAYER_CLASSES);
     if (typeof kind !== "string" || !kinds.includes(kind))
-      fail(`${path}.kind`, `expected one of ${kinds.join(", ")} or "custom", got ${JSON.stringify(kind)}`);
+      fail(`${path}.kind`, `expected one of ${kinds.join(", ")} or "custom", got ${quote(kind)}`);
     cls = LAYER_CLASSES[kind as keyof typeof LAYER_CLASSES];
   }
   const layer = asFormat(path, () => cls.fromConfig(o as LayerConfig));
@@ -593,7 +593,7 @@ function checkLayer(
 function checkHeader(v: unknown, withArrays: boolean, opts: LoadOptions): { header: ModelHeader; layers: Layer[] } {
   const top = ["format", "formatVersion", "tinymlpVersion", "createdAt", "model", "weights"];
   const o = obj(v, "header", withArrays ? [...top, "arrays"] : top, ["compile", "optimizer", "training"]);
-  if (o.format !== "tinymlp-model") fail("format", `expected "tinymlp-model", got ${JSON.stringify(o.format)}`);
+  if (o.format !== "tinymlp-model") fail("format", `expected "tinymlp-model", got ${quote(o.format)}`);
   const formatVersion = int(o.formatVersion, "formatVersion", 0, 1e9);
   if (formatVersion !== FORMAT_VERSION)
     fail("formatVersion", `this tinymlp reads version ${FORMAT_VERSION}, got ${formatVersion}`);
@@ -672,7 +672,7 @@ function checkCompile(v: unknown): NonNullable<ModelHeader["compile"]> {
   const metrics = list(c.metrics, "compile.metrics", 8).map((x, i) => {
     const name = str(x, `compile.metrics[${i}]`, 50);
     if (metricFromName(name, "none") === null)
-      fail(`compile.metrics[${i}]`, `expected accuracy or top<k>Accuracy, got ${JSON.stringify(x)}`);
+      fail(`compile.metrics[${i}]`, `expected accuracy or top<k>Accuracy, got ${quote(x)}`);
     return name;
   });
   return { loss, metrics };
@@ -727,7 +727,7 @@ function encodeTraining(t: TrainingState): TrainingState {
 function recorded(v: unknown, path: string): number {
   if (typeof v === "string" && Object.hasOwn(NON_FINITE, v)) return NON_FINITE[v] as number;
   if (typeof v !== "number" || !Number.isFinite(v))
-    fail(path, `expected a finite number or "NaN", "Infinity", "-Infinity", got ${JSON.stringify(v)}`);
+    fail(path, `expected a finite number or "NaN", "Infinity", "-Infinity", got ${quote(v)}`);
   return v;
 }
 

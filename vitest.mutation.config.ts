@@ -30,6 +30,7 @@ export default defineConfig({
       "test/onnx.test.ts",
       "test/tfjs.test.ts",
       "test/header-stress.test.ts",
+      "test/fuzz-foreign.test.ts",
       "test/writer-memory.test.ts",
       "test/browser/**",
     ],

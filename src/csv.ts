@@ -205,6 +205,13 @@ export class CsvParser {
         );
       }
       if (c === this.labelColumn) {
+        if (!Number.isFinite(v)) {
+          // e.g. 1e400: a number, but beyond float64, where the labels are kept
+          const [a, z] = fields[c] as [number, number];
+          throw new CsvError(
+            `${this.source}:${lineNo}:${c + 1}: ${show(this.decoder.decode(b.subarray(a, z)))} is beyond float64's range, where the labels are kept`,
+          );
+        }
         if (this.rows >= this.labs.length) this.labs = grow(this.labs);
         this.labs[this.rows] = v;
       } else {

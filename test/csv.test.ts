@@ -96,6 +96,10 @@ describe("CSV", () => {
     );
     expect(() => loadCsv(file("neg.csv", "1,-3.5e38\n"), { labelColumn: 0 })).toThrow(/beyond float32's range/);
     expect(Array.from(loadCsv(file("lab.csv", "1e300,2\n"), { labelColumn: 0 }).labels)).toEqual([1e300]);
+    // any double, but not beyond: 1e400 was a label of Infinity (found by test/fuzz-foreign.test.ts)
+    expect(() => loadCsv(file("inf.csv", "1,2\n1e400,2\n"), { labelColumn: 0 })).toThrow(
+      /inf\.csv:2:1: "1e400" is beyond float64's range, where the labels are kept$/,
+    );
     expect(loadCsv(file("max.csv", "1,3.4028234663852886e38\n"), { labelColumn: 0 }).features[0]).toBe(
       3.4028234663852886e38,
     );

@@ -7,7 +7,8 @@ import { defineConfig } from "vitest/config";
 // - the golden runs: under instrumentation their MNIST-sized GEMMs take minutes
 //   per mutant. They pin bits, not behaviour, so leaving them out can only
 //   lower the score: every mutant must be killed by a test of behaviour.
-// - the fuzz suite (10,500 hostile files): it loads models, so it covers nearly
+// - the fuzz suites (10,500 hostile model files; 2,000 CSV and IDX files, whose
+//   readers are outside the numerical core): the first loads models, so it covers nearly
 //   every mutant and would run for each; like the golden runs, leaving it out
 //   can only lower the score.
 // - the round-trip property (1,000 random models, ~30 s) and the exporters'

@@ -37,6 +37,19 @@ export class ShapeError extends TinyMlpError {}
 export class ValueError extends TinyMlpError {}
 
 /**
+ * A method was called on a model after its `dispose()`: its weights and
+ * buffers are gone (on the wasm backend, their memory is freed). A
+ * `ValueError`, so code that catches those catches it too.
+ *
+ * @example
+ * ```ts
+ * model.dispose();
+ * model.predict(x); // DisposedError: predict: the model was disposed …
+ * ```
+ */
+export class DisposedError extends ValueError {}
+
+/**
  * Training produced a non-finite loss. The message names the epoch and batch.
  *
  * @example

@@ -53,7 +53,14 @@ export {
 export { Dense, type DenseOptions } from "./dense.js";
 export { DIVERGENCE_FACTOR, type DivergenceInfo, DivergenceWatch, warnDivergence } from "./divergence.js";
 export { Dropout, type DropoutOptions } from "./dropout.js";
-export { NonFiniteLossError, NonFiniteParamError, ShapeError, TinyMlpError, ValueError } from "./errors.js";
+export {
+  DisposedError,
+  NonFiniteLossError,
+  NonFiniteParamError,
+  ShapeError,
+  TinyMlpError,
+  ValueError,
+} from "./errors.js";
 export { type OnnxOptions, toOnnx } from "./export/onnx.js";
 export { fromTfjs, type TfjsArtifacts, TfjsFormatError, type TfjsWeightSpec, toTfjs } from "./export/tfjs.js";
 export { Flatten } from "./flatten.js";

@@ -9,7 +9,7 @@
 import type { Backend } from "./backend/backend.js";
 import { type BackendName, resolveBackend } from "./backend/select.js";
 import type { DataLike } from "./data.js";
-import { fmtShape, ShapeError, ValueError } from "./errors.js";
+import { DisposedError, fmtShape, ShapeError, ValueError } from "./errors.js";
 import { BatchBuffers, type BuildContext, type Layer, type Mode, type Param } from "./layer.js";
 import { applyOutputLink, type Loss } from "./losses.js";
 import type { Metric } from "./metrics.js";
@@ -134,7 +134,7 @@ export class Sequential {
     this.rng = new Rng(o.seed);
     this.inputShape = o.inputShape ? parseInputShape("Sequential", o.inputShape) : null;
     const ctx = (): BuildContext => {
-      if (this.disposed) throw new ValueError("Sequential: the model was disposed");
+      this.requireLive("Sequential");
       return this.buildContext();
     };
     this.buffers = {
@@ -155,11 +155,13 @@ export class Sequential {
    * ```
    */
   trainingState(): TrainingState {
+    this.requireLive("trainingState");
     return trainingStateOf(this.run, this.rng, this.metrics);
   }
 
   /** Appends a layer (built at once if the input shape is known). */
   add(layer: Layer): this {
+    this.requireLive("add");
     if (this.layers.includes(layer)) throw new ValueError(`Sequential: layer '${layer.name}' was already added`);
     const count = this.layers.filter((l) => l.kind === layer.kind).length;
     if (!layer.name) layer.name = `${layer.kind}_${count + 1}`;
@@ -239,7 +241,11 @@ export class Sequential {
   /** Every parameter, layer by layer (trainable ones and saved state such as running statistics). */
   params(): Param[] {
     // cached: the training step asks for it every batch
-    if (this.paramCache === null) this.paramCache = this.layers.flatMap((l) => l.params());
+    // (dispose clears the cache, so a disposed model ends up here and throws)
+    if (this.paramCache === null) {
+      this.requireLive("params");
+      this.paramCache = this.layers.flatMap((l) => l.params());
+    }
     return this.paramCache;
   }
 
@@ -253,6 +259,7 @@ export class Sequential {
    * ```
    */
   getWeights(): FloatArray[] {
+    this.requireLive("getWeights");
     return this.params().map((p) => p.value.data.slice());
   }
 
@@ -267,6 +274,7 @@ export class Sequential {
    * ```
    */
   setWeights(weights: readonly ArrayLike<number>[]): void {
+    this.requireLive("setWeights");
     const params = this.params();
     if (!Array.isArray(weights) || weights.length !== params.length) {
       throw new ValueError(
@@ -301,7 +309,28 @@ export class Sequential {
    */
   dispose(): void {
     this.disposed = true;
+    this.paramCache = null;
     this.backend.dispose?.();
+  }
+
+  /** True after {@link Sequential.dispose}: every method but `dispose`, `memoryBytes` and `describe` then throws {@link DisposedError}. */
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  /**
+   * Throws {@link DisposedError} after {@link Sequential.dispose}, naming
+   * `where`; the exporters call it before they read a weight.
+   * @internal
+   */
+  requireLive(where: string): void {
+    if (this.disposed) throw this.disposedError(where);
+  }
+
+  private disposedError(where: string): DisposedError {
+    return new DisposedError(
+      `${where}: the model ${this.describe()} was disposed (dispose() freed its weights and buffers); build or load a new one`,
+    );
   }
 
   /** Bytes the model's backend holds for it (arrays handed out and not freed), when the backend counts them. */
@@ -311,11 +340,13 @@ export class Sequential {
 
   /** Total number of trainable scalars. */
   countParams(): number {
+    this.requireLive("countParams");
     return this.params().reduce((s, p) => s + p.value.size, 0);
   }
 
   /** Sum of the layers' penalties (L1/L2 regularizers), included in the reported loss. */
   regularizationLoss(): number {
+    this.requireLive("regularizationLoss");
     let s = 0;
     for (const l of this.layers) if (l.regularizationLoss) s += l.regularizationLoss();
     return s;
@@ -323,6 +354,7 @@ export class Sequential {
 
   /** Clears every parameter gradient. */
   zeroGrad(): void {
+    this.requireLive("zeroGrad");
     for (const l of this.layers) l.zeroGrad();
   }
 
@@ -334,6 +366,7 @@ export class Sequential {
    * ```
    */
   summary(): string {
+    this.requireLive("summary");
     this.requireBuilt();
     const rows: [string, string, string][] = [["Layer (kind)", "Output shape", "Params"]];
     this.layers.forEach((l, i) => {
@@ -364,6 +397,7 @@ export class Sequential {
    * ```
    */
   compile(opts: CompileOptions): void {
+    this.requireLive("compile");
     const { optimizer, loss, metrics } = parseCompileOptions(opts);
     this.optimizer = optimizer;
     this.loss = loss;
@@ -372,7 +406,7 @@ export class Sequential {
 
   /** Runs every layer forward. Returns the last layer's buffer (valid until the next forward). */
   forward(x: Tensor, mode: Mode = "eval"): Tensor {
-    if (this.disposed) throw new ValueError("Sequential: the model was disposed");
+    this.requireLive("forward");
     this.requireBuilt();
     let h = x;
     for (const l of this.layers) h = l.forward(h, mode);
@@ -384,6 +418,7 @@ export class Sequential {
    * gradients and returns dL/dx (or null when `needInputGrad` is false).
    */
   backward(dOut: Tensor, needInputGrad = false): Tensor | null {
+    this.requireLive("backward");
     let g: Tensor | null = dOut;
     for (let i = this.layers.length - 1; i >= 0; i--) {
       const need = i > 0 || needInputGrad;
@@ -406,6 +441,7 @@ export class Sequential {
    * ```
    */
   trainStep(x: Tensor, y: Tensor): number {
+    this.requireLive("trainStep");
     this.run.requireIdle("trainStep", this);
     return trainStep(this, x, y).loss;
   }
@@ -419,6 +455,7 @@ export class Sequential {
    * ```
    */
   trainOnBatch(x: Tensor, y: Tensor | ArrayLike<number>): number {
+    this.requireLive("trainOnBatch");
     return trainOnBatch(this, x, y);
   }
 
@@ -432,6 +469,7 @@ export class Sequential {
    * ```
    */
   predict(x: DataLike, opts: BatchOptions = {}): Tensor {
+    this.requireLive("predict");
     return predict(this, x, opts);
   }
 
@@ -444,6 +482,7 @@ export class Sequential {
    * ```
    */
   predictProba(x: DataLike, opts: BatchOptions = {}): Tensor {
+    this.requireLive("predictProba");
     const [lossFn] = requireCompiled(this, "predictProba");
     return applyOutputLink(lossFn.outputLink, this.predict(x, opts));
   }
@@ -456,6 +495,7 @@ export class Sequential {
    * ```
    */
   evaluate(x: DataLike, y: DataLike, opts: BatchOptions = {}): Logs {
+    this.requireLive("evaluate");
     return evaluate(this, x, y, opts);
   }
 
@@ -472,6 +512,7 @@ export class Sequential {
    * ```
    */
   fit(x: DataLike, y: DataLike, opts: FitOptions<Sequential> = {}): Promise<History> {
+    if (this.disposed) return Promise.reject(this.disposedError("fit"));
     return fitModel(this, x, y, opts);
   }
 }

@@ -105,6 +105,7 @@ const NO_OPTIONS = new Set([
   "IdxFormatError",
   "TfjsFormatError",
   "NonFiniteLossError",
+  "DisposedError",
   "NonFiniteParamError",
   "ModelBusyError",
   "UnusableWeightsError",

@@ -23,11 +23,13 @@ import {
   checkpoint,
   createWasmBackend,
   Dense,
+  DisposedError,
   deserialize,
   type FloatArray,
   getActivation,
   getBackend,
   jsBackend,
+  modelToJSON,
   type OptimizerName,
   optimizerFromConfig,
   type Param,
@@ -37,6 +39,8 @@ import {
   serialize,
   setBackend,
   Tensor,
+  toOnnx,
+  toTfjs,
 } from "../src/index.js";
 
 const be = createWasmBackend();
@@ -412,7 +416,48 @@ describe("wasm memory", () => {
     expect(m.memoryBytes()).toBeGreaterThan(0);
     m.dispose();
     expect(m.memoryBytes()).toBe(0); // it used to report the size before dispose
-    expect(() => m.predict(Tensor.zeros([1, 3]))).toThrow("Sequential: the model was disposed");
+    expect(() => m.predict(Tensor.zeros([1, 3]))).toThrow(
+      "predict: the model Sequential (3 → 2) was disposed (dispose() freed its weights and buffers); build or load a new one",
+    );
+  });
+
+  it("after dispose, every method and every exporter throws DisposedError (they read freed memory before)", async () => {
+    for (const backend of ["wasm", "js"] as const) {
+      const m = new Sequential({ inputShape: [3], backend, seed: 1 });
+      m.add(new Dense({ units: 2 }));
+      m.compile({ optimizer: new SGD(), loss: "meanSquaredError" });
+      expect(m.isDisposed).toBe(false);
+      m.dispose();
+      expect(m.isDisposed).toBe(true);
+      m.dispose(); // twice is harmless
+      const x = Tensor.zeros([1, 3]);
+      const y = Tensor.zeros([1, 2]);
+      const calls: [string, () => unknown][] = [
+        ["predict", () => m.predict(x)],
+        ["predictProba", () => m.predictProba(x)],
+        ["evaluate", () => m.evaluate(x, y)],
+        ["trainOnBatch", () => m.trainOnBatch(x, y)],
+        ["trainStep", () => m.trainStep(x, y)],
+        ["forward", () => m.forward(x)],
+        ["params", () => m.params()],
+        ["getWeights", () => m.getWeights()],
+        ["setWeights", () => m.setWeights([new Float32Array(6), new Float32Array(2)])],
+        ["countParams", () => m.countParams()],
+        ["summary", () => m.summary()],
+        ["add", () => m.add(new Dense({ units: 1 }))],
+        ["compile", () => m.compile({ optimizer: new SGD(), loss: "meanSquaredError" })],
+        ["toOnnx", () => toOnnx(m)],
+        ["toTfjs", () => toTfjs(m)],
+        ["save", () => serialize(m)],
+        ["save", () => modelToJSON(m)],
+      ];
+      for (const [where, call] of calls) {
+        expect(call, where).toThrow(DisposedError);
+        expect(call, where).toThrow(new RegExp(`^${where}: the model Sequential \\(3 → 2\\) was disposed`));
+      }
+      await expect(m.fit(x, y)).rejects.toThrow(/^fit: the model Sequential \(3 → 2\) was disposed/);
+      expect(m.describe()).toBe("Sequential (3 → 2)"); // what the messages name still works
+    }
   });
 });
 

@@ -431,6 +431,7 @@ function layerNodes(g: Graph, layer: Layer, x: string, input: readonly number[],
  * ```
  */
 export function toOnnx(model: Sequential, opts: OnnxOptions = {}): Uint8Array {
+  model.requireLive("toOnnx");
   const o = parseOptions("toOnnx", ONNX_OPTIONS, opts);
   if (o.inputName === "" || o.outputName === "" || o.inputName === o.outputName) {
     throw new OptionError(

@@ -180,6 +180,7 @@ const TFJS_LAYERS = {
  * ```
  */
 export function toTfjs(model: Sequential): TfjsArtifacts {
+  model.requireLive("toTfjs");
   const layers: Record<string, unknown>[] = [];
   const specs: TfjsWeightSpec[] = [];
   const values: Float32Array[] = [];

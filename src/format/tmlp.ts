@@ -126,6 +126,7 @@ interface Doc {
 
 /** Collects a model (and, if compiled, its optimizer) into a document. */
 function toDoc(model: Sequential, training?: TrainingState): Doc {
+  model.requireLive("save");
   model.run.requireUsable("cannot save", model); // weights a step left non-finite are never written
   const params = model.params();
   const header: ModelHeader = {

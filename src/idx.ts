@@ -45,6 +45,15 @@ const TYPES: Record<number, { type: IdxArray["type"]; size: number }> = {
  * ```
  */
 export function parseIdx(bytes: Uint8Array, name = "IDX data"): IdxArray {
+  return decodeIdx(bytes, name, false);
+}
+
+/**
+ * {@link parseIdx}, optionally sharing `bytes` (byte data is then a view on
+ * them, not a copy): for a buffer the caller owns and hands over.
+ * @internal
+ */
+export function decodeIdx(bytes: Uint8Array, name: string, share: boolean): IdxArray {
   const fail = (msg: string): never => {
     throw new IdxFormatError(`${name}: ${msg}`);
   };
@@ -83,10 +92,13 @@ export function parseIdx(bytes: Uint8Array, name = "IDX data"): IdxArray {
   let data: IdxArray["data"];
   switch (type) {
     case "uint8":
-      data = bytes.slice(headerLen, expected);
+      // a view when the caller handed its buffer over (loadIdx: no second copy of a 47 MB file)
+      data = share ? bytes.subarray(headerLen, expected) : bytes.slice(headerLen, expected);
       break;
     case "int8":
-      data = new Int8Array(bytes.slice(headerLen, expected).buffer);
+      data = share
+        ? new Int8Array(bytes.buffer, bytes.byteOffset + headerLen, count)
+        : new Int8Array(bytes.slice(headerLen, expected).buffer);
       break;
     default: {
       const Ctor = { int16: Int16Array, int32: Int32Array, float32: Float32Array, float64: Float64Array }[type];
@@ -101,6 +113,13 @@ export function parseIdx(bytes: Uint8Array, name = "IDX data"): IdxArray {
               : type === "float32"
                 ? view.getFloat32(o, false)
                 : view.getFloat64(o, false);
+      }
+      if (type === "float32" || type === "float64") {
+        // data, like a model's weights, must be finite (the loader and the CSV reader refuse NaN and ±∞ too)
+        for (let i = 0; i < count; i++) {
+          const v = out[i] as number;
+          if (!Number.isFinite(v)) fail(`element ${i} is ${v}; an IDX file of ${type} data must hold finite numbers`);
+        }
       }
       data = out;
     }

@@ -83,6 +83,27 @@ describe("IDX parser", () => {
     expect(() => parseIdx(d)).toThrow(/need 32 bytes, got 28/);
   });
 
+  it("refuses NaN and ±Infinity in float data, naming the element (data must be finite, as weights are)", () => {
+    const f32 = encodeIdx({ shape: [3], data: new Float32Array([1, Number.NaN, 2]), type: "float32" });
+    expect(() => parseIdx(f32, "f.idx")).toThrow(
+      new IdxFormatError("f.idx: element 1 is NaN; an IDX file of float32 data must hold finite numbers"),
+    );
+    const f64 = encodeIdx({ shape: [2], data: new Float64Array([0, Number.NEGATIVE_INFINITY]), type: "float64" });
+    expect(() => parseIdx(f64, "g.idx")).toThrow(/^g\.idx: element 1 is -Infinity;/);
+  });
+
+  it("parseIdx copies the caller's bytes; loadIdx's byte data is a view on the buffer it read (no second copy)", () => {
+    const bytes = valid.slice();
+    const a = parseIdx(bytes);
+    bytes[16] = 99;
+    expect(a.data[0]).toBe(0); // a copy: the caller may reuse its buffer
+    const dir = mkdtempSync(join(tmpdir(), "tinymlp-idx-"));
+    writeFileSync(join(dir, "v.idx"), valid);
+    const b = loadIdx(join(dir, "v.idx"));
+    expect(b.data.byteOffset).toBe(16); // after the 16-byte header of the file's own buffer
+    expect(b.data.buffer.byteLength).toBeGreaterThanOrEqual(valid.length);
+  });
+
   it("encodeIdx round-trips", () => {
     const a = { shape: [3, 2], data: new Uint8Array([1, 2, 3, 4, 5, 6]), type: "uint8" as const };
     expect(parseIdx(encodeIdx(a))).toEqual(a);

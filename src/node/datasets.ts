@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { CsvError, type CsvOptions, CsvParser, type CsvTable } from "../csv.js";
 import { type ImageDataset, imageDataset } from "../datasets.js";
-import { type IdxArray, IdxFormatError, parseIdx } from "../idx.js";
+import { decodeIdx, type IdxArray, IdxFormatError } from "../idx.js";
 import { IMAGE_SHAPE_SPEC, parseOptions, type Schema, show } from "../options.js";
 import { FileReadError, MAX_WHOLE_FILE, readChunks, readFileGuarded } from "./files.js";
 
@@ -33,7 +33,7 @@ export function loadIdx(path: string): IdxArray {
       throw new IdxFormatError(`${path}: corrupt gzip data: ${(e as Error).message}`);
     }
   }
-  return parseIdx(bytes, path);
+  return decodeIdx(bytes, path, true); // the buffer is ours: byte data is a view on it
 }
 
 /**

@@ -43,3 +43,20 @@ export function readFloats(bytes: Uint8Array, off: number, a: FloatArray, native
   if (a.BYTES_PER_ELEMENT === 8) for (let i = 0; i < a.length; i++) a[i] = view.getFloat64(off + 8 * i, true);
   else for (let i = 0; i < a.length; i++) a[i] = view.getFloat32(off + 4 * i, true);
 }
+
+/**
+ * `n` values of `dtype` at byte `off` of `bytes`, for reading only: a view on
+ * `bytes` where the host is little-endian and the offset is aligned (no
+ * copy: a loaded file's arrays are checked, then copied into the model), a
+ * decoded copy otherwise.
+ */
+export function floatsAt(bytes: Uint8Array, off: number, n: number, dtype: "float32" | "float64"): FloatArray {
+  const width = dtype === "float64" ? 8 : 4;
+  const at = bytes.byteOffset + off;
+  if (HOST_LITTLE_ENDIAN && at % width === 0) {
+    return dtype === "float64" ? new Float64Array(bytes.buffer, at, n) : new Float32Array(bytes.buffer, at, n);
+  }
+  const a = dtype === "float64" ? new Float64Array(n) : new Float32Array(n);
+  readFloats(bytes, off, a);
+  return a;
+}

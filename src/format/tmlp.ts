@@ -40,7 +40,7 @@ import type { RngState } from "../rng.js";
 import { Sequential, type TrainingState } from "../sequential.js";
 import { allocFloat, type DType, type FloatArray } from "../tensor.js";
 import { VERSION } from "../version.js";
-import { readFloats, writeFloats } from "./floats.js";
+import { floatsAt, writeFloats } from "./floats.js";
 import { jsonShape, parseJsonBounded } from "./json-shape.js";
 
 export type { TrainingState };
@@ -331,8 +331,8 @@ export function deserialize(bytes: Uint8Array, opts: LoadOptions = {}): Loaded {
   }
   let off = start;
   const arrays = lengths.map((n) => {
-    const a = allocFloat(header.model.dtype, n);
-    readFloats(bytes, off, a);
+    // a view on the file's bytes where it can be: the values are checked, then copied into the model
+    const a = floatsAt(bytes, off, n, header.model.dtype);
     off += n * width;
     return a;
   });

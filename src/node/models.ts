@@ -96,6 +96,8 @@ export function loadTfjs(path: string): Sequential {
       `loadTfjs: the manifest's weights take ${expected} bytes, its ${paths.length} weight file(s) hold ${total}`,
     );
   }
+  // one file is used as read; shards (TF.js writes 4 MB ones) are gathered into one buffer
+  if (paths.length === 1) return fromTfjs(doc, readFileGuarded(paths[0] as string, { ...spec, maxBytes: total }));
   const weights = new Uint8Array(total);
   let off = 0;
   paths.forEach((p, i) => {

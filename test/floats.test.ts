@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { HOST_LITTLE_ENDIAN, readFloats, writeFloats } from "../src/format/floats.js";
+import { floatsAt, HOST_LITTLE_ENDIAN, readFloats, writeFloats } from "../src/format/floats.js";
 import { RUNS } from "./helpers.js";
 
 // The file's float arrays are little-endian IEEE 754. The copy path
@@ -24,6 +24,26 @@ const make = (dtype: "float32" | "float64", v: number[]) =>
 describe("the file's float encoding (src/format/floats.ts)", () => {
   it("this host is little-endian, so the copy path is the default", () => {
     expect(HOST_LITTLE_ENDIAN).toBe(true);
+  });
+
+  it("floatsAt: a view on the bytes where aligned, a decoded copy where not; the same values either way", () => {
+    for (const { dtype, values, bytes } of KNOWN) {
+      const width = dtype === "float64" ? 8 : 4;
+      for (const lead of [0, 1, 3, width]) {
+        const buf = new Uint8Array(lead + bytes.length + 5).fill(GUARD);
+        buf.set(bytes, lead);
+        const a = floatsAt(buf, lead, values.length, dtype);
+        expect(Array.from(a)).toEqual(values);
+        expect(Object.is(a[a.length - 1], values[values.length - 1])).toBe(true);
+        // aligned: shares the file's bytes (no copy); misaligned: its own buffer
+        expect(a.buffer === buf.buffer).toBe(lead % width === 0);
+      }
+      // inside a larger buffer at an odd offset (a pooled read): aligned by the absolute offset
+      const pool = new Uint8Array(1 + width + bytes.length);
+      pool.set(bytes, 1 + width);
+      const inner = pool.subarray(1);
+      expect(Array.from(floatsAt(inner, width, values.length, dtype))).toEqual(values);
+    }
   });
 
   for (const native of [true, false]) {

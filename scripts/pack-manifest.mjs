@@ -1,4 +1,5 @@
-// npm pack / npm publish: the packed package.json leaves out `prepare`.
+// npm pack / npm publish: the packed package.json leaves out `prepare`
+// (prepack builds dist/ first: with `prepare` gone, npm would not run it).
 // `prepare` builds dist/ where npm builds from source (a git install, npm ci
 // in a clone); in a tarball dist/ is already built, and npm ≥ 11 warns about
 // every dependency with an install script ("not yet covered by allowScripts").

@@ -10,7 +10,9 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 const [mode] = process.argv.slice(2);
 if (mode === "strip") {
   if (existsSync("package.json.orig")) {
-    console.error("package.json.orig exists: an earlier pack did not finish; restore it first (node scripts/pack-manifest.mjs restore)");
+    console.error(
+      "package.json.orig exists: an earlier pack did not finish; restore it first (node scripts/pack-manifest.mjs restore)",
+    );
     process.exit(1);
   }
   const text = readFileSync("package.json", "utf8");

@@ -47,7 +47,14 @@ export class ValueError extends TinyMlpError {}
  * model.predict(x); // DisposedError: predict: the model was disposed …
  * ```
  */
-export class DisposedError extends ValueError {}
+export class DisposedError extends ValueError {
+  /** `where`: the call refused; `model`: the model as its `describe()` names it. */
+  constructor(where: string, model: string) {
+    super(
+      `${where}: the model ${model} was disposed (dispose() freed its weights and buffers); build or load a new one`,
+    );
+  }
+}
 
 /**
  * Training produced a non-finite loss. The message names the epoch and batch.

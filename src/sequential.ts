@@ -9,12 +9,12 @@
 import type { Backend } from "./backend/backend.js";
 import { type BackendName, resolveBackend } from "./backend/select.js";
 import type { DataLike } from "./data.js";
-import { DisposedError, fmtShape, ShapeError, ValueError } from "./errors.js";
+import { DisposedError, fmtShape, ValueError } from "./errors.js";
 import { BatchBuffers, type BuildContext, type Layer, type Mode, type Param } from "./layer.js";
 import { applyOutputLink, type Loss } from "./losses.js";
 import type { Metric } from "./metrics.js";
 import type { Optimizer } from "./optimizers.js";
-import { INPUT_SHAPE_SPEC, listOf, parseInputShape, parseOptions, type Schema, show } from "./options.js";
+import { INPUT_SHAPE_SPEC, listOf, parseInputShape, parseOptions, type Schema } from "./options.js";
 import { Rng } from "./rng.js";
 import type { DType, FloatArray, Tensor } from "./tensor.js";
 import { type CompileOptions, parseCompileOptions } from "./train/compile.js";
@@ -275,25 +275,7 @@ export class Sequential {
    */
   setWeights(weights: readonly ArrayLike<number>[]): void {
     this.requireLive("setWeights");
-    const params = this.params();
-    if (!Array.isArray(weights) || weights.length !== params.length) {
-      throw new ValueError(
-        `setWeights: expected ${params.length} arrays (one per parameter), got ${Array.isArray(weights) ? weights.length : show(weights)}`,
-      );
-    }
-    params.forEach((p, i) => {
-      const w = weights[i] as ArrayLike<number>;
-      if (w?.length !== p.value.size) {
-        throw new ShapeError(`setWeights: '${p.name}' has ${p.value.size} values, got ${w?.length ?? show(w)}`);
-      }
-      for (let k = 0; k < w.length; k++) {
-        if (!Number.isFinite(w[k])) throw new ValueError(`setWeights: '${p.name}' element ${k} is ${w[k]}`);
-      }
-    });
-    params.forEach((p, i) => {
-      p.value.data.set(weights[i] as ArrayLike<number>);
-    });
-    this.run.cure();
+    this.run.replaceWeights(this.params(), weights);
   }
 
   /**
@@ -318,19 +300,9 @@ export class Sequential {
     return this.disposed;
   }
 
-  /**
-   * Throws {@link DisposedError} after {@link Sequential.dispose}, naming
-   * `where`; the exporters call it before they read a weight.
-   * @internal
-   */
+  /** Throws {@link DisposedError} naming `where` after {@link Sequential.dispose} (the exporters call it too). @internal */
   requireLive(where: string): void {
-    if (this.disposed) throw this.disposedError(where);
-  }
-
-  private disposedError(where: string): DisposedError {
-    return new DisposedError(
-      `${where}: the model ${this.describe()} was disposed (dispose() freed its weights and buffers); build or load a new one`,
-    );
+    if (this.disposed) throw new DisposedError(where, this.describe());
   }
 
   /** Bytes the model's backend holds for it (arrays handed out and not freed), when the backend counts them. */
@@ -512,7 +484,7 @@ export class Sequential {
    * ```
    */
   fit(x: DataLike, y: DataLike, opts: FitOptions<Sequential> = {}): Promise<History> {
-    if (this.disposed) return Promise.reject(this.disposedError("fit"));
+    if (this.disposed) return Promise.reject(new DisposedError("fit", this.describe()));
     return fitModel(this, x, y, opts);
   }
 }

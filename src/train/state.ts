@@ -8,8 +8,10 @@
  * the weights non-finite, so nothing predicts, evaluates, trains or saves
  * from them until they are replaced.
  */
-import { type NonFiniteParamError, TinyMlpError, ValueError } from "../errors.js";
+import { type NonFiniteParamError, ShapeError, TinyMlpError, ValueError } from "../errors.js";
+import type { Param } from "../layer.js";
 import type { Metric } from "../metrics.js";
+import { show } from "../options.js";
 import type { Rng, RngState } from "../rng.js";
 import type { Tensor } from "../tensor.js";
 
@@ -152,8 +154,29 @@ export class RunSlot {
     this.poison = e;
   }
 
-  /** The weights were replaced: usable again. */
-  cure(): void {
+  /**
+   * Replaces every parameter's values (checked first: the count, each length,
+   * every value finite; nothing is written unless all pass), and marks the
+   * weights usable again.
+   */
+  replaceWeights(params: readonly Param[], weights: readonly ArrayLike<number>[]): void {
+    if (!Array.isArray(weights) || weights.length !== params.length) {
+      throw new ValueError(
+        `setWeights: expected ${params.length} arrays (one per parameter), got ${Array.isArray(weights) ? weights.length : show(weights)}`,
+      );
+    }
+    params.forEach((p, i) => {
+      const w = weights[i] as ArrayLike<number>;
+      if (w?.length !== p.value.size) {
+        throw new ShapeError(`setWeights: '${p.name}' has ${p.value.size} values, got ${w?.length ?? show(w)}`);
+      }
+      for (let k = 0; k < w.length; k++) {
+        if (!Number.isFinite(w[k])) throw new ValueError(`setWeights: '${p.name}' element ${k} is ${w[k]}`);
+      }
+    });
+    params.forEach((p, i) => {
+      p.value.data.set(weights[i] as ArrayLike<number>);
+    });
     this.poison = null;
   }
 

@@ -456,7 +456,7 @@ export class Sequential {
   predictProba(x: DataLike, opts: BatchOptions = {}): Tensor {
     this.requireLive("predictProba");
     const [lossFn] = requireCompiled(this, "predictProba");
-    return applyOutputLink(lossFn.outputLink, this.predict(x, opts));
+    return applyOutputLink(lossFn.outputLink, predict(this, x, opts, "predictProba"));
   }
 
   /**

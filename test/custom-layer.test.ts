@@ -279,6 +279,15 @@ describe("a user-defined layer", () => {
     expect(() => deserialize(bytes, swap(Refuses))).toThrow(
       new FormatError("model.layers[2]: Gain: this input is not for me"),
     );
+    // fromConfig() itself throws a plain Error (not an option error): its message, at the layer's place
+    class Throws extends Gain {
+      static override fromConfig(): Gain {
+        throw new TypeError("Gain: config is from another version");
+      }
+    }
+    expect(() => deserialize(bytes, swap(Throws))).toThrow(
+      new FormatError("model.layers[2]: Gain: config is from another version"),
+    );
     // fromConfig() returns something that is not a layer (nothing, or a plain object)
     for (const wrong of [null, {}]) {
       class NotALayer extends Gain {

@@ -10,6 +10,7 @@ import { describe, expect, it } from "vitest";
 import {
   Dense,
   gemmNaive,
+  getInitializer,
   jsBackend,
   LAYER_CLASSES,
   Rng,
@@ -114,6 +115,24 @@ describe("Dense", () => {
     expect(c.kernel?.value.data.every((v) => v === 0)).toBe(true);
     expect(c.bias?.value.data.every((v) => v === 0)).toBe(true);
     expect(rng.getState()).toEqual(before);
+  });
+
+  it("draws the kernel, then the bias with fans (O, O), as Keras computes fans for a 1-D weight", () => {
+    // The kernel W is I×O with fans (I, O); the bias is a vector of O, whose
+    // fan-in and fan-out are both O. Glorot uniform for both: limits √(6/(I+O))
+    // and √(6/(2O)), drawn in that order from one generator.
+    const I = 4;
+    const O = 6;
+    const d = new Dense({ units: O, biasInitializer: "glorotUniform" });
+    d.build([I], { ...ctx(), rng: new Rng(11) });
+    const rng = new Rng(11);
+    const W = new Float64Array(I * O);
+    const b = new Float64Array(O);
+    getInitializer("glorotUniform").init(W, { fanIn: I, fanOut: O }, rng);
+    getInitializer("glorotUniform").init(b, { fanIn: O, fanOut: O }, rng);
+    expect(Array.from(d.kernel?.value.data ?? [])).toEqual(Array.from(W));
+    expect(Array.from(d.bias?.value.data ?? [])).toEqual(Array.from(b));
+    expect(b.every((v) => Math.abs(v) <= Math.sqrt(6 / (2 * O)))).toBe(true);
   });
 
   it("refuses bad options and inputs with errors naming the layer, the option and the shapes", () => {

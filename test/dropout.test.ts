@@ -13,6 +13,18 @@ describe("Dropout", () => {
     expect(d.backward(x)).toBe(x);
   });
 
+  it("rate 0 is the identity in train mode too, and draws no random numbers", () => {
+    // A rate-0 layer must not move the shared generator: a model with one
+    // would otherwise get different masks downstream and a different shuffle.
+    const rng = new Rng(7);
+    const d = new Dropout({ rate: 0 });
+    d.build([6], { dtype: "float64", rng, backend: jsBackend });
+    const x = randomTensor([4, 6], 2);
+    expect(d.forward(x, "train")).toBe(x);
+    expect(d.backward(x)).toBe(x);
+    expect(rng.uniform()).toBe(new Rng(7).uniform());
+  });
+
   it("train mode zeroes about `rate` of the inputs and keeps the mean (6 standard errors)", () => {
     const rate = 0.3;
     const n = 200_000;

@@ -107,6 +107,57 @@ describe("gemm matches gemmNaive", () => {
               }
   });
 
+  it("a non-finite input reaches only its own row and column of C", () => {
+    // An infinity in row i of op(A) makes row i of C non-finite, and one in
+    // column j of op(B) column j, and nothing else: C[r][c] is non-finite
+    // exactly when gemmNaive's is. The packed path pads a partial tile's
+    // missing rows and columns with zeros, and Inf·0 = NaN there, so a store
+    // that wrote a padded cell back would put a NaN in a cell of the next row
+    // of C, or past its end (the sentinel region, 2N + 7 long, covers the two
+    // rows a 3-row tile can overhang). Which cells are non-finite, and their
+    // sign, does not depend on the summation order: a sum holding both +Inf
+    // and −Inf is NaN in any order, one holding only +Inf is +Inf.
+    const SENTINEL = 12345.5;
+    let seed = 900;
+    for (const M of [1, 2, 3, 4, 5, 7, MC + 2])
+      for (const N of [1, 3, 5])
+        for (const K of [1, 3, 4, 9])
+          for (const tA of [false, true])
+            for (const tB of [false, true]) {
+              seed += 3;
+              const A = Float64Array.from(randomTensor([M * K], seed).data);
+              const B = Float64Array.from(randomTensor([K * N], seed + 1).data);
+              // row iInf of op(A) (not the last row, when there are two), column jInf of op(B)
+              const iInf = M > 1 ? (seed % (M - 1)) | 0 : 0;
+              const jInf = (seed >> 1) % N;
+              const p = seed % K;
+              A[tA ? p * M + iInf : iInf * K + p] = Number.POSITIVE_INFINITY;
+              const q = (seed >> 2) % K;
+              B[tB ? jInf * K + q : q * N + jInf] = Number.NEGATIVE_INFINITY;
+              const want = new Float64Array(M * N);
+              gemmNaive(tA, tB, M, N, K, A, B, want, false);
+              const C = new Float64Array(M * N + 2 * N + 7).fill(SENTINEL);
+              gemm(tA, tB, M, N, K, A, B, C, false);
+              const where = `M=${M} N=${N} K=${K} transA=${tA} transB=${tB}`;
+              for (let i = 0; i < M * N; i++) {
+                const w = want[i] as number;
+                const c = C[i] as number;
+                const same = Number.isFinite(w) ? Math.abs(c - w) < 1e-12 : Object.is(c, w);
+                if (!same) expect.fail(`${where}: C[${i}] = ${c}, want ${w}`);
+              }
+              for (let i = M * N; i < C.length; i++) {
+                if (C[i] !== SENTINEL) expect.fail(`${where}: wrote C[${i}] = ${C[i]} past M·N = ${M * N}`);
+              }
+            }
+  });
+
+  it("gemmNaive writes only C's first M·N elements", () => {
+    // The reference the other tests trust: [[1, 2], [3, 4]]·[[5], [6]] = [[17], [39]].
+    const C = Float64Array.from([0, 0, -1, -1]);
+    gemmNaive(false, false, 2, 1, 2, Float64Array.from([1, 2, 3, 4]), Float64Array.from([5, 6]), C, false);
+    expect(Array.from(C)).toEqual([17, 39, -1, -1]);
+  });
+
   it("empty dimensions leave C zeroed or untouched", () => {
     const c = Float64Array.from([1, 2]);
     gemm(false, false, 1, 2, 0, new Float64Array(0), new Float64Array(0), c, true);

@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from "vitest";
 import {
+  Activation,
   Adam,
   BatchNormalization,
   Dense,
@@ -166,7 +167,7 @@ const CASES: [string, (d: Doc) => void, string][] = [
   [
     "optimizer scalar value",
     set(["optimizer", "scalars", "muProduct"], "x"),
-    'optimizer.scalars.muProduct: expected a finite number in [-Infinity, Infinity], got "x"',
+    'optimizer.scalars.muProduct: expected a finite number, got "x"',
   ],
   ["training keys", del(["training", "lossSum"]), "training.lossSum: missing"],
   ["training epoch", set(["training", "epoch"], -1), "training.epoch: expected an integer in [0, 1000000000], got -1"],
@@ -190,6 +191,24 @@ const CASES: [string, (d: Doc) => void, string][] = [
     "forbidden key",
     (d) => Object.defineProperty(d.model, "__proto__", { value: {}, enumerable: true }),
     "model.__proto__: forbidden key",
+  ],
+  ["null for an object", set(["compile"], null), "compile: expected an object"],
+  ["optimizer not an object", set(["optimizer"], 5), "optimizer: expected an object"],
+  [
+    "weights shape too short",
+    set(["weights", 0, "shape"], [3]),
+    "weights[0].shape: expected (3, 4) for these layers, got (3)",
+  ],
+  [
+    "metric state entry",
+    set(["training", "metrics"], { accuracy: [1.5, 2] }),
+    "training.metrics.accuracy[0]: expected an integer in [0, 1000000000000000], got 1.5",
+  ],
+  [
+    // the option's own message under the field's path, its words kept whole (only a leading "is " goes)
+    "layer option whose value says 'is'",
+    set(["model", "layers", 0, "activation"], "this is it"),
+    "model.layers[0].activation: unknown activation 'this is it'; known: linear, relu, leakyRelu, elu, selu, gelu, geluTanh, sigmoid, tanh, softplus, silu, swish, softmax",
   ],
   // each path below is the field's own; the limits are LIMITS' and the lists' own maxima
   ["layer kind missing", del(["model", "layers", 0, "kind"]), "model.layers[0].kind: missing"],
@@ -297,6 +316,48 @@ describe("the loader's messages, word for word", () => {
     plain.arrays = plain.arrays.slice(0, plain.weights.length); // no optimizer slots follow
     set(["training", "history"], { loss: [0.5] })(plain);
     expect(modelFromJSON(plain).training?.history).toEqual({ loss: [0.5] });
+  });
+
+  it("more edges that load: strings of exactly their longest, a generator state with a zero word, an input of exactly LIMITS.inputSize", async () => {
+    const { doc } = await trained();
+    const d = structuredClone(doc);
+    set(["tinymlpVersion"], "v".repeat(50))(d);
+    set(["createdAt"], "c".repeat(50))(d);
+    set(["model", "rng"], [0, 1, 2, 3])(d); // only the all-zero state is invalid
+    for (const loaded of [modelFromJSON(structuredClone(d)), deserialize(toBytes(structuredClone(d)))]) {
+      expect(loaded.model.rng.getState()).toEqual([0, 1, 2, 3]);
+    }
+    // a layer without parameters on an input of exactly the limit's size (10⁴·10⁴ = 10⁸)
+    const side = Math.sqrt(LIMITS.inputSize);
+    const big = new Sequential({ inputShape: [side, side], seed: 1 });
+    big.add(new Activation({ activation: "relu" }));
+    const json = modelToJSON(big) as Doc;
+    expect(modelToJSON(modelFromJSON(structuredClone(json)).model).model.inputShape).toEqual([side, side]);
+    set(["model", "inputShape"], [side, side + 1])(json);
+    expect(() => modelFromJSON(json)).toThrow(
+      new FormatError(`model.inputShape: more than ${LIMITS.inputSize} elements per sample`),
+    );
+  });
+
+  it("numbers the text form cannot hold: a NaN where a finite number belongs, in the object form", async () => {
+    // JSON text has no NaN, but modelFromJSON takes an object, which can hold one
+    const { doc } = await trained();
+    const a = structuredClone(doc);
+    set(["optimizer", "scalars", "muProduct"], Number.NaN)(a);
+    expect(() => modelFromJSON(a)).toThrow(
+      new FormatError("optimizer.scalars.muProduct: expected a finite number, got NaN"),
+    );
+    const b = structuredClone(doc);
+    set(["training", "history", "loss"], [Number.NaN])(b); // a recorded NaN is the string "NaN"
+    expect(() => modelFromJSON(b)).toThrow(
+      new FormatError('training.history.loss[0]: expected a finite number or "NaN", "Infinity", "-Infinity", got NaN'),
+    );
+  });
+
+  it("deserialize takes bytes: anything else is a FormatError saying so", () => {
+    for (const v of ["TMLP and more than twelve bytes", [0x54, 0x4d, 0x4c, 0x50], null]) {
+      expect(() => deserialize(v as never)).toThrow(new FormatError("deserialize: expected a Uint8Array"));
+    }
   });
 
   it("a JSON array entry that is not a finite number", async () => {

@@ -109,6 +109,19 @@ describe("losses, every branch by hand", () => {
     expectClose(grad, [0, -1 / 0.5 / 2, 0, -0.25 / 0.1 / 2, 0, -0.75 / 0.9 / 2]);
   });
 
+  it("categorical cross-entropy on probabilities: a certain 1 is clipped to 1 − 1e-7, with no gradient", () => {
+    // q = min(max(p, 1e-7), 1 − 1e-7): p = 1 gives q = fl(1 − 1e-7), so the loss is
+    // −log q = −log1p(q − 1), where q − 1 is exact (Sterbenz): about 1e-7, to a
+    // few ulps of it (1.3e-23 each). The clip's derivative is 0 there as at
+    // p = 0 (a target of 1 on p = 0 costs −log(1e-7), with no gradient).
+    const { value, grad } = run(new CategoricalCrossEntropy(), T([[1, 0]]), T([[1, 0]]));
+    expect(Math.abs(value + Math.log1p(1 - 1e-7 - 1))).toBeLessThan(1e-22);
+    expect(Array.from(grad)).toEqual([0, 0]);
+    const miss = run(new CategoricalCrossEntropy(), T([[0, 1]]), T([[1, 0]]));
+    expect(miss.value).toBeCloseTo(-Math.log(1e-7), 14);
+    expect(Array.from(miss.grad)).toEqual([0, 0]);
+  });
+
   it("categorical cross-entropy on logits with soft targets: softmax·Σt − t, per row", () => {
     const x = [
       [1, 2, 3],

@@ -94,6 +94,15 @@ const TAKES_OPTIONS: Record<string, (() => unknown)[]> = {
   saveOnnx: [() => node.saveOnnx(model(), join(dir, "m.onnx"), BAD as never)],
 };
 
+/** Where the message's name differs from the export's: losses go by their config names. */
+const WHERE: Record<string, string> = {
+  BinaryCrossEntropy: "binaryCrossEntropy",
+  CategoricalCrossEntropy: "categoricalCrossEntropy",
+  SparseCategoricalCrossEntropy: "sparseCategoricalCrossEntropy",
+  Huber: "huber",
+  Tensor: "Tensor.from",
+};
+
 /** Exported functions and classes that take no options object (positional arguments, or none). */
 const NO_OPTIONS = new Set([
   // errors
@@ -205,6 +214,10 @@ describe("every options object refuses an unknown key", () => {
         }
         expect(error).toBeInstanceOf(lib.OptionError);
         expect((error as lib.OptionError).key).toMatch(/notAnOption$/);
+        // the message starts with what the user called: the class, function or method
+        // (a loss by its config name), then the key, as `where: key is not an option`
+        const where = WHERE[name] ?? name.replace(/^Sequential#/, "");
+        expect((error as Error).message.startsWith(`${where}: `), (error as Error).message).toBe(true);
         expect((error as Error).message).toMatch(/notAnOption is not an option/);
       }
     });

@@ -19,7 +19,9 @@ import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import {
   Activation,
+  Adagrad,
   Adam,
+  AdamW,
   BatchNormalization,
   checkpoint,
   Dense,
@@ -33,6 +35,7 @@ import {
   modelToJSON,
   Nadam,
   NonFiniteParamError,
+  RMSprop,
   Sequential,
   SGD,
   Softmax,
@@ -585,6 +588,48 @@ describe("strict loading", () => {
     const doc = JSON.parse(JSON.stringify(modelToJSON(trained())));
     (doc.arrays[0] as number[])[0] = 1e39;
     expect(() => modelFromJSON(doc)).toThrow("weights[0] ('dense_1/kernel')[0]: Infinity is not a finite number");
+  });
+
+  it("a negative value is refused in exactly the slots that hold sums of squares", () => {
+    // From each rule's definition (rules.ts): Adam's, AdamW's, RMSprop's and
+    // Nadam's v and Adagrad's sum accumulate g², so they are never negative;
+    // first moments, RMSprop's centred mean and the momentum buffers are
+    // signed. A negative value in a square's slot is refused at save and at
+    // load; in a signed slot it saves and loads back as it was.
+    const cases: [string, () => SGD | Adam | AdamW | RMSprop | Adagrad | Nadam, string[]][] = [
+      ["SGD", () => new SGD({ lr: 0.1, momentum: 0.9 }), []],
+      ["Adam", () => new Adam(), ["v"]],
+      ["AdamW", () => new AdamW(), ["v"]],
+      ["RMSprop", () => new RMSprop({ momentum: 0.9, centered: true }), ["v"]],
+      ["Adagrad", () => new Adagrad(), ["sum"]],
+      ["Nadam", () => new Nadam(), ["v"]],
+    ];
+    for (const [name, make, squares] of cases) {
+      const m = new Sequential({ inputShape: [3], seed: 4 });
+      m.add(new Dense({ units: 2 }));
+      m.compile({ optimizer: make(), loss: "meanSquaredError" });
+      m.trainOnBatch(Tensor.from([[1, -2, 3]]), Tensor.from([[0.5, -1]]));
+      const opt = m.optimizer as NonNullable<Sequential["optimizer"]>;
+      const slots = Object.keys(opt.getState(m.params()).slots);
+      expect(slots.length, name).toBeGreaterThan(0);
+      for (const slot of slots) {
+        const st = opt.getState(m.params());
+        (st.slots[slot]?.[0] as Float32Array)[1] = -0.25;
+        opt.setState(m.params(), st);
+        if (squares.includes(slot)) {
+          expect(() => serialize(m), `${name}.${slot}`).toThrow(
+            `cannot save: optimizer.slots.${slot}[0][1]: -0.25 is negative; it holds a variance or a sum of squares`,
+          );
+        } else {
+          const back = deserialize(serialize(m)).model;
+          const got = back.optimizer?.getState(back.params()).slots[slot]?.[0];
+          expect(got?.[1], `${name}.${slot}`).toBe(-0.25);
+        }
+        // restore the slot for the next one
+        (st.slots[slot]?.[0] as Float32Array)[1] = 0.25;
+        opt.setState(m.params(), st);
+      }
+    }
   });
 
   it("writes optimizer.scalars only for an optimizer that keeps some (Nadam's μ product)", async () => {

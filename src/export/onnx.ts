@@ -210,8 +210,11 @@ export interface OnnxOptions {
   docString?: string;
 }
 
-/** The schema of {@link OnnxOptions}: ONNX value names are non-empty, and input and output differ. */
-const ONNX_OPTIONS = {
+/**
+ * The schema of {@link OnnxOptions}: ONNX value names are non-empty, and input and output differ.
+ * @internal
+ */
+export const ONNX_OPTIONS = {
   softmax: { type: "boolean", default: false },
   inputName: { type: "string", maxLength: 200, default: "input" },
   outputName: { type: "string", maxLength: 200, default: "output" },

@@ -503,10 +503,8 @@ function int(v: unknown, path: string, min: number, max: number): number {
   return v;
 }
 
-function num(v: unknown, path: string, min = Number.NEGATIVE_INFINITY, max = Number.POSITIVE_INFINITY): number {
-  if (typeof v !== "number" || !Number.isFinite(v) || v < min || v > max) {
-    fail(path, `expected a finite number in [${min}, ${max}], got ${quote(v)}`);
-  }
+function finite(v: unknown, path: string): number {
+  if (typeof v !== "number" || !Number.isFinite(v)) fail(path, `expected a finite number, got ${quote(v)}`);
   return v;
 }
 
@@ -700,7 +698,7 @@ function checkOptimizer(v: unknown, nWeights: number): NonNullable<ModelHeader["
   };
   if (op.scalars !== undefined) {
     const sc = obj(op.scalars, "optimizer.scalars", [], [...optimizer.scalarNames]);
-    out.scalars = Object.fromEntries(Object.entries(sc).map(([k, x]) => [k, num(x, `optimizer.scalars.${k}`)]));
+    out.scalars = Object.fromEntries(Object.entries(sc).map(([k, x]) => [k, finite(x, `optimizer.scalars.${k}`)]));
   }
   return out;
 }

@@ -5,7 +5,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
-import { CsvError, type CsvOptions, CsvParser, type CsvTable } from "../csv.js";
+import { CSV_OPTIONS, CsvError, type CsvOptions, CsvParser, type CsvTable } from "../csv.js";
 import { type ImageDataset, imageDataset } from "../datasets.js";
 import { decodeIdx, type IdxArray, IdxFormatError } from "../idx.js";
 import { IMAGE_SHAPE_SPEC, parseOptions, type Schema, show } from "../options.js";
@@ -83,7 +83,8 @@ export function loadMnist(dir: string): {
  * ```
  */
 export function loadCsv(path: string, opts: CsvOptions = {}): CsvTable {
-  const parser = new CsvParser(path, opts); // options checked before the file is opened
+  parseOptions("loadCsv", CSV_OPTIONS, opts); // checked under this name, before the file is opened
+  const parser = new CsvParser(path, opts);
   for (const chunk of readChunks(path, 1 << 20, {
     where: "loadCsv",
     what: "a CSV file",

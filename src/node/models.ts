@@ -5,7 +5,7 @@
  */
 import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { type OnnxOptions, toOnnx } from "../export/onnx.js";
+import { ONNX_OPTIONS, type OnnxOptions, toOnnx } from "../export/onnx.js";
 import { fromTfjs, TfjsFormatError, toTfjs } from "../export/tfjs.js";
 import { parseJsonBounded } from "../format/json-shape.js";
 import {
@@ -18,7 +18,7 @@ import {
   parseLoadOptions,
   serialize,
 } from "../format/tmlp.js";
-import { show } from "../options.js";
+import { parseOptions, show } from "../options.js";
 import type { Sequential } from "../sequential.js";
 import { VERSION } from "../version.js";
 import { MAX_WHOLE_FILE, type ReadSpec, readFileGuarded, readHead, statFile, writeFileAtomic } from "./files.js";
@@ -133,6 +133,7 @@ function weightBytes(manifest: unknown[]): number | null {
  * ```
  */
 export function saveOnnx(model: Sequential, path: string, opts: OnnxOptions = {}): void {
+  parseOptions("saveOnnx", ONNX_OPTIONS, opts); // named as called (toOnnx checks them again)
   writeFileAtomic(path, toOnnx(model, opts));
 }
 
@@ -148,7 +149,7 @@ export function saveOnnx(model: Sequential, path: string, opts: OnnxOptions = {}
  * ```
  */
 export function load(path: string, opts: LoadOptions = {}): Sequential {
-  return loadCheckpoint(path, opts).model;
+  return readModelFile(path, opts, "load").model;
 }
 
 /**
@@ -161,8 +162,13 @@ export function load(path: string, opts: LoadOptions = {}): Sequential {
  * ```
  */
 export function loadCheckpoint(path: string, opts: LoadOptions = {}): Loaded {
-  opts = parseLoadOptions("load", opts); // before the file is read
-  const spec: ReadSpec = { where: "load", what: "a tinymlp model", maxBytes: MAX_WHOLE_FILE };
+  return readModelFile(path, opts, "loadCheckpoint");
+}
+
+/** load and loadCheckpoint: `where` names the caller in errors. */
+function readModelFile(path: string, opts: LoadOptions, where: string): Loaded {
+  opts = parseLoadOptions(where, opts); // before the file is read
+  const spec: ReadSpec = { where, what: "a tinymlp model", maxBytes: MAX_WHOLE_FILE };
   // Look before reading: a file that starts like neither form is refused
   // after 12 bytes instead of after reading all of it.
   const head = readHead(path, 12, spec);

@@ -33,14 +33,15 @@ export type Logs = Record<string, number>;
 
 /**
  * The model on every sample, in eval mode: a fresh (N, ...outputShape) tensor.
+ * `where` names the caller in errors (predict, or predictProba).
  * @internal
  */
-export function predict(model: TrainableModel, x: DataLike, opts: BatchOptions): Tensor {
-  const o = parseOptions("predict", BATCH_OPTIONS, opts);
-  model.run.requireUsable("predict", model);
-  const src = toSource(x, "predict", "x");
-  requireInputShape(model, src, "predict");
-  if (o.checkData) requireFiniteInputs("predict", src);
+export function predict(model: TrainableModel, x: DataLike, opts: BatchOptions, where = "predict"): Tensor {
+  const o = parseOptions(where, BATCH_OPTIONS, opts);
+  model.run.requireUsable(where, model);
+  const src = toSource(x, where, "x");
+  requireInputShape(model, src, where);
+  if (o.checkData) requireFiniteInputs(where, src);
   const N = src.length;
   const outShape = model.outputShape;
   const outSize = shapeSize(outShape);

@@ -117,10 +117,15 @@ export {
 export {
   Accuracy,
   type ClassificationReport,
+  type ClassMetricName,
   classificationReport,
   confusionMatrix,
+  MacroClassMetric,
   type Metric,
   type MetricName,
+  metricFromName,
+  RegressionMetric,
+  type RegressionMetricName,
   TopKAccuracy,
 } from "./metrics.js";
 export {
@@ -163,6 +168,7 @@ export {
 } from "./options.js";
 export { LAYER_CLASSES, type LayerKind } from "./registry.js";
 export { Rng, type RngState } from "./rng.js";
+export { Normalization, type NormalizationOptions } from "./scaling.js";
 export {
   ConstantSchedule,
   CosineDecay,

@@ -28,7 +28,8 @@ export type LayerKind =
   | "flatten"
   | "dropout"
   | "batchNormalization"
-  | "layerNormalization";
+  | "layerNormalization"
+  | "normalization";
 
 /** `"train"` (dropout active, batch statistics) or `"eval"` (inference). */
 export type Mode = "train" | "eval";

@@ -9,6 +9,7 @@ import { Dropout } from "./dropout.js";
 import { Flatten } from "./flatten.js";
 import type { LayerClass, LayerKind } from "./layer.js";
 import { BatchNormalization, LayerNormalization } from "./normalization.js";
+import { Normalization } from "./scaling.js";
 
 /**
  * Kind → class, for every built-in layer.
@@ -32,6 +33,8 @@ export const LAYER_CLASSES = {
   batchNormalization: BatchNormalization,
   /** {@link LayerNormalization} */
   layerNormalization: LayerNormalization,
+  /** {@link Normalization} */
+  normalization: Normalization,
 } as const satisfies Record<LayerKind, LayerClass>;
 
 export type { LayerKind } from "./layer.js";

@@ -149,7 +149,11 @@ const CASES: [string, (d: Doc) => void, string][] = [
     set(["compile", "loss", "name"], "hinge"),
     "compile.loss: unknown loss 'hinge'; known: meanSquaredError, meanAbsoluteError, huber, binaryCrossEntropy, categoricalCrossEntropy, sparseCategoricalCrossEntropy",
   ],
-  ["metric", set(["compile", "metrics"], ["f1"]), 'compile.metrics[0]: expected accuracy or top<k>Accuracy, got "f1"'],
+  [
+    "metric",
+    set(["compile", "metrics"], ["f2"]),
+    'compile.metrics[0]: expected one of accuracy, top<k>Accuracy, mae, mse, rmse, r2, precision, recall, f1, got "f2"',
+  ],
   ["optimizer without compile", del(["compile"]), "optimizer: present without compile"],
   ["compile without optimizer", del(["optimizer"]), "optimizer: missing (compile is present)"],
   [
@@ -185,7 +189,7 @@ const CASES: [string, (d: Doc) => void, string][] = [
   [
     "metric state",
     set(["training", "metrics"], { accuracy: [3, 2] }),
-    "training.metrics.accuracy: expected [correct, total], correct <= total",
+    "training.metrics.accuracy: expected [correct, total] with 0 <= correct <= total, got [3, 2]",
   ],
   [
     "forbidden key",
@@ -202,7 +206,12 @@ const CASES: [string, (d: Doc) => void, string][] = [
   [
     "metric state entry",
     set(["training", "metrics"], { accuracy: [1.5, 2] }),
-    "training.metrics.accuracy[0]: expected an integer in [0, 1000000000000000], got 1.5",
+    "training.metrics.accuracy: expected [correct, total] with 0 <= correct <= total, got [1.5, 2]",
+  ],
+  [
+    "metric state entry not a number",
+    set(["training", "metrics"], { accuracy: ["1", 2] }),
+    'training.metrics.accuracy[0]: expected a finite number, got "1"',
   ],
   [
     // the option's own message under the field's path, its words kept whole (only a leading "is " goes)
@@ -265,12 +274,12 @@ const CASES: [string, (d: Doc) => void, string][] = [
   [
     "metric state length",
     set(["training", "metrics"], { accuracy: [1, 2, 3] }),
-    "training.metrics.accuracy: expected a list of at most 2 items",
+    "training.metrics.accuracy: expected [correct, total] with 0 <= correct <= total, got [1, 2, 3]",
   ],
   [
     "metric state one number",
     set(["training", "metrics"], { accuracy: [1] }),
-    "training.metrics.accuracy: expected [correct, total], correct <= total",
+    "training.metrics.accuracy: expected [correct, total] with 0 <= correct <= total, got [1]",
   ],
   [
     // without compile there are no metrics, so the training state may hold none

@@ -31,6 +31,7 @@ import {
   Dropout,
   Flatten,
   LayerNormalization,
+  Normalization,
   Sequential,
   Softmax,
   Tensor,
@@ -41,7 +42,7 @@ import { saveOnnx } from "../src/node.js";
 
 ort.env.wasm.numThreads = 1;
 
-type Kind = "dense" | "activation" | "dropout" | "batchNormalization" | "layerNormalization";
+type Kind = "dense" | "activation" | "dropout" | "batchNormalization" | "layerNormalization" | "normalization";
 const spec = fc.record({
   dtype: fc.constantFrom("float32" as const, "float64" as const),
   seed: fc.nat(),
@@ -51,7 +52,15 @@ const spec = fc.record({
   ),
   hidden: fc.array(
     fc.record({
-      kind: fc.constantFrom<Kind>("dense", "activation", "dropout", "batchNormalization", "layerNormalization"),
+      kind: fc.constantFrom<Kind>(
+        "dense",
+        "activation",
+        "dropout",
+        "batchNormalization",
+        "layerNormalization",
+        "normalization",
+      ),
+      invert: fc.boolean(),
       units: fc.integer({ min: 1, max: 8 }),
       activation: fc.constantFrom(...ACTIVATION_NAMES),
     }),
@@ -90,11 +99,18 @@ describe("ONNX export, run by onnxruntime", () => {
       fc.asyncProperty(spec, async (s) => {
         const m = new Sequential({ inputShape: s.inputShape, seed: s.seed, dtype: s.dtype, backend: "js" });
         if (s.inputShape.length > 1) m.add(new Flatten());
+        let width = s.inputShape.reduce((a, b) => a * b, 1);
         for (const h of s.hidden) {
           seen.add(h.kind);
           if (h.kind === "dense") {
             seen.add(h.activation);
             m.add(new Dense({ units: h.units, activation: h.activation }));
+            width = h.units;
+          } else if (h.kind === "normalization") {
+            // fixed statistics, one feature in three constant (variance 0: divided by 1)
+            const mean = Array.from({ length: width }, (_, j) => Math.sin(j + s.seed));
+            const variance = Array.from({ length: width }, (_, j) => (j % 3 === 2 ? 0 : 0.25 + j));
+            m.add(new Normalization({ mean, variance, invert: h.invert }));
           } else if (h.kind === "activation") {
             seen.add(h.activation);
             m.add(new Activation({ activation: h.activation }));
@@ -132,7 +148,15 @@ describe("ONNX export, run by onnxruntime", () => {
       { numRuns: 150 },
     );
     // every layer kind and activation was drawn
-    for (const k of ["dense", "activation", "dropout", "batchNormalization", "layerNormalization", ...ACTIVATION_NAMES])
+    for (const k of [
+      "dense",
+      "activation",
+      "dropout",
+      "batchNormalization",
+      "layerNormalization",
+      "normalization",
+      ...ACTIVATION_NAMES,
+    ])
       expect(seen.has(k), k).toBe(true);
   }, 300_000);
 

@@ -34,6 +34,7 @@ const ds: lib.ImageDataset = { images: new Uint8Array(4), labels: new Uint8Array
 const TAKES_OPTIONS: Record<string, (() => unknown)[]> = {
   Sequential: [() => new lib.Sequential(BAD as never)],
   Dense: [() => new lib.Dense({ units: 2, ...BAD } as never)],
+  Normalization: [() => new lib.Normalization(BAD as never)],
   Activation: [() => new lib.Activation({ activation: "relu", ...BAD } as never)],
   Softmax: [() => new lib.Softmax(BAD as never)],
   Flatten: [() => new lib.Flatten(BAD as never)],
@@ -122,6 +123,9 @@ const NO_OPTIONS = new Set([
   "FileReadError",
   // data and results
   "History",
+  "MacroClassMetric",
+  "RegressionMetric",
+  "metricFromName",
   "Rng",
   "TensorSource",
   "LabelSource",

@@ -45,6 +45,7 @@ import {
   Nadam,
   NonFiniteLossError,
   NonFiniteParamError,
+  Normalization,
   OneCycle,
   type Optimizer,
   ReduceLROnPlateau,
@@ -166,7 +167,15 @@ const optimizer = fc.constantFrom(...OPTIMIZERS).chain(([C, schema]) =>
 
 // ---------------------------------------------------------------- models
 
-type Kind = "dense" | "activation" | "softmax" | "flatten" | "dropout" | "batchNormalization" | "layerNormalization";
+type Kind =
+  | "dense"
+  | "activation"
+  | "softmax"
+  | "flatten"
+  | "dropout"
+  | "batchNormalization"
+  | "layerNormalization"
+  | "normalization";
 const units = fc.integer({ min: 1, max: 4 });
 // absent (the automatic name) or any length up to the limit of 200, unique by its prefix
 const name = (i: number) =>
@@ -174,7 +183,8 @@ const name = (i: number) =>
     fc.integer({ min: 4, max: 200 }).map((n) => `${i}_${"n".repeat(n - String(i).length - 1)}`),
     { freq: 3, nil: undefined },
   );
-const hidden: Record<Kind, (i: number) => fc.Arbitrary<() => unknown>> = {
+/** Each kind's layer, made for the width of the model so far (a Normalization's statistics need it). */
+const hidden: Record<Kind, (i: number) => fc.Arbitrary<(width: number) => unknown>> = {
   dense: (i) =>
     arbOptions(Dense.options, { units, activation, kernelInitializer: initializer, biasInitializer, name: name(i) }, [
       "inputShape",
@@ -197,6 +207,18 @@ const hidden: Record<Kind, (i: number) => fc.Arbitrary<() => unknown>> = {
     arbOptions(LayerNormalization.options, { name: name(i) }, ["inputShape"]).map(
       (o) => () => new LayerNormalization(o as never),
     ),
+  normalization: (i) =>
+    fc
+      .tuple(arbOptions(Normalization.options, { name: name(i) }, ["inputShape", "mean", "variance"]), fc.nat(1000))
+      .map(
+        ([o, k]) =>
+          (width: number) =>
+            new Normalization({
+              ...(o as object),
+              mean: Array.from({ length: width }, (_, j) => Math.sin(k + j)),
+              variance: Array.from({ length: width }, (_, j) => ((k + j) % 4 === 0 ? 0 : 0.5 + ((k * j) % 5))),
+            }),
+      ),
 };
 const KINDS = Object.keys(hidden) as Kind[];
 
@@ -224,7 +246,8 @@ const spec = fc.record({
   ),
   loss,
   optimizer,
-  metric: fc.constantFrom("accuracy", "top2Accuracy", "topK"),
+  metric: fc.constantFrom("accuracy", "top2Accuracy", "topK", "f1", "precision", "recall"),
+  regressionMetric: fc.constantFrom("mae", "mse", "rmse", "r2"),
   callbacks: fc.record({
     early: fc.option(
       fc.record({
@@ -307,7 +330,8 @@ describe("every file the library writes loads back", () => {
         const n = 8;
         const m = new Sequential({ inputShape: [s.inputDims], dtype: s.dtype, seed: s.seed, backend: s.backend });
         try {
-          for (const make of s.layers) m.add(make() as never);
+          const width = () => (m.layers.length === 0 ? s.inputDims : m.outputShape.reduce((a, b) => a * b, 1));
+          for (const make of s.layers) m.add(make(width()) as never);
           m.add(new Dense({ ...s.last, units: s.outUnits } as never));
         } catch (e) {
           // an initializer option beyond the dtype's range (constant 1e300 in float32) is refused when built
@@ -322,7 +346,7 @@ describe("every file the library writes loads back", () => {
         if (lossName === "sparseCategoricalCrossEntropy" && !s.loss.fromLogits) m.add(new Softmax());
         const classify = lossName.endsWith("CrossEntropy");
         const metrics = !classify
-          ? []
+          ? [s.regressionMetric]
           : lossName === "binaryCrossEntropy" || s.outUnits < 2 || s.metric === "accuracy"
             ? ["accuracy"]
             : s.metric === "topK"

@@ -27,6 +27,7 @@ import {
   Flatten,
   fromTfjs,
   LayerNormalization,
+  Normalization,
   Sequential,
   Softmax,
   Tensor,
@@ -70,7 +71,15 @@ describe("TensorFlow.js Layers format", () => {
         fc.boolean(),
         fc.array(
           fc.record({
-            kind: fc.constantFrom("dense", "activation", "dropout", "batchNormalization", "layerNormalization"),
+            kind: fc.constantFrom(
+              "dense",
+              "activation",
+              "dropout",
+              "batchNormalization",
+              "layerNormalization",
+              "normalization",
+            ),
+            invert: fc.boolean(),
             units: fc.integer({ min: 1, max: 8 }),
             activation: fc.constantFrom(...ACTS),
           }),
@@ -80,9 +89,17 @@ describe("TensorFlow.js Layers format", () => {
         async (seed, image, hidden, softmax) => {
           const m = new Sequential({ inputShape: image ? [2, 3] : [5], seed, backend: "js" });
           if (image) m.add(new Flatten());
+          let width = image ? 6 : 5;
           for (const h of hidden) {
-            if (h.kind === "dense") m.add(new Dense({ units: h.units, activation: h.activation }));
-            else if (h.kind === "activation") m.add(new Activation({ activation: h.activation }));
+            if (h.kind === "dense") {
+              m.add(new Dense({ units: h.units, activation: h.activation }));
+              width = h.units;
+            } else if (h.kind === "normalization") {
+              // exported as a Dense with a diagonal kernel; one feature in three constant (divided by 1)
+              const mean = Array.from({ length: width }, (_, j) => Math.cos(j + seed));
+              const variance = Array.from({ length: width }, (_, j) => (j % 3 === 1 ? 0 : 0.3 + j));
+              m.add(new Normalization({ mean, variance, invert: h.invert }));
+            } else if (h.kind === "activation") m.add(new Activation({ activation: h.activation }));
             else if (h.kind === "dropout") m.add(new Dropout({ rate: 0.25 }));
             else if (h.kind === "batchNormalization") m.add(new BatchNormalization({ momentum: 0.9 }));
             else m.add(new LayerNormalization());

@@ -24,7 +24,15 @@ import { OptionError, parseOptions, type Schema, show } from "../options.js";
 import type { Sequential } from "../sequential.js";
 import type { FloatArray } from "../tensor.js";
 import { VERSION } from "../version.js";
-import { configActivation, configNumber, entryFor, hasParam, paramValues } from "./config.js";
+import {
+  configActivation,
+  configBoolean,
+  configNumber,
+  entryFor,
+  hasParam,
+  paramValues,
+  stdOfVariance,
+} from "./config.js";
 
 // ---------------------------------------------------------------- a minimal protobuf writer
 
@@ -406,6 +414,14 @@ const ONNX_LAYERS = {
       ["axis", "int", -1],
       ["epsilon", "float", configNumber("toOnnx", c, "epsilon")],
     ]);
+  },
+  normalization: (g, c, layer, x, input) => {
+    // y = (x − m)/s, or x·s + m inverted; s = √v, 1 where v = 0 (as the layer computes it)
+    const m = g.constant(`${layer.name}/mean`, [...input], param(layer, "mean"));
+    const s = g.constant(`${layer.name}/std`, [...input], stdOfVariance(param(layer, "variance")));
+    if (configBoolean("toOnnx", c, "invert"))
+      return g.op("Add", [g.op("Mul", [x, s], `${layer.name}/mul`), m], `${layer.name}/add`);
+    return g.op("Div", [g.op("Sub", [x, m], `${layer.name}/sub`), s], `${layer.name}/div`);
   },
 } satisfies Record<LayerKind, OnnxLayer>;
 

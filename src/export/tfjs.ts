@@ -23,7 +23,15 @@ import { BatchNormalization, LayerNormalization } from "../normalization.js";
 import { quote } from "../options.js";
 import { Sequential } from "../sequential.js";
 import { VERSION } from "../version.js";
-import { configActivation, configNumber, entryFor, hasParam, paramValues } from "./config.js";
+import {
+  configActivation,
+  configBoolean,
+  configNumber,
+  entryFor,
+  hasParam,
+  paramValues,
+  stdOfVariance,
+} from "./config.js";
 
 /** A weight's entry in the manifest (tfjs `WeightsManifestEntry`). */
 export interface TfjsWeightSpec {
@@ -163,6 +171,29 @@ const TFJS_LAYERS = {
     });
     out.weight(`${layer.name}/gamma`, [input[0] as number], param(layer, "gamma"));
     out.weight(`${layer.name}/beta`, [input[0] as number], param(layer, "beta"));
+  },
+  normalization: (out, c, layer, input) => {
+    // TF.js has no Normalization layer: the same affine map as a Dense with a
+    // diagonal kernel, y = x·diag(1/s) − m/s (inverted: x·diag(s) + m)
+    if (input.length !== 1)
+      throw new ValueError(
+        `toTfjs: layer '${layer.name}' (Normalization) takes a (${input.join(", ")}) sample; as a Dense it needs a flat one (flatten first)`,
+      );
+    const D = input[0] as number;
+    const m = param(layer, "mean");
+    const s = stdOfVariance(param(layer, "variance"));
+    const invert = configBoolean("toTfjs", c, "invert");
+    const kernel = new Float32Array(D * D);
+    const bias = new Float32Array(D);
+    for (let j = 0; j < D; j++) {
+      const sj = s[j] as number;
+      const mj = m[j] as number;
+      kernel[j * D + j] = invert ? sj : 1 / sj;
+      bias[j] = invert ? mj : -mj / sj;
+    }
+    out.push("Dense", { units: D, activation: "linear", use_bias: true, dtype: "float32" });
+    out.weight(`${layer.name}/kernel`, [D, D], kernel);
+    out.weight(`${layer.name}/bias`, [D], bias);
   },
 } satisfies Record<LayerKind, TfjsLayer>;
 

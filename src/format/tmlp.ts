@@ -32,7 +32,7 @@ import { TinyMlpError } from "../errors.js";
 import type { Layer, LayerClass, LayerConfig } from "../layer.js";
 import { LIMITS } from "../limits.js";
 import { getLoss, type LossConfig } from "../losses.js";
-import { metricFromName } from "../metrics.js";
+import { METRIC_NAMES, type Metric, metricFromName } from "../metrics.js";
 import { type Optimizer, type OptimizerConfig, type OptimizerState, optimizerFromConfig } from "../optimizers.js";
 import { OptionError, parseOptions, quote, type Schema, show } from "../options.js";
 import { LAYER_CLASSES } from "../registry.js";
@@ -612,7 +612,7 @@ function checkHeader(v: unknown, withArrays: boolean, opts: LoadOptions): { head
   } else if (header.compile !== undefined) {
     fail("optimizer", "missing (compile is present)");
   }
-  if (o.training !== undefined) header.training = checkTraining(o.training, header.compile?.metrics ?? []);
+  if (o.training !== undefined) header.training = checkTraining(o.training, header.compile);
   return { header, layers };
 }
 
@@ -671,7 +671,7 @@ function checkCompile(v: unknown): NonNullable<ModelHeader["compile"]> {
   const metrics = list(c.metrics, "compile.metrics", 8).map((x, i) => {
     const name = str(x, `compile.metrics[${i}]`, 50);
     if (metricFromName(name, "none") === null)
-      fail(`compile.metrics[${i}]`, `expected accuracy or top<k>Accuracy, got ${quote(x)}`);
+      fail(`compile.metrics[${i}]`, `expected one of ${METRIC_NAMES}, got ${quote(x)}`);
     return name;
   });
   return { loss, metrics };
@@ -731,7 +731,8 @@ function recorded(v: unknown, path: string): number {
 }
 
 /** `training` (checkpoints): the position in training, the history and the metrics' running counts. */
-function checkTraining(v: unknown, metricNames: readonly string[]): TrainingState {
+function checkTraining(v: unknown, compile: ModelHeader["compile"]): TrainingState {
+  const metricNames = compile?.metrics ?? [];
   const t = obj(v, "training", ["epoch", "batch", "rng", "rngEpochStart", "lossSum", "history"], ["metrics"]);
   const keys = ["loss", ...metricNames];
   const hist = obj(t.history, "training.history", [], [...keys, ...keys.map((k) => `val_${k}`)]);
@@ -752,9 +753,15 @@ function checkTraining(v: unknown, metricNames: readonly string[]): TrainingStat
     training.metrics = Object.fromEntries(
       Object.entries(ms).map(([k, val]) => {
         const path = `training.metrics.${k}`;
-        const l = list(val, path, 2).map((x, i) => int(x, `${path}[${i}]`, 0, 1e15));
-        if (l.length !== 2 || (l[0] as number) > (l[1] as number))
-          fail(path, "expected [correct, total], correct <= total");
+        const l = list(val, path, 1 + 1000 * 1000).map((x, i) => finite(x, `${path}[${i}]`));
+        // each metric checks its own running state (counts, or sums) as setState does
+        const link = getLoss((compile as { loss: LossConfig }).loss).outputLink;
+        const metric = metricFromName(k, link) as Metric;
+        try {
+          metric.setState?.(l);
+        } catch (e) {
+          fail(path, (e as Error).message.replace(/^[^:]*\.setState: /, ""));
+        }
         return [k, l];
       }),
     );

@@ -5,7 +5,7 @@
 
 import { ValueError } from "../errors.js";
 import { getLoss, type Loss, type LossConfig, type LossName } from "../losses.js";
-import { type Metric, type MetricName, metricFromName } from "../metrics.js";
+import { METRIC_NAMES, type Metric, type MetricName, metricFromName } from "../metrics.js";
 import type { Optimizer } from "../optimizers.js";
 import { listOf, OptionError, parseOptions, type Schema } from "../options.js";
 
@@ -50,8 +50,7 @@ export function parseCompileOptions(opts: CompileOptions): { optimizer: Optimize
   const metrics = o.metrics.map((m) => {
     if (typeof m === "object") return m;
     const metric = metricFromName(String(m), link);
-    if (metric === null)
-      throw new ValueError(`compile: unknown metric '${String(m)}'; known: accuracy, top<k>Accuracy`);
+    if (metric === null) throw new ValueError(`compile: unknown metric '${String(m)}'; known: ${METRIC_NAMES}`);
     return metric;
   });
   return { optimizer: o.optimizer, loss: o.loss, metrics };

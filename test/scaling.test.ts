@@ -1,0 +1,165 @@
+/**
+ * The Normalization layer: adapt's statistics against the two-pass
+ * definition, in chunks or whole; a constant feature (documented: divided by
+ * 1, never NaN); the inverse; the gradient against finite differences; the
+ * statistics saved and loaded with the model and refused when absent.
+ */
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import {
+  Dense,
+  deserialize,
+  gradCheck,
+  Normalization,
+  OptionError,
+  Sequential,
+  SGD,
+  ShapeError,
+  serialize,
+  Tensor,
+  TensorSource,
+  ValueError,
+} from "../src/index.js";
+import { GRAD_TOL, RUNS, randomTensor } from "./helpers.js";
+
+/** Mean and population variance of each column, two passes in float64. */
+function twoPass(x: Tensor): { mean: number[]; variance: number[] } {
+  const N = x.shape[0] as number;
+  const D = x.size / N;
+  const mean = Array.from({ length: D }, (_, j) => {
+    let s = 0;
+    for (let r = 0; r < N; r++) s += x.data[r * D + j] as number;
+    return s / N;
+  });
+  const variance = mean.map((m, j) => {
+    let s = 0;
+    for (let r = 0; r < N; r++) s += ((x.data[r * D + j] as number) - m) ** 2;
+    return s / N;
+  });
+  return { mean, variance };
+}
+
+describe("Normalization", () => {
+  it("adapt: each feature's mean and population variance, over several chunks of a source as over a tensor", () => {
+    // 10,000 rows: three of adapt's 4,096-row chunks. Columns of different scales and offsets.
+    const N = 10_000;
+    const x = randomTensor([N, 3], 7, -1, 1, "float64");
+    for (let r = 0; r < N; r++) {
+      x.data[r * 3 + 1] = 1e5 + 300 * (x.data[r * 3 + 1] as number);
+      x.data[r * 3 + 2] = 0.001 * (x.data[r * 3 + 2] as number);
+    }
+    const want = twoPass(x);
+    const got = new Normalization().adapt(new TensorSource(x)).statistics();
+    // Welford's update and the two-pass sums differ by rounding: ≲ N·ε relative (N·ε ≈ 2e-12)
+    for (let j = 0; j < 3; j++) {
+      expect(Math.abs((got.mean[j] as number) - (want.mean[j] as number))).toBeLessThanOrEqual(
+        2e-12 * Math.abs(want.mean[j] as number) + 1e-18,
+      );
+      expect(Math.abs((got.variance[j] as number) - (want.variance[j] as number))).toBeLessThanOrEqual(
+        2e-12 * (want.variance[j] as number),
+      );
+    }
+    expect(new Normalization().adapt(x).statistics()).toEqual(got);
+  });
+
+  it("a constant feature gets variance 0 and is divided by 1: centred to 0, never NaN", () => {
+    // 0.1 is not a double: its float64 two-pass variance is ~1e-34, within rounding of 0
+    const x = Tensor.from(
+      [
+        [0.1, 1],
+        [0.1, 2],
+        [0.1, 4],
+      ],
+      { dtype: "float64" },
+    );
+    const norm = new Normalization().adapt(x);
+    expect(norm.statistics().variance[0]).toBe(0);
+    const y = norm.apply(
+      Tensor.from(
+        [
+          [0.1, 1],
+          [0.35, 2],
+        ],
+        { dtype: "float64" },
+      ),
+    );
+    expect(y.data[0]).toBe(0);
+    expect(y.data[2]).toBe(0.35 - 0.1); // (x − m)/1
+    expect(Array.from(y.data).every(Number.isFinite)).toBe(true);
+  });
+
+  it("forward is (x − m)/s and invert x·s + m; inverse() undoes apply()", () => {
+    const norm = new Normalization({ mean: [1, -2], variance: [4, 0.25] });
+    const x = Tensor.from(
+      [
+        [3, -2],
+        [1, -1.5],
+      ],
+      { dtype: "float64" },
+    );
+    expect(Array.from(norm.apply(x).data)).toEqual([1, 0, 0, 1]);
+    const back = norm.inverse();
+    expect(back.invert).toBe(true);
+    expect(Array.from(back.apply(norm.apply(x)).data)).toEqual(Array.from(x.data));
+  });
+
+  it("gradient matches finite differences, both directions (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 1, max: 6 }),
+        fc.boolean(),
+        fc.integer(),
+        (B, D, invert, seed) => {
+          const mean = Array.from({ length: D }, (_, j) => Math.sin(seed + j));
+          const variance = Array.from({ length: D }, (_, j) => (j === 0 ? 0 : 0.1 + (Math.abs(seed + j) % 7)));
+          const layer = new Normalization({ mean, variance, invert });
+          const report = gradCheck(layer, { input: randomTensor([B, D], seed), seed, ...GRAD_TOL });
+          expect(report.ok, JSON.stringify(report)).toBe(true);
+        },
+      ),
+      { numRuns: RUNS },
+    );
+  });
+
+  it("its statistics are saved and loaded with the model, and the optimizer leaves them alone", async () => {
+    const x = randomTensor([20, 3], 3, -50, 50);
+    const m = new Sequential({ inputShape: [3], seed: 2 });
+    m.add(new Normalization().adapt(x));
+    m.add(new Dense({ units: 2 }));
+    m.compile({ optimizer: new SGD({ lr: 0.1 }), loss: "meanSquaredError" });
+    const before = m
+      .params()
+      .slice(0, 2)
+      .map((p) => Array.from(p.value.data));
+    await m.fit(x, randomTensor([20, 2], 4), { epochs: 2, batchSize: 5 });
+    expect(
+      m
+        .params()
+        .slice(0, 2)
+        .map((p) => Array.from(p.value.data)),
+    ).toEqual(before);
+    const back = deserialize(serialize(m)).model;
+    expect(Array.from(back.predict(x).data)).toEqual(Array.from(m.predict(x).data));
+    expect(back.layers[0]?.toConfig()).toEqual({ kind: "normalization", name: "normalization_1", invert: false });
+  });
+
+  it("refuses: no statistics at build, a mismatched width, negative variances, one of mean/variance alone", () => {
+    const m = new Sequential({ inputShape: [3] });
+    expect(() => m.add(new Normalization())).toThrow(
+      new ValueError(
+        "normalization layer 'normalization_1': no statistics; call adapt(data) or pass mean and variance before adding it to a model",
+      ),
+    );
+    expect(() =>
+      new Sequential({ inputShape: [3] }).add(new Normalization({ mean: [0, 0], variance: [1, 1] })),
+    ).toThrow(ShapeError);
+    expect(() => new Normalization({ mean: [0], variance: [-1] })).toThrow(
+      new OptionError("Normalization", "variance", "[0] must be a finite number >= 0, got -1"),
+    );
+    expect(() => new Normalization({ mean: [0] })).toThrow(OptionError);
+    expect(() => new Normalization().adapt(Tensor.from([[1, Number.NaN]]))).toThrow(
+      "Normalization.adapt: sample 0, feature 1 is NaN, not a finite number",
+    );
+  });
+});

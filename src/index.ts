@@ -190,6 +190,16 @@ export {
   type SequentialOptions,
   type TrainingState,
 } from "./sequential.js";
+export { type Split, type SplitOptions, trainTestSplit } from "./split.js";
+export {
+  parseCsvRecords,
+  predictRecords,
+  TableEncoding,
+  type TableEncodingJSON,
+  TableError,
+  type TableRecord,
+  type TableSpec,
+} from "./table.js";
 export { allocFloat, type DType, type FloatArray, type NestedArray, Tensor } from "./tensor.js";
 export type { Callback } from "./train/callbacks.js";
 export {

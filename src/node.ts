@@ -12,7 +12,14 @@ export {
   ProgressBar,
   type ProgressBarOptions,
 } from "./node/callbacks.js";
-export { loadCsv, loadIdx, loadMnist, loadMnistCsv, type MnistCsvOptions } from "./node/datasets.js";
+export {
+  loadCsv,
+  loadCsvRecords,
+  loadIdx,
+  loadMnist,
+  loadMnistCsv,
+  type MnistCsvOptions,
+} from "./node/datasets.js";
 export {
   FileReadError,
   MAX_WHOLE_FILE,

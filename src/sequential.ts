@@ -16,6 +16,7 @@ import type { Metric } from "./metrics.js";
 import type { Optimizer } from "./optimizers.js";
 import { INPUT_SHAPE_SPEC, listOf, parseInputShape, parseOptions, type Schema } from "./options.js";
 import { Rng } from "./rng.js";
+import type { TableEncodingJSON } from "./table.js";
 import type { DType, FloatArray, Tensor } from "./tensor.js";
 import { type CompileOptions, parseCompileOptions } from "./train/compile.js";
 import { type BatchOptions, evaluate, type Logs, predict } from "./train/evaluate.js";
@@ -104,6 +105,8 @@ export class Sequential {
   loss: Loss | null = null;
   /** Metrics set by compile. */
   metrics: Metric[] = [];
+  /** How raw table rows become its inputs (a `TableEncoding`'s JSON), saved with it; see `predictRecords`. */
+  table: TableEncodingJSON | null = null;
   /**
    * Set to true (e.g. from a callback) to end fit: set in `onEpochEnd` it ends
    * after that epoch; set in `onBatchEnd` (or from outside while fit yields)

@@ -35,6 +35,13 @@ const TAKES_OPTIONS: Record<string, (() => unknown)[]> = {
   Sequential: [() => new lib.Sequential(BAD as never)],
   Dense: [() => new lib.Dense({ units: 2, ...BAD } as never)],
   Normalization: [() => new lib.Normalization(BAD as never)],
+  trainTestSplit: [() => lib.trainTestSplit(lib.Tensor.from([[1], [2]]), lib.Tensor.from([0, 1]), BAD as never)],
+  parseCsvRecords: [() => lib.parseCsvRecords("a\n1\n", BAD as never)],
+  TableEncoding: [() => lib.TableEncoding.fit([{ a: 1 }], { numeric: ["a"], ...BAD } as never)],
+  "TableEncoding#encode": [
+    () => lib.TableEncoding.fit([{ a: 1 }], { numeric: ["a"] }).encode([{ a: 1 }], BAD as never),
+  ],
+  loadCsvRecords: [() => node.loadCsvRecords(csv, BAD as never)],
   Activation: [() => new lib.Activation({ activation: "relu", ...BAD } as never)],
   Softmax: [() => new lib.Softmax(BAD as never)],
   Flatten: [() => new lib.Flatten(BAD as never)],
@@ -102,6 +109,8 @@ const WHERE: Record<string, string> = {
   SparseCategoricalCrossEntropy: "sparseCategoricalCrossEntropy",
   Huber: "huber",
   Tensor: "Tensor.from",
+  TableEncoding: "TableEncoding.fit",
+  "TableEncoding#encode": "TableEncoding.encode",
 };
 
 /** Exported functions and classes that take no options object (positional arguments, or none). */
@@ -124,6 +133,8 @@ const NO_OPTIONS = new Set([
   // data and results
   "History",
   "MacroClassMetric",
+  "TableError",
+  "predictRecords",
   "RegressionMetric",
   "metricFromName",
   "Rng",

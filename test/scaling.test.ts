@@ -163,3 +163,47 @@ describe("Normalization", () => {
     );
   });
 });
+
+describe("fit's hint for unscaled regression", () => {
+  const run = async (
+    layers: () => import("../src/index.js").Layer[],
+    x: Tensor,
+    y: Tensor,
+    loss = "meanSquaredError",
+  ) => {
+    const m = new Sequential({ inputShape: [x.shape[1] as number], seed: 1, layers: layers() });
+    m.compile({ optimizer: new SGD({ lr: 1e-9 }), loss: loss as never });
+    const hints: string[] = [];
+    await m.fit(x, y, { epochs: 2, batchSize: 4, onScaleHint: (h) => hints.push(h), onDivergence: null });
+    return hints;
+  };
+  const x = Tensor.from(Array.from({ length: 8 }, (_, i) => [i, 2 * i]));
+  const dollars = Tensor.from(Array.from({ length: 8 }, (_, i) => [200_000 + 1000 * i]));
+
+  it("targets with a root mean square above 100: one hint, saying what to do", async () => {
+    const hints = await run(() => [new Dense({ units: 1 })], x, dollars);
+    expect(hints).toHaveLength(1);
+    expect(hints[0]).toMatch(
+      /^fit: the targets are large \(root mean square 2\.04e\+5\); fit on scaled targets: const yNorm = new Normalization\(\)\.adapt\(y\)/,
+    );
+    expect(hints[0]).toMatch(/\(fit\(\{ onScaleHint: null \}\) silences this\)$/);
+  });
+
+  it("silent with an inverting Normalization last, for small targets, and for classification losses", async () => {
+    const yNorm = new Normalization().adapt(dollars);
+    expect(await run(() => [new Dense({ units: 1 }), yNorm.inverse()], x, dollars)).toEqual([]);
+    expect(await run(() => [new Dense({ units: 1 })], x, yNorm.apply(dollars))).toEqual([]);
+    const labels = Tensor.from([0, 1, 0, 1, 0, 1, 0, 1]);
+    expect(await run(() => [new Dense({ units: 2 })], x, labels, "sparseCategoricalCrossEntropy")).toEqual([]);
+  });
+
+  it("features beyond ±1000 without a Normalization first", async () => {
+    const big = Tensor.from(Array.from({ length: 8 }, (_, i) => [i, 3000 + i]));
+    const small = Tensor.from(Array.from({ length: 8 }, (_, i) => [Math.sin(i)]));
+    const hints = await run(() => [new Dense({ units: 1 })], big, small);
+    expect(hints).toEqual([
+      "fit: features reach 3.01e+3; put a Normalization layer first: new Normalization().adapt(x) (fit({ onScaleHint: null }) silences this)",
+    ]);
+    expect(await run(() => [new Normalization().adapt(big), new Dense({ units: 1 })], big, small)).toEqual([]);
+  });
+});

@@ -38,6 +38,7 @@ import { OptionError, parseOptions, quote, type Schema, show } from "../options.
 import { LAYER_CLASSES } from "../registry.js";
 import type { RngState } from "../rng.js";
 import { Sequential, type TrainingState } from "../sequential.js";
+import { TableEncoding, type TableEncodingJSON } from "../table.js";
 import { allocFloat, type DType, type FloatArray } from "../tensor.js";
 import { VERSION } from "../version.js";
 import { floatsAt, writeFloats } from "./floats.js";
@@ -109,6 +110,8 @@ export interface ModelHeader {
   };
   /** Present in checkpoints. */
   training?: TrainingState;
+  /** How raw table rows become the inputs (`model.table`), when set. */
+  table?: TableEncodingJSON;
 }
 
 /** A saved model as a plain JSON-able object: the header plus the arrays as number lists. */
@@ -142,6 +145,7 @@ function toDoc(model: Sequential, training?: TrainingState): Doc {
     },
     weights: params.map((p) => ({ name: p.name, shape: [...p.value.shape] })),
   };
+  if (model.table !== null) header.table = TableEncoding.fromJSON(model.table).toJSON(); // checked as the loader will
   const arrays: FloatArray[] = params.map((p) => p.value.data);
   // What the loader refuses is never written: the same value rules, at save time.
   params.forEach((p, i) => {
@@ -462,6 +466,7 @@ function build(h: ModelHeader, layers: Layer[], arrays: FloatArray[], opts: Load
       throw new FormatError(`optimizer: ${(e as Error).message}`);
     }
   }
+  if (h.table) model.table = h.table;
   return { model, training: h.training ?? null };
 }
 
@@ -591,7 +596,7 @@ function checkLayer(
  */
 function checkHeader(v: unknown, withArrays: boolean, opts: LoadOptions): { header: ModelHeader; layers: Layer[] } {
   const top = ["format", "formatVersion", "tinymlpVersion", "createdAt", "model", "weights"];
-  const o = obj(v, "header", withArrays ? [...top, "arrays"] : top, ["compile", "optimizer", "training"]);
+  const o = obj(v, "header", withArrays ? [...top, "arrays"] : top, ["compile", "optimizer", "training", "table"]);
   if (o.format !== "tinymlp-model") fail("format", `expected "tinymlp-model", got ${quote(o.format)}`);
   const formatVersion = int(o.formatVersion, "formatVersion", 0, 1e9);
   if (formatVersion !== FORMAT_VERSION)
@@ -613,7 +618,22 @@ function checkHeader(v: unknown, withArrays: boolean, opts: LoadOptions): { head
     fail("optimizer", "missing (compile is present)");
   }
   if (o.training !== undefined) header.training = checkTraining(o.training, header.compile);
+  if (o.table !== undefined) {
+    header.table = checkTable(o.table);
+    const F = TableEncoding.fromJSON(header.table).features.length;
+    const size = model.inputShape.reduce((a, b) => a * b, 1);
+    if (F !== size) fail("table", `encodes ${F} features, the model takes ${size} per sample`);
+  }
   return { header, layers };
+}
+
+/** `table`: the encoding's own check, its messages already naming the field (`table.numeric[0]: …`). */
+function checkTable(v: unknown): TableEncodingJSON {
+  try {
+    return TableEncoding.fromJSON(v).toJSON();
+  } catch (e) {
+    throw new FormatError((e as Error).message);
+  }
 }
 
 /** `model`: the input shape and dtype, then the layer stack walked with the running shape. */

@@ -9,6 +9,7 @@ import { CSV_OPTIONS, CsvError, type CsvOptions, CsvParser, type CsvTable } from
 import { type ImageDataset, imageDataset } from "../datasets.js";
 import { decodeIdx, type IdxArray, IdxFormatError } from "../idx.js";
 import { IMAGE_SHAPE_SPEC, parseOptions, type Schema, show } from "../options.js";
+import { parseCsvRecords, TableError } from "../table.js";
 import { FileReadError, MAX_WHOLE_FILE, readChunks, readFileGuarded } from "./files.js";
 
 /**
@@ -141,4 +142,26 @@ export function loadMnistCsv(path: string, opts: MnistCsvOptions = {}): ImageDat
     labels[i] = l;
   }
   return { images: t.features, labels, imageShape: shape, length: t.length };
+}
+
+/**
+ * The rows of a CSV file as records (the first line names the columns;
+ * numbers become numbers, empty fields null), read through the guarded
+ * reader (at most 256 MiB), for `TableEncoding.fit` and `encode`.
+ * @example
+ * ```ts
+ * const rows = loadCsvRecords("houses.csv");
+ * const enc = TableEncoding.fit(rows, { label: "price", numeric: ["rooms", "area"], categorical: ["city"] });
+ * ```
+ */
+export function loadCsvRecords(path: string, opts: { delimiter?: string } = {}): Record<string, unknown>[] {
+  parseOptions("loadCsvRecords", { delimiter: { type: "string", maxLength: 1, default: "," } }, opts);
+  const bytes = readFileGuarded(path, { where: "loadCsvRecords", what: "a CSV file", maxBytes: 256 * 2 ** 20 });
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new TableError(`loadCsvRecords: '${path}' is not UTF-8 text`);
+  }
+  return parseCsvRecords(text, opts);
 }

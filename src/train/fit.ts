@@ -22,6 +22,7 @@ import { shapeSize } from "../tensor.js";
 import { type Callback, callbackList } from "./callbacks.js";
 import { type DataRange, evaluateRange, identity, type Logs } from "./evaluate.js";
 import { requireCompiled, requireInputShape, type TrainableModel } from "./model.js";
+import { scaleHint } from "./scale-hint.js";
 import { History, type RunPosition, restoreHistory, type TrainingState } from "./state.js";
 import { trainStep } from "./step.js";
 
@@ -74,6 +75,13 @@ export interface FitOptions<M = TrainableModel> {
    * parameter stops it with an error).
    */
   onDivergence?: ((info: DivergenceInfo) => void) | null;
+  /**
+   * Called once, before training, with a hint when a regression loss meets
+   * unscaled data: targets whose root mean square exceeds 100 (without an
+   * inverting Normalization last) or features beyond ±1000 (without a
+   * Normalization first). Default: one `console.warn`; `null` turns it off.
+   */
+  onScaleHint?: ((message: string) => void) | null;
 }
 
 /** An object of the given shape, or an OptionError (path relative to the option). */
@@ -134,6 +142,7 @@ export const FIT_OPTIONS = {
     default: null,
   },
   onDivergence: { type: "function", nullable: true },
+  onScaleHint: { type: "function", nullable: true },
 } as const satisfies Schema;
 
 /** Validation data as a range of a source, or none. */
@@ -188,7 +197,13 @@ export async function fit<M extends TrainableModel>(
       checkTargets("fit", lossFn, outSize, toSource(vd[1], "fit", "validationData[1]"), "validationData[1]");
     }
   }
+  const resume = o.resume;
   const { nTrain, val } = holdOut(model, xs, ys, o.validationData, o.validationSplit);
+  const onScaleHint = o.onScaleHint === undefined ? (m: string) => console.warn(m) : o.onScaleHint;
+  if (onScaleHint !== null && resume === null && nTrain > 0) {
+    const hint = scaleHint(model.layers, lossFn, xs, ys, nTrain);
+    if (hint !== null) (onScaleHint as (m: string) => void)(hint);
+  }
   const callbacks = callbackList<M>(
     o.callbacks as Callback<M>[] | undefined,
     o.onEpochEnd as Callback<M>["onEpochEnd"],
@@ -197,7 +212,6 @@ export async function fit<M extends TrainableModel>(
   const shuffleRng = o.seed === undefined ? model.rng : new Rng(o.seed);
   const nBatches = Math.ceil(nTrain / o.batchSize);
   const history = new History();
-  const resume = o.resume;
   if (resume) restoreHistory(history, resume, o.epochs, nBatches);
   const onDivergence = o.onDivergence === undefined ? warnDivergence : o.onDivergence;
   const run: Run<M> = {

@@ -100,9 +100,9 @@ function stratifiedTest(y: Tensor, nTest: number, rng: Rng): Uint32Array {
     if (!Number.isInteger(c) || c < 0) {
       throw new ValueError(`trainTestSplit: stratify needs integer labels >= 0, y[${i}] is ${c}`);
     }
-    let list = byClass.get(c);
-    if (!list) byClass.set(c, (list = []));
-    list.push(i);
+    const list = byClass.get(c);
+    if (list) list.push(i);
+    else byClass.set(c, [i]);
   }
   const classes = [...byClass.keys()].sort((p, q) => p - q);
   for (const c of classes) {

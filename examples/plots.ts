@@ -226,3 +226,73 @@ function niceStep(raw: number): number {
   const f = raw / p;
   return (f < 1.5 ? 1 : f < 3 ? 2 : f < 7 ? 5 : 10) * p;
 }
+
+/** A scatter plot of point series, with an optional line (a model's curve) over them. */
+export function scatterChart(opts: {
+  title: string;
+  xLabel: string;
+  yLabel: string;
+  points: { name: string; color: string; values: [number, number][] }[];
+  line?: { name: string; color: string; values: [number, number][] };
+  width?: number;
+  height?: number;
+}): string {
+  const W = opts.width ?? 560;
+  const H = opts.height ?? 360;
+  const m = { l: 60, r: 140, t: 36, b: 44 };
+  const all = [...opts.points.flatMap((s) => s.values), ...(opts.line?.values ?? [])];
+  const range = (k: 0 | 1) => {
+    const v = all.map((p) => p[k]).filter(Number.isFinite);
+    const lo = Math.min(...v);
+    const hi = Math.max(...v);
+    const pad = (hi - lo || 1) * 0.05;
+    return [lo - pad, hi + pad] as const;
+  };
+  const [x0, x1] = range(0);
+  const [y0, y1] = range(1);
+  const px = (v: number) => m.l + ((v - x0) / (x1 - x0)) * (W - m.l - m.r);
+  const py = (v: number) => m.t + (1 - (v - y0) / (y1 - y0)) * (H - m.t - m.b);
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`,
+    `<title>${esc(opts.title)}</title>`,
+    `<rect width="${W}" height="${H}" fill="white"/>`,
+    `<text x="${(m.l + W - m.r) / 2}" y="20" text-anchor="middle" font-size="14" font-weight="bold">${esc(opts.title)}</text>`,
+  ];
+  const ys = niceStep((y1 - y0) / 5);
+  for (let v = Math.ceil(y0 / ys) * ys; v <= y1; v += ys)
+    parts.push(
+      `<line x1="${m.l}" x2="${W - m.r}" y1="${py(v)}" y2="${py(v)}" stroke="#ddd"/>`,
+      `<text x="${m.l - 6}" y="${py(v) + 4}" text-anchor="end">${+v.toFixed(6)}</text>`,
+    );
+  const xs = niceStep((x1 - x0) / 6);
+  for (let v = Math.ceil(x0 / xs) * xs; v <= x1; v += xs)
+    parts.push(`<text x="${px(v)}" y="${H - m.b + 16}" text-anchor="middle">${+v.toFixed(6)}</text>`);
+  parts.push(
+    `<text x="${(m.l + W - m.r) / 2}" y="${H - 8}" text-anchor="middle">${esc(opts.xLabel)}</text>`,
+    `<text transform="translate(14 ${(m.t + H - m.b) / 2}) rotate(-90)" text-anchor="middle">${esc(opts.yLabel)}</text>`,
+  );
+  const legend: { name: string; color: string; line: boolean }[] = [];
+  for (const s of opts.points) {
+    for (const [a, b] of s.values)
+      parts.push(
+        `<circle cx="${px(a).toFixed(1)}" cy="${py(b).toFixed(1)}" r="2.5" fill="${s.color}" fill-opacity="0.8"/>`,
+      );
+    legend.push({ name: s.name, color: s.color, line: false });
+  }
+  if (opts.line) {
+    const pts = opts.line.values.map(([a, b]) => `${px(a).toFixed(1)},${py(b).toFixed(1)}`).join(" ");
+    parts.push(`<polyline points="${pts}" fill="none" stroke="${opts.line.color}" stroke-width="2.5"/>`);
+    legend.push({ name: opts.line.name, color: opts.line.color, line: true });
+  }
+  legend.forEach((l, k) => {
+    const ly = m.t + 10 + 18 * k;
+    parts.push(
+      l.line
+        ? `<line x1="${W - m.r + 12}" x2="${W - m.r + 32}" y1="${ly}" y2="${ly}" stroke="${l.color}" stroke-width="2.5"/>`
+        : `<circle cx="${W - m.r + 22}" cy="${ly}" r="3.5" fill="${l.color}"/>`,
+      `<text x="${W - m.r + 38}" y="${ly + 4}">${esc(l.name)}</text>`,
+    );
+  });
+  parts.push("</svg>");
+  return parts.join("\n");
+}

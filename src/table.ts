@@ -228,6 +228,16 @@ export class TableEncoding {
     records: readonly TableRecord[],
     opts: { withLabel?: boolean; dtype?: "float32" | "float64" } = {},
   ): { x: Tensor; y: Tensor | null; kept: number[] } {
+    return this.encodeRows(records, opts, this.missing);
+  }
+
+  /** encode, with the missing-value rule given: predictRecords refuses whatever the encoding says. @internal */
+  encodeRows(
+    records: readonly TableRecord[],
+    opts: { withLabel?: boolean; dtype?: "float32" | "float64" },
+    missing: "refuse" | "drop",
+    advice?: string,
+  ): { x: Tensor; y: Tensor | null; kept: number[] } {
     const o = parseOptions("TableEncoding.encode", ENCODE_OPTIONS, opts);
     if (!Array.isArray(records))
       throw new ValueError(`TableEncoding.encode: expected a list of records, got ${show(records)}`);
@@ -236,7 +246,7 @@ export class TableEncoding {
     const columns = [...(withLabel ? [j.label as string] : []), ...j.numeric, ...j.categorical.map((c) => c.column)];
     const kept: number[] = [];
     records.forEach((rec, r) => {
-      if (!rowMissing(rec, columns, r, this.missing)) kept.push(r);
+      if (!rowMissing(rec, columns, r, missing, advice)) kept.push(r);
     });
     const F = this.features.length;
     const x = Tensor.zeros([kept.length, F], o.dtype);
@@ -292,14 +302,20 @@ const ENCODE_OPTIONS = {
 } as const satisfies Schema;
 
 /** Whether row r misses one of `columns`: refused (a TableError) or, when dropping, true. */
-function rowMissing(rec: TableRecord, columns: readonly string[], r: number, missing: "refuse" | "drop"): boolean {
+function rowMissing(
+  rec: TableRecord,
+  columns: readonly string[],
+  r: number,
+  missing: "refuse" | "drop",
+  advice = 'pass missing: "drop" to skip such rows',
+): boolean {
   if (typeof rec !== "object" || rec === null)
     throw new TableError(`row ${r}: expected a record (an object), got ${quote(rec)}`);
   for (const c of columns) {
     if (!isMissing(rec[c])) continue;
     if (missing === "drop") return true;
     const what = Object.hasOwn(rec, c) ? `a missing value (${quote(rec[c])})` : "no such column";
-    throw new TableError(`row ${r}, column '${c}': ${what}; pass missing: "drop" to skip such rows`);
+    throw new TableError(`row ${r}, column '${c}': ${what}; ${advice}`);
   }
   return false;
 }
@@ -331,7 +347,9 @@ export function predictRecords(model: Sequential, records: readonly TableRecord[
       "predictRecords: the model has no table encoding (set model.table = encoding.toJSON() before saving)",
     );
   const enc = TableEncoding.fromJSON(model.table);
-  const { x } = enc.encode(records, { withLabel: false, dtype: model.dtype });
+  const columns = [...enc.json.numeric, ...enc.json.categorical.map((c) => c.column)];
+  const advice = `a prediction needs every feature column: ${columns.join(", ")}`;
+  const { x } = enc.encodeRows(records, { withLabel: false, dtype: model.dtype }, "refuse", advice);
   return enc.decode(model.predict(x));
 }
 

@@ -4,7 +4,7 @@
  * The full-length runs are not tests; their figures are in docs/mnist.md.
  */
 import { execFile, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -64,6 +64,40 @@ describe("examples (smoke runs)", () => {
     expect(correct / test.length).toBe(r.testAccuracy);
   });
 
+  it("cars: both models train, the chart and model are written, and a new process predicts a raw record", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tinymlp-cars-"));
+    const out = await run("cars.ts", ["--seeds", "1", "--epochs", "60", "--out", dir]);
+    // one seed, a short run: R² well above 0 (a constant guess scores 0), and the files it says it wrote
+    const r2 = [...out.matchAll(/test R² (-?[0-9.]+) ±/g)].map((m) => Number(m[1]));
+    expect(r2).toHaveLength(2);
+    for (const v of r2) expect(v).toBeGreaterThan(0.5);
+    expect(readFileSync(join(dir, "horsepower.svg"), "utf8")).toMatch(/^<svg [^>]*>\n<title>MPG from horsepower/);
+    const record = {
+      Cylinders: 4,
+      Displacement: 97,
+      Horsepower: 88,
+      Weight_in_lbs: 2130,
+      Acceleration: 14.5,
+      Year: 1971,
+      Origin: "Japan",
+    };
+    const predicted = await run("cars.ts", ["--out", dir, "--predict", JSON.stringify(record)]);
+    const mpg = Number(/predicted: ([0-9.]+) miles per gallon/.exec(predicted)?.[1]);
+    expect(mpg).toBeGreaterThan(15); // the table's 4-cylinder, 88 hp cars run 19 to 36 mpg
+    expect(mpg).toBeLessThan(40);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("iris: a stratified split, accuracy, the confusion matrix and a raw record's species", async () => {
+    const out = await run("iris.ts", ["--seeds", "1", "--epochs", "60"]);
+    const acc = Number(/seed 1: test accuracy ([0-9.]+)%/.exec(out)?.[1]);
+    expect(acc).toBeGreaterThan(80); // three classes: chance is 33%
+    expect(out).toMatch(
+      /confusion matrix \(rows: true species, columns: predicted\), seed 1:\n\s+setosa\s+versicolor\s+virginica\n\s+setosa\s+10 /,
+    );
+    expect(out).toMatch(/a raw record, .*: (setosa|versicolor|virginica)\n/);
+  });
+
   it("mnist --help", async () => {
     expect(await run("mnist.ts", ["--help"])).toMatch(/--hidden LIST/);
   });
@@ -90,6 +124,10 @@ describe("examples (smoke runs)", () => {
     expect(await fails("xor.ts", ["--nope"])).toMatch(/^Unknown option '--nope'/);
     expect(await run("xor.ts", ["--help"])).toMatch(/^XOR with a one-hidden-layer MLP/);
     expect(await run("quickstart.ts", ["--help"])).toMatch(/--epochs N/);
+    expect(await run("cars.ts", ["--help"])).toMatch(/^Predict a car's miles per gallon/);
+    expect(await run("iris.ts", ["--help"])).toMatch(/^Classify iris flowers/);
+    expect(await fails("cars.ts", ["--seeds", "0"])).toMatch(/^--seeds must be an integer >= 1, got '0'/);
+    expect(await fails("cars.ts", ["--predict", "{nope"])).toMatch(/^--predict needs a JSON object/);
   });
 
   it("seed ladder: every rung on 300 images", async () => {

@@ -132,3 +132,28 @@ describe("documented figures match the recorded runs", () => {
     expect(doc).toContain(`reaches **${pct((results[0] as Result).testAccuracy)}**`);
   });
 });
+
+describe("docs/tabular.md and the README quote what npm run cars -- --sklearn wrote (docs/results/cars.json)", () => {
+  type Summary = Record<string, { r2: number; r2Sd: number; mae: number }>;
+  type Peers = Record<string, Record<string, { r2: number; mae: number }>>;
+  const cars = JSON.parse(readFileSync("docs/results/cars.json", "utf8")) as { summary: Summary; sklearn: Peers };
+  const tabular = readFileSync("docs/tabular.md", "utf8");
+  const readme = readFileSync("README.md", "utf8");
+
+  it("tinymlp's mean R² ± sd and MAE, and scikit-learn's, on both tasks", () => {
+    for (const task of ["horsepower", "every column"]) {
+      const s = cars.summary[task] as Summary[string];
+      expect(tabular).toContain(`${s.r2.toFixed(3)} ± ${s.r2Sd.toFixed(3)}`);
+      expect(tabular).toContain(`${s.mae.toFixed(2)} mpg`);
+      for (const peer of Object.values(cars.sklearn[task] ?? {})) {
+        expect(tabular).toContain(`| ${peer.r2.toFixed(3)} `);
+        expect(tabular).toContain(`${peer.mae.toFixed(2)} mpg`);
+      }
+    }
+    const hp = cars.summary.horsepower as Summary[string];
+    const all = cars.summary["every column"] as Summary[string];
+    expect(readme.replace(/\s+/g, " ")).toContain(
+      `test R² ${hp.r2.toFixed(3)} and ${all.r2.toFixed(3)}, MAE ${hp.mae.toFixed(2)} and ${all.mae.toFixed(2)} mpg`,
+    );
+  });
+});

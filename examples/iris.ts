@@ -103,9 +103,8 @@ for (let seed = 1; seed <= seeds; seed++) {
     const w = Math.max(...species.map((n) => n.length));
     console.log(`\n  confusion matrix (rows: true species, columns: predicted), seed 1:`);
     console.log(`  ${"".padEnd(w)}  ${species.map((n) => n.padStart(w)).join("  ")}`);
-    m.forEach((row, k) =>
-      console.log(`  ${(species[k] as string).padEnd(w)}  ${row.map((v) => String(v).padStart(w)).join("  ")}`),
-    );
+    for (const [k, row] of m.entries())
+      console.log(`  ${(species[k] as string).padEnd(w)}  ${row.map((v) => String(v).padStart(w)).join("  ")}`);
     model.table = enc.toJSON();
     const [guess] = predictRecords(model, [{ sepalLength: 6.1, sepalWidth: 2.8, petalLength: 4.7, petalWidth: 1.2 }]);
     console.log(

@@ -80,6 +80,8 @@ export {
 } from "./format/tmlp.js";
 export { type GradCheckOptions, type GradCheckReport, type GradErrors, gradCheck } from "./gradcheck.js";
 export { encodeIdx, type IdxArray, IdxFormatError, parseIdx } from "./idx.js";
+export { type FromOnnxOptions, fromOnnx, ONNX_OPSETS } from "./import/onnx.js";
+export { OnnxFormatError } from "./import/onnx-proto.js";
 export {
   type FanInfo,
   getInitializer,

@@ -30,4 +30,4 @@ export {
   statFile,
   writeFileAtomic,
 } from "./node/files.js";
-export { load, loadCheckpoint, loadTfjs, save, saveOnnx, saveTfjs } from "./node/models.js";
+export { load, loadCheckpoint, loadOnnx, loadTfjs, save, saveOnnx, saveTfjs } from "./node/models.js";

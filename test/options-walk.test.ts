@@ -37,6 +37,8 @@ const TAKES_OPTIONS: Record<string, (() => unknown)[]> = {
   Normalization: [() => new lib.Normalization(BAD as never)],
   trainTestSplit: [() => lib.trainTestSplit(lib.Tensor.from([[1], [2]]), lib.Tensor.from([0, 1]), BAD as never)],
   parseCsvRecords: [() => lib.parseCsvRecords("a\n1\n", BAD as never)],
+  fromOnnx: [() => lib.fromOnnx(lib.toOnnx(model()), BAD as never)],
+  loadOnnx: [() => node.loadOnnx(csv, BAD as never)],
   TableEncoding: [() => lib.TableEncoding.fit([{ a: 1 }], { numeric: ["a"], ...BAD } as never)],
   "TableEncoding#encode": [
     () => lib.TableEncoding.fit([{ a: 1 }], { numeric: ["a"] }).encode([{ a: 1 }], BAD as never),
@@ -133,6 +135,7 @@ const NO_OPTIONS = new Set([
   // data and results
   "History",
   "MacroClassMetric",
+  "OnnxFormatError",
   "TableError",
   "predictRecords",
   "RegressionMetric",

@@ -24,15 +24,7 @@ import { OptionError, parseOptions, type Schema, show } from "../options.js";
 import type { Sequential } from "../sequential.js";
 import type { FloatArray } from "../tensor.js";
 import { VERSION } from "../version.js";
-import {
-  configActivation,
-  configBoolean,
-  configNumber,
-  entryFor,
-  hasParam,
-  paramValues,
-  stdOfVariance,
-} from "./config.js";
+import { configActivation, configBoolean, configNumber, entryFor, hasParam, paramValues } from "./config.js";
 
 // ---------------------------------------------------------------- a minimal protobuf writer
 
@@ -416,9 +408,15 @@ const ONNX_LAYERS = {
     ]);
   },
   normalization: (g, c, layer, x, input) => {
-    // y = (x − m)/s, or x·s + m inverted; s = √v, 1 where v = 0 (as the layer computes it)
+    // y = (x − m)/s, or x·s + m inverted; s = √v, 1 where v = 0 (as the layer computes it).
+    // s is a Sqrt node over the variance (1 in place of 0), so fromOnnx reads the variance back exactly.
     const m = g.constant(`${layer.name}/mean`, [...input], param(layer, "mean"));
-    const s = g.constant(`${layer.name}/std`, [...input], stdOfVariance(param(layer, "variance")));
+    const v = g.constant(
+      `${layer.name}/variance`,
+      [...input],
+      Array.from(param(layer, "variance"), (x) => (x > 0 ? x : 1)),
+    );
+    const s = g.op("Sqrt", [v], `${layer.name}/std`);
     if (configBoolean("toOnnx", c, "invert"))
       return g.op("Add", [g.op("Mul", [x, s], `${layer.name}/mul`), m], `${layer.name}/add`);
     return g.op("Div", [g.op("Sub", [x, m], `${layer.name}/sub`), s], `${layer.name}/div`);

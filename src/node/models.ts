@@ -18,6 +18,7 @@ import {
   parseLoadOptions,
   serialize,
 } from "../format/tmlp.js";
+import { FROM_ONNX_OPTIONS, type FromOnnxOptions, fromOnnx } from "../import/onnx.js";
 import { parseOptions, show } from "../options.js";
 import type { Sequential } from "../sequential.js";
 import { VERSION } from "../version.js";
@@ -191,4 +192,19 @@ function readModelFile(path: string, opts: LoadOptions, where: string): Loaded {
 /** Index of the first byte that is not JSON whitespace, or -1. */
 function firstNonSpace(b: Uint8Array): number {
   return b.findIndex((c) => c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09);
+}
+
+/**
+ * Reads an ONNX model file into a Sequential (see `fromOnnx`), through the
+ * guarded reader (a regular file, at most 2 GiB − 1).
+ * @throws OnnxFormatError naming what has no MLP form; FileReadError when the file cannot be read
+ * @example
+ * ```ts
+ * const model = loadOnnx("mlp.onnx");
+ * ```
+ */
+export function loadOnnx(path: string, opts: FromOnnxOptions = {}): Sequential {
+  parseOptions("loadOnnx", FROM_ONNX_OPTIONS, opts); // before the file is read
+  const bytes = readFileGuarded(path, { where: "loadOnnx", what: "an ONNX model", maxBytes: MAX_WHOLE_FILE });
+  return fromOnnx(bytes, opts);
 }

@@ -107,7 +107,7 @@ const CASES: [string, (d: Doc) => void, string][] = [
   [
     "layer kind",
     set(["model", "layers", 0, "kind"], "conv2d"),
-    'model.layers[0].kind: expected one of dense, activation, softmax, flatten, dropout, batchNormalization, layerNormalization or "custom", got "conv2d"',
+    'model.layers[0].kind: expected one of dense, activation, softmax, flatten, dropout, batchNormalization, layerNormalization, normalization or "custom", got "conv2d"',
   ],
   [
     "custom layer not registered",

@@ -194,6 +194,7 @@ export {
 } from "./sequential.js";
 export { type Split, type SplitOptions, trainTestSplit } from "./split.js";
 export {
+  type Encoded,
   parseCsvRecords,
   predictRecords,
   TableEncoding,

@@ -242,7 +242,12 @@ export class Normalization implements Layer {
   }
 
   /** The statistics as numbers: from the model's parameters once built, else from adapt or the options. */
-  statistics(): { mean: number[]; variance: number[] } {
+  statistics(): {
+    /** Per-feature means. */
+    mean: number[];
+    /** Per-feature variances (0 for a constant feature). */
+    variance: number[];
+  } {
     if (this.mean && this.variance)
       return { mean: Array.from(this.mean.value.data), variance: Array.from(this.variance.value.data) };
     if (this.pending) return { mean: Array.from(this.pending.mean), variance: Array.from(this.pending.variance) };

@@ -36,7 +36,12 @@ export interface Split {
   /** Held-out targets. */
   yTest: Tensor;
   /** Which rows of x went to each part, in their order there. */
-  indices: { train: Uint32Array; test: Uint32Array };
+  indices: {
+    /** The rows of xTrain, in order. */
+    train: Uint32Array;
+    /** The rows of xTest, in order. */
+    test: Uint32Array;
+  };
 }
 
 /**

@@ -70,7 +70,22 @@ export interface TableEncodingJSON {
   /** Numeric feature columns, in feature order. */
   numeric: string[];
   /** Categorical columns with their categories, in feature order (after the numeric ones). */
-  categorical: { column: string; categories: string[] }[];
+  categorical: {
+    /** The column's name. */
+    column: string;
+    /** Its categories, sorted: one feature each. */
+    categories: string[];
+  }[];
+}
+
+/** What {@link TableEncoding.encode} returns. */
+export interface Encoded {
+  /** The features, (N, features). */
+  x: Tensor;
+  /** The label: (N) class indices, (N, 1) numbers, or null without one. */
+  y: Tensor | null;
+  /** The records used (all, unless rows with a missing value were dropped). */
+  kept: number[];
 }
 
 /** Missing: absent, null, the empty string, or NaN. */
@@ -224,10 +239,7 @@ export class TableEncoding {
    * @throws TableError naming the row and column of a missing value (unless
    * dropped), a number that is not one, or a category the encoding has not seen
    */
-  encode(
-    records: readonly TableRecord[],
-    opts: { withLabel?: boolean; dtype?: "float32" | "float64" } = {},
-  ): { x: Tensor; y: Tensor | null; kept: number[] } {
+  encode(records: readonly TableRecord[], opts: { withLabel?: boolean; dtype?: "float32" | "float64" } = {}): Encoded {
     return this.encodeRows(records, opts, this.missing);
   }
 
@@ -237,7 +249,7 @@ export class TableEncoding {
     opts: { withLabel?: boolean; dtype?: "float32" | "float64" },
     missing: "refuse" | "drop",
     advice?: string,
-  ): { x: Tensor; y: Tensor | null; kept: number[] } {
+  ): Encoded {
     const o = parseOptions("TableEncoding.encode", ENCODE_OPTIONS, opts);
     if (!Array.isArray(records))
       throw new ValueError(`TableEncoding.encode: expected a list of records, got ${show(records)}`);

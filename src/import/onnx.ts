@@ -52,7 +52,12 @@ export const FROM_ONNX_OPTIONS = {
 } as const satisfies Schema;
 
 /** The opsets of the default domain this reader knows. */
-export const ONNX_OPSETS = { min: 9, max: 21 } as const;
+export const ONNX_OPSETS = {
+  /** The oldest opset read. */
+  min: 9,
+  /** The newest opset read. */
+  max: 21,
+} as const;
 
 /** A constant value: dims and values, and how it was made (for Sqrt(variance)). */
 interface Const {

@@ -4,6 +4,8 @@
  * (B, K) with their argmax; a single output column (B, 1) is binary
  * (threshold 0.5 on probabilities, 0 on logits).
  */
+
+import type { Predictor } from "./committee.js";
 import { ShapeError, ValueError } from "./errors.js";
 import type { Tensor } from "./tensor.js";
 
@@ -131,18 +133,37 @@ export class Accuracy implements Metric {
 
 /**
  * Counts of (true class, predicted class) pairs: `m[t][p]`.
- * `predicted` may be class indices or a (N, K) tensor of scores (argmax taken).
+ * `predicted` may be class indices or a (N, K) tensor of scores (argmax
+ * taken); or pass a model, the inputs and the labels, and it predicts (K is
+ * the model's output width).
  * @example
  * ```ts
  * const m = confusionMatrix(model.predict(xTest), yTest, 10);
  * m[4][9]; // fours taken for nines
+ * confusionMatrix(model, xTest, yTest); // the same
  * ```
  */
+export function confusionMatrix(model: Predictor, x: Tensor, labels: Tensor | ArrayLike<number>): number[][];
 export function confusionMatrix(
   predicted: Tensor | ArrayLike<number>,
   labels: ArrayLike<number>,
   numClasses: number,
+): number[][];
+export function confusionMatrix(
+  first: Predictor | Tensor | ArrayLike<number>,
+  second: Tensor | ArrayLike<number>,
+  third: number | Tensor | ArrayLike<number>,
 ): number[][] {
+  if (typeof (first as Predictor).predict === "function") {
+    const scores = (first as Predictor).predict(second as Tensor);
+    const N = scores.shape[0] ?? 0;
+    const K = N === 0 ? 0 : scores.size / N;
+    const y = third instanceof Object && "data" in third ? (third as Tensor).data : (third as ArrayLike<number>);
+    return confusionMatrix(scores, y, K);
+  }
+  const predicted = first as Tensor | ArrayLike<number>;
+  const labels = second as ArrayLike<number>;
+  const numClasses = third as number;
   const pred = "argMax" in predicted ? predicted.argMax() : predicted;
   if (pred.length !== labels.length) {
     throw new ShapeError(`confusionMatrix: ${pred.length} predictions but ${labels.length} labels`);

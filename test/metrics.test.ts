@@ -7,6 +7,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import {
+  confusionMatrix,
   Dense,
   MacroClassMetric,
   type Metric,
@@ -140,5 +141,30 @@ describe("running state in checkpoints", () => {
     back.setState(r.getState());
     expect(back.result()).toBe(r.result());
     expect(() => back.setState([1, 2, 0.5, -1, 0, 0])).toThrow(/r2\.setState: expected \[outputs, count/);
+  });
+});
+
+describe("confusionMatrix from a model", () => {
+  it("confusionMatrix(model, x, y) is confusionMatrix(model.predict(x), y, K)", () => {
+    const m = new Sequential({ inputShape: [2], seed: 5, layers: [new Dense({ units: 3 })] });
+    const x = Tensor.from([
+      [1, 0],
+      [0, 1],
+      [1, 1],
+      [0, -1],
+      [2, 1],
+    ]);
+    const y = Tensor.from([0, 1, 2, 1, 0]);
+    const want = [
+      [0, 0, 0],
+      [0, 0, 0],
+      [0, 0, 0],
+    ];
+    for (const [i, k] of Array.from(m.predict(x).argMax()).entries()) {
+      const row = want[y.data[i] as number] as number[];
+      row[k] = (row[k] as number) + 1;
+    }
+    expect(confusionMatrix(m, x, y)).toEqual(want);
+    expect(confusionMatrix(m, x, y.data)).toEqual(want);
   });
 });

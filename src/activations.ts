@@ -10,7 +10,7 @@
  * y, gelu from x). dx may alias dy.
  */
 import { checkNumber } from "./errors.js";
-import { exp, expm1, IO, log1p, tanhInto } from "./math.js";
+import { exp, expm1, IO, log, log1p, tanhInto } from "./math.js";
 import { byName, type NamedFactory, named, schemasOf } from "./options.js";
 import type { FloatArray } from "./tensor.js";
 
@@ -33,14 +33,18 @@ export type ActivationName =
   | "softplus"
   | "silu"
   | "swish"
-  | "softmax";
+  | "hardSigmoid"
+  | "softmax"
+  | "logSoftmax";
 
 /** Serializable description of an activation. */
 export interface ActivationConfig {
   /** The activation's name. */
   name: ActivationName;
-  /** `leakyRelu`'s slope or `elu`'s alpha, where it applies. */
+  /** `leakyRelu`'s slope, `elu`'s alpha or `hardSigmoid`'s slope, where it applies. */
   alpha?: number;
+  /** `hardSigmoid`'s offset. */
+  beta?: number;
 }
 
 /**
@@ -365,6 +369,42 @@ export class Silu extends Elementwise {
   }
 }
 
+/**
+ * f(x) = max(0, min(1, α·x + β)), the piecewise-linear sigmoid (Keras and
+ * ONNX: α = 0.2, β = 0.5; PyTorch's Hardsigmoid is α = 1/6).
+ */
+export class HardSigmoid extends Elementwise {
+  readonly name = "hardSigmoid" as const;
+  /** Slope (default 0.2). */
+  readonly alpha: number;
+  /** Offset (default 0.5). */
+  readonly beta: number;
+  constructor(alpha = 0.2, beta = 0.5) {
+    super();
+    this.alpha = checkNumber("hardSigmoid", "alpha", alpha, (a) => a > 0, "a finite number > 0");
+    this.beta = checkNumber("hardSigmoid", "beta", beta, () => true, "a finite number");
+  }
+  forward(x: FloatArray, y: FloatArray, rows: number, cols: number): void {
+    const n = rows * cols;
+    const a = this.alpha;
+    const b = this.beta;
+    for (let i = 0; i < n; i++) y[i] = Math.max(0, Math.min(1, a * (x[i] as number) + b));
+  }
+  // f'(x) = α where 0 < αx + β < 1, else 0 (0 at the two kinks, as at ReLU's)
+  backward(x: FloatArray, _y: FloatArray, dy: FloatArray, dx: FloatArray, rows: number, cols: number): void {
+    const n = rows * cols;
+    const a = this.alpha;
+    const b = this.beta;
+    for (let i = 0; i < n; i++) {
+      const z = a * (x[i] as number) + b;
+      dx[i] = z > 0 && z < 1 ? a * (dy[i] as number) : 0;
+    }
+  }
+  override toConfig(): ActivationConfig {
+    return { name: this.name, alpha: this.alpha, beta: this.beta };
+  }
+}
+
 /** Row-wise softmax of a (rows, cols) array, stable: subtract the row max first. */
 export function softmaxRows(x: FloatArray, y: FloatArray, rows: number, cols: number): void {
   for (let r = 0; r < rows; r++) {
@@ -402,6 +442,37 @@ export class SoftmaxFunction implements ActivationFunction {
   }
 }
 
+/**
+ * y_j = x_j − log Σ_k e^{x_k} along each row: log-probabilities, computed
+ * stably (the row max m first: y_j = x_j − m − log Σ e^{x_k − m}).
+ */
+export class LogSoftmaxFunction implements ActivationFunction {
+  readonly name = "logSoftmax" as const;
+  forward(x: FloatArray, y: FloatArray, rows: number, cols: number): void {
+    for (let r = 0; r < rows; r++) {
+      const o = r * cols;
+      let m = Number.NEGATIVE_INFINITY;
+      for (let j = 0; j < cols; j++) m = Math.max(m, x[o + j] as number);
+      let s = 0;
+      for (let j = 0; j < cols; j++) s += exp((x[o + j] as number) - m);
+      const lse = m + log(s);
+      for (let j = 0; j < cols; j++) y[o + j] = (x[o + j] as number) - lse;
+    }
+  }
+  // ∂y_j/∂x_i = δ_ij − softmax_i, so dx_i = dy_i − e^{y_i}·Σ_j dy_j
+  backward(_x: FloatArray, y: FloatArray, dy: FloatArray, dx: FloatArray, rows: number, cols: number): void {
+    for (let r = 0; r < rows; r++) {
+      const o = r * cols;
+      let sum = 0;
+      for (let j = 0; j < cols; j++) sum += dy[o + j] as number;
+      for (let j = 0; j < cols; j++) dx[o + j] = (dy[o + j] as number) - exp(y[o + j] as number) * sum;
+    }
+  }
+  toConfig(): ActivationConfig {
+    return { name: this.name };
+  }
+}
+
 const ALPHA = (dflt: number) => ({ alpha: { type: "number", min: 0, default: dflt } }) as const;
 const none = {} as const;
 
@@ -419,7 +490,13 @@ const FACTORIES: Record<ActivationName, NamedFactory<ActivationFunction>> = {
   softplus: named("softplus", none, () => new Softplus()),
   silu: named("silu", none, () => new Silu("silu")),
   swish: named("swish", none, () => new Silu("swish")),
+  hardSigmoid: named(
+    "hardSigmoid",
+    { alpha: { type: "number", gt: 0, default: 0.2 }, beta: { type: "number", default: 0.5 } },
+    (o) => new HardSigmoid(o.alpha, o.beta),
+  ),
   softmax: named("softmax", none, () => new SoftmaxFunction()),
+  logSoftmax: named("logSoftmax", none, () => new LogSoftmaxFunction()),
 };
 
 /** Each built-in activation's option schema, by name (for tools and tests that draw options). */

@@ -55,6 +55,7 @@ describe("activations at their kinks and limits", () => {
       "gelu",
       "softplus",
       "silu",
+      "hardSigmoid",
     ] as const) {
       const f = getActivation(name);
       const x = Float64Array.from([1, -1, 0.5, 9, 9]);
@@ -65,6 +66,29 @@ describe("activations at their kinks and limits", () => {
       f.backward(x, y, Float64Array.from([1, 1, 1, 5, 5]), dx, 1, 3);
       expect([dx[3], dx[4]], `${name} backward`).toEqual([7, 7]);
     }
+  });
+
+  it("hardSigmoid: 0.2·x + 0.5 clipped, slope 0.2 between its kinks at ±2.5 and 0 beyond; logSoftmax: log of softmax", () => {
+    const hs = getActivation("hardSigmoid");
+    const x = Float64Array.from([-3, -2.5, -1, 0, 1, 2.5, 3]);
+    const y = new Float64Array(7);
+    hs.forward(x, y, 1, 7);
+    expect(Array.from(y)).toEqual([0, 0, 0.3, 0.5, 0.7, 1, 1]);
+    const dx = new Float64Array(7);
+    hs.backward(x, y, new Float64Array(7).fill(1), dx, 1, 7);
+    expect(Array.from(dx)).toEqual([0, 0, 0.2, 0.2, 0.2, 0, 0]); // 0 at the kinks, as ReLU's at 0
+    expect(getActivation({ name: "hardSigmoid", alpha: 1 / 6, beta: 0.5 }).toConfig()).toEqual({
+      name: "hardSigmoid",
+      alpha: 1 / 6,
+      beta: 0.5,
+    });
+    // logSoftmax of (0, ln 3): softmax is (1/4, 3/4), so (−ln 4, ln 3 − ln 4); 1000 more on one side stays finite
+    const ls = getActivation("logSoftmax");
+    const z = new Float64Array(4);
+    ls.forward(Float64Array.from([0, Math.log(3), 1000, 0]), z, 2, 2);
+    expect(z[0]).toBeCloseTo(-Math.log(4), 15);
+    expect(z[1]).toBeCloseTo(Math.log(3) - Math.log(4), 15);
+    expect([z[2], z[3]]).toEqual([0, -1000]);
   });
 
   it("configs carry alpha where there is one; direct constructors check it", () => {
@@ -92,7 +116,7 @@ describe("activations at their kinks and limits", () => {
     const mine = new LeakyRelu(0.3); // any object with forward/backward/toConfig, used as it is
     expect(getActivation(mine)).toBe(mine);
     expect(() => getActivation("nope" as never)).toThrow(
-      "activation: unknown activation 'nope'; known: linear, relu, leakyRelu, elu, selu, gelu, geluTanh, sigmoid, tanh, softplus, silu, swish, softmax",
+      "activation: unknown activation 'nope'; known: linear, relu, leakyRelu, elu, selu, gelu, geluTanh, sigmoid, tanh, softplus, silu, swish, hardSigmoid, softmax, logSoftmax",
     );
     for (const bad of [null, 5, { forwrd: 1 }])
       expect(() => getActivation(bad as never), String(bad)).toThrow(/^activation: /);

@@ -32,7 +32,27 @@ const KINK_MARGIN = 1e-3; // ≫ h = 1e-5, so a perturbation never crosses the k
 /** Every activation, with a random non-default alpha for those that take one (so a dropped alpha fails). */
 const activationArb: fc.Arbitrary<ActivationConfig> = fc
   .tuple(fc.constantFrom(...ACTIVATION_NAMES), fc.double({ min: 0.05, max: 3, noNaN: true }))
-  .map(([name, alpha]) => (name === "leakyRelu" || name === "elu" ? { name, alpha } : { name }));
+  .map(([name, alpha]) =>
+    name === "leakyRelu" || name === "elu"
+      ? { name, alpha }
+      : name === "hardSigmoid"
+        ? { name, alpha, beta: 0.5 - alpha / 10 }
+        : { name },
+  );
+
+/** How far values are from the activation's kinks (ReLU-likes: 0; hardSigmoid: where αx + β is 0 or 1). */
+function kinkDistance(a: ActivationConfig, v: ArrayLike<number>): number {
+  if (KINKED.has(a.name)) return minAbs(v);
+  if (a.name !== "hardSigmoid") return Number.POSITIVE_INFINITY;
+  const alpha = a.alpha ?? 0.2;
+  const beta = a.beta ?? 0.5;
+  let m = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < v.length; i++) {
+    const z = alpha * (v[i] as number) + beta;
+    m = Math.min(m, Math.abs(z) / alpha, Math.abs(z - 1) / alpha);
+  }
+  return m;
+}
 
 function expectOk(report: ReturnType<typeof gradCheck>): void {
   if (!report.ok) {
@@ -76,7 +96,7 @@ describe("gradients match finite differences (float64)", () => {
         fc.integer(),
         (activation, B, D, seed) => {
           const x = randomTensor([B, D], seed, -3, 3);
-          if (KINKED.has(activation.name)) fc.pre(minAbs(x.data) > KINK_MARGIN);
+          fc.pre(kinkDistance(activation, x.data) > KINK_MARGIN);
           const layer = built(new Activation({ activation }), [D], seed);
           expectOk(gradCheck(layer, { input: x, seed, ...GRAD_TOL }));
         },
@@ -107,7 +127,7 @@ describe("gradients match finite differences (float64)", () => {
           });
           built(layer, [I], seed);
           const x = randomTensor([B, I], seed + 1, -2, 2);
-          if (KINKED.has(activation.name)) fc.pre(minAbs(preactivation(layer, x)) > KINK_MARGIN);
+          fc.pre(kinkDistance(activation, preactivation(layer, x)) > KINK_MARGIN);
           // |W| has a kink at 0: with an L1 penalty no weight may sit within a step of it
           if (l1 > 0) fc.pre(minAbs(layer.kernel?.value.data ?? []) > KINK_MARGIN);
           expectOk(gradCheck(layer, { input: x, seed, ...GRAD_TOL }));
@@ -260,7 +280,7 @@ describe("gradients match finite differences (float64)", () => {
           // Every kinked pre-activation must stay away from 0.
           let h = x;
           for (const layer of model.layers as Dense[]) {
-            if (KINKED.has(layer.activation.name)) fc.pre(minAbs(preactivation(layer, h)) > KINK_MARGIN);
+            fc.pre(kinkDistance(layer.activation.toConfig(), preactivation(layer, h)) > KINK_MARGIN);
             h = layer.forward(h, "train").clone();
           }
           expectOk(gradCheck(model, { input: x, seed, ...GRAD_TOL }));

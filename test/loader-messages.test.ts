@@ -217,7 +217,7 @@ const CASES: [string, (d: Doc) => void, string][] = [
     // the option's own message under the field's path, its words kept whole (only a leading "is " goes)
     "layer option whose value says 'is'",
     set(["model", "layers", 0, "activation"], "this is it"),
-    "model.layers[0].activation: unknown activation 'this is it'; known: linear, relu, leakyRelu, elu, selu, gelu, geluTanh, sigmoid, tanh, softplus, silu, swish, softmax",
+    "model.layers[0].activation: unknown activation 'this is it'; known: linear, relu, leakyRelu, elu, selu, gelu, geluTanh, sigmoid, tanh, softplus, silu, swish, hardSigmoid, softmax, logSoftmax",
   ],
   // each path below is the field's own; the limits are LIMITS' and the lists' own maxima
   ["layer kind missing", del(["model", "layers", 0, "kind"]), "model.layers[0].kind: missing"],

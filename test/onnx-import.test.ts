@@ -172,6 +172,8 @@ describe("graphs other producers wrote, against onnxruntime-web", () => {
     ["tf2onnx-matmul-add-op11.onnx", "flatten dense(relu) dense(softmax)"],
     ["tf2onnx-matmul-add-op15.onnx", "flatten dense(relu) dense(softmax)"],
     ["gemm-alpha-beta-op13.onnx", "dense(linear)"],
+    ["typed-fields-hardsigmoid-op13.onnx", "dense(hardSigmoid)"], // float_data and int64_data, not raw_data
+    ["logsoftmax-op13.onnx", "dense(logSoftmax)"],
   ];
   for (const [file, layers] of CASES) {
     it(`${file}: ${layers}`, async () => {
@@ -228,6 +230,15 @@ describe("what has no MLP form is refused, naming it", () => {
       "refused-external-data.onnx",
       "fromOnnx: initializer 'w': its data is in an external file; tinymlp reads self-contained models only (save with all tensors inside, e.g. onnx.save(model, path, save_as_external_data=False))",
     ],
+    [
+      "refused-dangling.onnx",
+      "fromOnnx: node 1 ('output', Relu): input 'b' is not defined before it (a dangling name or a cycle)",
+    ],
+    [
+      "refused-cycle.onnx",
+      "fromOnnx: node 0 ('b', Relu): input 'c' is not defined before it (a dangling name or a cycle)",
+    ],
+    ["refused-duplicate-output.onnx", "fromOnnx: node 1 ('a', Sigmoid): output 'a' is defined twice"],
     [
       "torch-unknown-function-op13.onnx",
       "fromOnnx: node 2 ('/1/Mul', Mul): nodes 2 (Mul), 3 (Mul), 4 (Add) compute an elementwise function that is none of tinymlp's activations",

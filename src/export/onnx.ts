@@ -322,6 +322,22 @@ function activation(g: Graph, fn: ActivationConfig, x: string, where: string): s
       return g.op("Softplus", [x], `${where}/softplus`);
     case "softmax":
       return g.op("Softmax", [x], `${where}/softmax`, [["axis", "int", -1]]);
+    case "logSoftmax":
+      return g.op("LogSoftmax", [x], `${where}/logSoftmax`, [["axis", "int", -1]]);
+    case "hardSigmoid":
+      if (g.type === DOUBLE) {
+        // onnxruntime's HardSigmoid is float32 only: max(0, min(1, α·x + β)) from ops with double kernels
+        const z = g.op(
+          "Add",
+          [g.op("Mul", [x, scalar(fn.alpha ?? 0.2)], `${where}/mul`), scalar(fn.beta ?? 0.5)],
+          `${where}/add`,
+        );
+        return g.op("Max", [g.op("Min", [z, scalar(1)], `${where}/min`), scalar(0)], `${where}/hardSigmoid`);
+      }
+      return g.op("HardSigmoid", [x], `${where}/hardSigmoid`, [
+        ["alpha", "float", fn.alpha ?? 0.2],
+        ["beta", "float", fn.beta ?? 0.5],
+      ]);
     case "silu":
     case "swish":
       return g.op("Mul", [x, g.op("Sigmoid", [x], `${where}/sigmoid`)], `${where}/${fn.name}`);

@@ -84,6 +84,13 @@ function kerasActivation(fn: ActivationConfig): { activation: string } | { layer
       return { activation: "elu" };
     case "leakyRelu":
       return { layer: { class_name: "LeakyReLU", config: { alpha: a } } };
+    case "hardSigmoid":
+      // Keras's hard_sigmoid is clip(0.2·x + 0.5, 0, 1), with no options
+      if (fn.alpha !== 0.2 || fn.beta !== 0.5)
+        throw new ValueError(
+          `toTfjs: activation hardSigmoid with alpha ${fn.alpha} and beta ${fn.beta}: TensorFlow.js's is 0.2·x + 0.5 only`,
+        );
+      return { activation: "hardSigmoid" };
     default:
       throw new ValueError(`toTfjs: activation '${fn.name}' has no TensorFlow.js form`);
   }

@@ -298,6 +298,7 @@ class Importer {
       case "LayerNormalization":
         return this.layerNorm(n);
       case "Softmax":
+      case "LogSoftmax":
         return this.softmax(n);
       default:
         if (elementwise) return this.region(cur, output);
@@ -308,8 +309,6 @@ class Importer {
   private why(op: string): string {
     if (/^Conv|Pool$|^Max|^Average|^Global/.test(op)) return "a convolution or pooling has no MLP form";
     if (["If", "Loop", "Scan"].includes(op)) return "control flow has no MLP form";
-    if (op === "LogSoftmax")
-      return "LogSoftmax has no tinymlp layer (Softmax does; a logits loss takes the Gemm's output)";
     return "an operator with no MLP layer form in tinymlp";
   }
 
@@ -448,8 +447,9 @@ class Importer {
     const axis = this.attr(n, "axis") ?? (this.opset >= 13 ? -1 : 1);
     if (axis !== -1 && axis !== 1) this.fail(n, `axis ${axis}; tinymlp's Softmax is over the features`);
     this.done.add(n);
-    if (this.foldIntoDense("softmax")) return n.outputs[0] as string;
-    this.push(new Softmax(), [], [D]);
+    const name = n.opType === "LogSoftmax" ? "logSoftmax" : "softmax";
+    if (this.foldIntoDense(name)) return n.outputs[0] as string;
+    this.push(name === "softmax" ? new Softmax() : new Activation({ activation: "logSoftmax" }), [], [D]);
     return n.outputs[0] as string;
   }
 
@@ -619,7 +619,7 @@ class Importer {
   }
 
   /** Makes `activation` the activation of the linear Dense just read, if that is the last layer; false otherwise. */
-  private foldIntoDense(activation: string | { name: ActivationName; alpha: number }): boolean {
+  private foldIntoDense(activation: string | { name: ActivationName; alpha: number; beta?: number }): boolean {
     const last = this.layers.at(-1);
     if (!last || !(last.layer instanceof Dense) || last.layer.activation.name !== "linear" || last.fused) return false;
     // the same arithmetic as a separate layer: Dense applies its activation to x·W + b
@@ -762,7 +762,7 @@ function identify(
   f: (x: number) => number,
   constants: number[],
   attributes: Map<string, { f?: number }>[],
-): string | { name: ActivationName; alpha: number } | null {
+): string | { name: ActivationName; alpha: number; beta?: number } | null {
   const got = PROBES.map(f);
   if (got.some((v) => !Number.isFinite(v))) return null;
   const close = (want: number[]) => want.every((w, i) => Math.abs((got[i] as number) - w) <= 1e-5 * Math.abs(w) + 1e-6);
@@ -787,6 +787,19 @@ function identify(
   };
   for (const name of ["linear", "relu", "sigmoid", "tanh", "softplus", "silu", "gelu", "geluTanh", "selu"] as const)
     if (close(ref(name))) return name;
+  // hardSigmoid: f(0) = β, slope α in between, clipped to [0, 1]
+  const beta = f(0);
+  if (beta > 0 && beta < 1) {
+    const h = Math.min(beta, 1 - beta) / 4;
+    const slope = (f(h) - f(-h)) / (2 * h);
+    if (slope > 0) {
+      const alpha = param(slope);
+      const b = param(beta);
+      const y = new Float64Array(PROBES.length);
+      getActivation({ name: "hardSigmoid", alpha, beta: b }).forward(Float64Array.from(PROBES), y, 1, PROBES.length);
+      if (close(Array.from(y))) return { name: "hardSigmoid", alpha, beta: b };
+    }
+  }
   const neg = f(-1);
   if (f(1) === 1 && neg < 0) {
     const lk = param(-neg);

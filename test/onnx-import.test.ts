@@ -174,6 +174,8 @@ describe("graphs other producers wrote, against onnxruntime-web", () => {
     ["gemm-alpha-beta-op13.onnx", "dense(linear)"],
     ["typed-fields-hardsigmoid-op13.onnx", "dense(hardSigmoid)"], // float_data and int64_data, not raw_data
     ["logsoftmax-op13.onnx", "dense(logSoftmax)"],
+    ["gelu-operator-op20.onnx", "dense(gelu)"], // the Gelu operator of opset 20
+    ["gelu-operator-op21.onnx", "dense(geluTanh)"],
   ];
   for (const [file, layers] of CASES) {
     it(`${file}: ${layers}`, async () => {

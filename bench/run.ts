@@ -36,6 +36,8 @@ const HELP = `npm run bench -- [options]
   --no-augment      skip the augmentation images/s
   --no-guard        skip the step guard's cost
   --cpu-limit N     images TF.js's CPU backend trains on (default 12,800: it is slow)
+  --threads N       also run tinymlp wasm with N threads (createWasmBackend({ threads })), beside
+                    one thread, interleaved (default 1: one thread only)
   --out FILE        where the results go (default out/bench.json)
 
 The TensorFlow.js peers live in bench/peers/ and are installed there on first
@@ -56,6 +58,7 @@ function parse() {
       "no-augment": { type: "boolean", default: false },
       "no-guard": { type: "boolean", default: false },
       "cpu-limit": { type: "string", default: "12800" },
+      threads: { type: "string", default: "1" },
       out: { type: "string", default: "out/bench.json" },
     },
   });
@@ -320,22 +323,31 @@ if (reps > 0) {
     `W1 (784-512-256-10, SGD momentum, batch 128, 1 epoch of ${fmt(limit)} images), ${reps} round${reps === 1 ? "" : "s"}, interleaved:`,
   );
   for (let r = 0; r < reps; r++) {
-    const setups = [["wasm", "float32"], ["js", "float32"], ...(values["no-float64"] ? [] : [["js", "float64"]])];
-    for (const [backend, dtype] of setups) {
+    const threads = Number(values.threads);
+    const setups: [string, string, number][] = [
+      ["wasm", "float32", 1],
+      ...(threads > 1 ? [["wasm", "float32", threads] as [string, string, number]] : []),
+      ["js", "float32", 1],
+      ...(values["no-float64"] ? [] : [["js", "float64", 1] as [string, string, number]]),
+    ];
+    for (const [backend, dtype, t] of setups) {
       const res = runProcess(tsx, [
         "bench/workload.ts",
         "--workload",
         "w1",
         "--dtype",
-        dtype as string,
+        dtype,
         "--backend",
-        backend as string,
+        backend,
         "--limit",
         String(limit),
+        "--threads",
+        String(t),
       ]);
-      w1.push({ who: `tinymlp ${backend} ${dtype}`, result: res });
+      const tag = t > 1 ? ` ${t} threads` : "";
+      w1.push({ who: `tinymlp ${backend} ${dtype}${tag}`, result: res });
       console.log(
-        `  round ${r + 1}: tinymlp ${backend} ${dtype}: ${fmt(res.trainSps)} train samples/s, ${fmt(res.inferSps)} inference samples/s, peak RSS ${fmt(res.peakRssMiB)} MiB`,
+        `  round ${r + 1}: tinymlp ${backend} ${dtype}${tag}: ${fmt(res.trainSps)} train samples/s, ${fmt(res.inferSps)} inference samples/s, peak RSS ${fmt(res.peakRssMiB)} MiB`,
       );
     }
     if (peersDir) {
@@ -398,6 +410,7 @@ if (reps > 0) {
     }
   };
   ratio("tinymlp wasm float32", "tinymlp js float32");
+  if (Number(values.threads) > 1) ratio(`tinymlp wasm float32 ${values.threads} threads`, "tinymlp wasm float32");
   ratio("tinymlp wasm float32", "tfjs-wasm");
   ratio("tinymlp wasm float32", "tfjs-cpu");
   ratio("tinymlp js float32", "tfjs-wasm");

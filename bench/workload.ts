@@ -16,6 +16,7 @@ import { loadSplitMnist } from "../examples/mnist-data.js";
 import {
   Adam,
   type BackendName,
+  createWasmBackend,
   Dense,
   type DType,
   imageSource,
@@ -32,6 +33,7 @@ const { values } = parseArgs({
     epochs: { type: "string", default: "15" },
     seed: { type: "string", default: "1" },
     limit: { type: "string", default: "60000" },
+    threads: { type: "string", default: "1" },
   },
 });
 const dtype = values.dtype as DType;
@@ -41,7 +43,9 @@ const n = Math.min(Number(values.limit), all.length);
 const train = { ...all, images: all.images.subarray(0, n * 784), labels: all.labels.subarray(0, n), length: n };
 
 function makeModel(optimizer: Optimizer): Sequential {
-  const m = new Sequential({ inputShape: [784], dtype, backend, seed: Number(values.seed) });
+  const threads = Number(values.threads);
+  const be = backend === "wasm" && threads > 1 ? createWasmBackend({ threads }) : backend;
+  const m = new Sequential({ inputShape: [784], dtype, backend: be, seed: Number(values.seed) });
   m.add(new Dense({ units: 512, activation: "relu", kernelInitializer: "heNormal" }));
   m.add(new Dense({ units: 256, activation: "relu", kernelInitializer: "heNormal" }));
   m.add(new Dense({ units: 10 }));
@@ -71,6 +75,7 @@ if (values.workload === "w1") {
       workload: "w1",
       dtype,
       backend,
+      threads: Number(values.threads),
       trainSamples: n,
       trainSeconds,
       trainSps: n / trainSeconds,

@@ -22,6 +22,7 @@ import cliProgress from "cli-progress";
 import {
   Adam,
   confusionMatrix,
+  createWasmBackend,
   Dense,
   getBackend,
   imageSource,
@@ -47,6 +48,8 @@ Usage: npm run mnist -- [options]
   --decay X          multiply the learning rate by X after each epoch (default 0.85)
   --seed N           seed for initialization and shuffling (default 1)
   --backend NAME     wasm or js (default: wasm where the engine runs it)
+  --threads N        threads for the wasm backend's matrix products (default 1; the
+                     results are the same bits for any N)
   --subset N         train on N random training images (a quick smoke run)
   --out DIR          where to write pictures and results (default out/mnist)
   --no-progress      no progress bar (it is off anyway when output is not a terminal)
@@ -64,6 +67,7 @@ const values = cli(HELP, {
   decay: { type: "string", default: "0.85" },
   seed: { type: "string", default: "1" },
   backend: { type: "string" },
+  threads: { type: "string", default: "1" },
   subset: { type: "string" },
   out: { type: "string", default: "out/mnist" },
   "no-progress": { type: "boolean", default: false },
@@ -95,7 +99,16 @@ const { validation, test } = data;
 console.log(`MNIST: ${train.length} training, ${validation.length} validation, ${test.length} test images`);
 
 // ---- the model ----
-const model = new Sequential({ inputShape: [784], seed, backend });
+const threads = int("threads", values.threads);
+if (threads > 1 && backend !== "wasm") {
+  console.error(`--threads ${threads} needs the wasm backend, got --backend ${backend}`);
+  process.exit(2);
+}
+const model = new Sequential({
+  inputShape: [784],
+  seed,
+  backend: threads > 1 ? createWasmBackend({ threads }) : backend,
+});
 for (const units of hidden) model.add(new Dense({ units, activation: "relu", kernelInitializer: "heNormal" }));
 model.add(new Dense({ units: 10 })); // logits; the loss applies softmax
 const optimizer: Optimizer = optName === "adam" ? new Adam({ lr }) : new SGD({ lr, momentum: 0.9 });

@@ -298,10 +298,16 @@ ${indent(partial.join("\n"), 6)})))`;
  * then walk the 8-column panels (jr) and, inside, the 4-row panels (ir), so
  * one packed B panel (kc×8) stays in L1 while the A block (MC×KC) sits in L2.
  * The first K slice overwrites C unless `acc`; the later ones add to it.
+ *
+ * Only the columns j0 ≤ j < j1 of C are computed (0 and N for all of them):
+ * threads split a product by columns, each with its own work area. Each
+ * element of C is summed in the same order whichever range it falls in (the
+ * order depends on the K slices only), so the bits do not depend on the split.
  */
 const gemmMain = `
 (func (export "gemm") (param $ta i32) (param $tb i32) (param $M i32) (param $N i32) (param $K i32)
                       (param $pA i32) (param $pB i32) (param $pC i32) (param $acc i32) (param $work i32)
+                      (param $j0 i32) (param $j1 i32)
   (local $packA i32) (local $packB i32) (local $tile i32) (local $jc i32) (local $nc i32) (local $pc i32) (local $kc i32)
   (local $ic i32) (local $mc i32) (local $jr i32) (local $ir i32) (local $add i32)
   (local $idx i32) (local $cnt i32) (local $zero i32) (local $n i32)
@@ -317,8 +323,8 @@ const gemmMain = `
       (if (i32.eqz ${get("acc")}) (then (memory.fill ${get("pC")} (i32.const 0) ${mul(mul(get("M"), get("N")), i32(4))})))
       (return)))
 ${indent(
-  forLoop("jc", i32(0), get("N"), i32(NC), [
-    set("nc", minU(i32(NC), `(i32.sub ${get("N")} ${get("jc")})`)),
+  forLoop("jc", get("j0"), get("j1"), i32(NC), [
+    set("nc", minU(i32(NC), `(i32.sub ${get("j1")} ${get("jc")})`)),
     forLoop("pc", i32(0), get("K"), i32(KC), [
       set("kc", minU(i32(KC), `(i32.sub ${get("K")} ${get("pc")})`)),
       `(call $pack_b ${["tb", "pB", "N", "K", "pc", "kc", "jc", "nc", "packB"].map(get).join(" ")})`,

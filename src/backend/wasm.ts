@@ -34,6 +34,7 @@ import type { DType, FloatArray } from "../tensor.js";
 import type { Backend } from "./backend.js";
 import { jsBackend } from "./js.js";
 import * as ref from "./rules.js";
+import { GemmPool } from "./threads.js";
 import { GEMM_WORK_BYTES, KERNEL_EXPORTS, WASM_SHARED } from "./wasm/bytes.js";
 
 /** Whether the wasm backend can run here, and why not if it cannot. */
@@ -52,6 +53,14 @@ export interface WasmBackendOptions {
   shared?: boolean;
   /** Size of a plain (non-shared) memory, which cannot grow (default 512 MiB); the ceiling of a shared one (default 4 GiB). */
   maxBytes?: number;
+  /**
+   * Threads for the matrix products (default 1): the calling thread and
+   * `threads − 1` workers sharing the memory, each computing whole column
+   * panels of C, so the results are bit-identical for any count. Needs shared
+   * memory and `worker_threads` (Node, Bun, Deno); opt-in, since on a busy
+   * machine a second thread may not pay (measure with `npm run bench -- --threads 2`).
+   */
+  threads?: number;
 }
 
 /** A {@link Backend} whose float32 arrays live in its own `WebAssembly.Memory`. */
@@ -61,6 +70,23 @@ export interface WasmBackend extends Backend {
   readonly memory: WebAssembly.Memory | null;
   /** Whether the memory is shared (growable without moving). */
   readonly shared: boolean;
+  /** Threads the matrix products may use (1: the calling thread only). */
+  readonly threads: number;
+  /** Worker threads started and taking part in products now (they start in the background). */
+  threadsReady(): number;
+  /**
+   * The threads' measured worth: a 128×512×784 product (W1's first layer)
+   * timed alone and split, best of five each, once the workers are ready.
+   * `speedup` is null with one thread or before the workers are ready.
+   */
+  threadStatus(): {
+    /** Threads configured. */
+    threads: number;
+    /** Workers ready (threads − 1 when all have started). */
+    ready: number;
+    /** One-thread time over split time for that product (measured once, then kept). */
+    speedup: number | null;
+  };
   /** Bytes handed out by `alloc` and not freed, and the memory's size. */
   usage(): {
     /** Bytes handed out and not freed. */
@@ -82,6 +108,7 @@ const MAX_PAGES = 65536;
 const WASM_BACKEND_OPTIONS = {
   shared: { type: "boolean" },
   maxBytes: { type: "number", integer: true, min: PAGE, max: MAX_PAGES * PAGE },
+  threads: { type: "number", integer: true, min: 1, max: 64, default: 1 },
 } as const satisfies Schema;
 
 let compiled: { shared: WebAssembly.Module | null; plain: WebAssembly.Module | null } | null = null;
@@ -197,7 +224,20 @@ function moduleFor(shared: boolean): WebAssembly.Module {
 type Ptr = number;
 type SgdMomentum = (w: Ptr, g: Ptr, b: Ptr, n: number, lr: number, wd: number, mu: number, damp: number) => void;
 interface Kernels {
-  gemm(ta: number, tb: number, M: number, N: number, K: number, a: Ptr, b: Ptr, c: Ptr, acc: number, work: Ptr): void;
+  gemm(
+    ta: number,
+    tb: number,
+    M: number,
+    N: number,
+    K: number,
+    a: Ptr,
+    b: Ptr,
+    c: Ptr,
+    acc: number,
+    work: Ptr,
+    j0: number,
+    j1: number,
+  ): void;
   relu_forward(x: Ptr, y: Ptr, n: number): void;
   relu_backward(x: Ptr, dy: Ptr, dx: Ptr, n: number): void;
   multiply(x: Ptr, m: Ptr, y: Ptr, n: number): void;
@@ -235,6 +275,10 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
   const s = wasmSupport();
   if (!s.ok) throw new ValueError(`the wasm backend is not available: ${s.reason}`);
   const shared = o.shared ?? s.shared;
+  if (o.threads > 1 && !shared)
+    throw new ValueError(
+      `createWasmBackend: threads ${o.threads} need a shared memory: ${s.reason ?? "shared is false"}`,
+    );
   const maxBytes = o.maxBytes ?? (shared ? MAX_PAGES * PAGE : 512 * 1024 * 1024);
   const maxPages = Math.floor(maxBytes / PAGE);
   let memory: WebAssembly.Memory | null = shared
@@ -333,6 +377,31 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
   const ptr = (a: FloatArray): number => a.byteOffset;
 
   let work = 0; // the GEMM's packing area, reserved on first use
+  let pool: GemmPool | null = null; // the worker threads, started with the backend when threads > 1
+  let speedup: number | null = null;
+  /** Times W1's first product alone and split (best of 5 each), in a scratch block freed after. */
+  const measureSpeedup = (p: GemmPool): number => {
+    const [M, N, K] = [128, 512, 784];
+    const a = reserve(M * K * 4);
+    const b = reserve(K * N * 4);
+    const c = reserve(M * N * 4);
+    if (work === 0) work = reserve(GEMM_WORK_BYTES);
+    const best = (f: () => void) => {
+      let t = Number.POSITIVE_INFINITY;
+      for (let r = 0; r < 5; r++) {
+        const t0 = performance.now();
+        f();
+        t = Math.min(t, performance.now() - t0);
+      }
+      return t;
+    };
+    const one = best(() => k.gemm(0, 0, M, N, K, a, b, c, 0, work, 0, N));
+    const split = best(() => {
+      if (!p.gemm(k.gemm, [0, 0, M, N, K, a, b, c, 0], work)) k.gemm(0, 0, M, N, K, a, b, c, 0, work, 0, N);
+    });
+    for (const off of [a, b, c]) release(off);
+    return one / split;
+  };
   // One staging area for foreign float32 operands of the GEMM, kept and
   // enlarged when a call needs more, so a call allocates nothing.
   let staging = 0;
@@ -452,6 +521,15 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
       return memory;
     },
     shared,
+    threads: o.threads,
+    threadsReady() {
+      return pool?.ready().length ?? 0;
+    },
+    threadStatus() {
+      const ready = pool?.ready().length ?? 0;
+      if (speedup === null && pool !== null && ready === o.threads - 1) speedup = measureSpeedup(pool);
+      return { threads: o.threads, ready, speedup };
+    },
     alloc(dtype: DType, n: number): FloatArray {
       if (dtype === "float64") return new Float64Array(n);
       const off = reserve(n * 4);
@@ -466,6 +544,8 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
       return { allocatedBytes: allocated, memoryBytes: memory === null ? 0 : memory.buffer.byteLength };
     },
     dispose() {
+      pool?.dispose();
+      pool = null;
       memory = null;
       sizes.clear();
       freeList.length = 0;
@@ -486,7 +566,11 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
       const pa = aOurs ? ptr(A) : stage(A, M * K, true);
       const pb = bOurs ? ptr(B) : stage(B, K * N, true);
       const pc = cOurs ? ptr(C) : stage(C, M * N, accumulate);
-      k.gemm(transA ? 1 : 0, transB ? 1 : 0, M, N, K, pa, pb, pc, accumulate ? 1 : 0, work);
+      const ta = transA ? 1 : 0;
+      const tb = transB ? 1 : 0;
+      const acc = accumulate ? 1 : 0;
+      if (!pool?.gemm(k.gemm, [ta, tb, M, N, K, pa, pb, pc, acc], work))
+        k.gemm(ta, tb, M, N, K, pa, pb, pc, acc, work, 0, N);
       if (!cOurs) {
         const h = heapNow();
         const o = pc >>> 2;
@@ -515,5 +599,10 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
     },
     rules,
   };
+  if (o.threads > 1) {
+    // started now, so the workers compile and wait while the model is built
+    const areas = Array.from({ length: o.threads - 1 }, () => reserve(GEMM_WORK_BYTES));
+    pool = new GemmPool(o.threads, moduleFor(true), memory as WebAssembly.Memory, areas);
+  }
   return backend;
 }

@@ -299,6 +299,7 @@
 
 (func (export "gemm") (param $ta i32) (param $tb i32) (param $M i32) (param $N i32) (param $K i32)
                       (param $pA i32) (param $pB i32) (param $pC i32) (param $acc i32) (param $work i32)
+                      (param $j0 i32) (param $j1 i32)
   (local $packA i32) (local $packB i32) (local $tile i32) (local $jc i32) (local $nc i32) (local $pc i32) (local $kc i32)
   (local $ic i32) (local $mc i32) (local $jr i32) (local $ir i32) (local $add i32)
   (local $idx i32) (local $cnt i32) (local $zero i32) (local $n i32)
@@ -313,10 +314,10 @@
     (then
       (if (i32.eqz (local.get $acc)) (then (memory.fill (local.get $pC) (i32.const 0) (i32.mul (i32.mul (local.get $M) (local.get $N)) (i32.const 4)))))
       (return)))
-  (local.set $jc (i32.const 0))
+  (local.set $jc (local.get $j0))
   (block $done_jc_14 (loop $next_jc_14
-    (br_if $done_jc_14 (i32.ge_u (local.get $jc) (local.get $N)))
-    (local.set $nc (select (i32.const 1024) (i32.sub (local.get $N) (local.get $jc)) (i32.lt_u (i32.const 1024) (i32.sub (local.get $N) (local.get $jc)))))
+    (br_if $done_jc_14 (i32.ge_u (local.get $jc) (local.get $j1)))
+    (local.set $nc (select (i32.const 1024) (i32.sub (local.get $j1) (local.get $jc)) (i32.lt_u (i32.const 1024) (i32.sub (local.get $j1) (local.get $jc)))))
     (local.set $pc (i32.const 0))
   (block $done_pc_13 (loop $next_pc_13
     (br_if $done_pc_13 (i32.ge_u (local.get $pc) (local.get $K)))

@@ -1,0 +1,186 @@
+/**
+ * Worker threads for the wasm backend's GEMM. Each worker instantiates the
+ * same kernels module over the same shared `WebAssembly.Memory`, so a
+ * product's operands are where every thread can read them, and C is written
+ * in place. A product is split by columns of C into ranges of whole 8-column
+ * panels; each thread packs its own panels in its own work area. The order
+ * in which each element of C is summed depends only on K (see the kernel), so
+ * the result is bit-identical whatever the number of threads.
+ *
+ * Synchronisation is one Int32Array over a SharedArrayBuffer: the main thread
+ * writes each worker's arguments into its slot with the job's sequence
+ * number, bumps the sequence, and `Atomics.notify`s; a worker runs the job
+ * when its slot carries the new number, then counts itself done. The main
+ * thread computes its own range meanwhile, then `Atomics.wait`s for the
+ * count. Workers are `unref`'d (the process may exit with them alive) and
+ * terminated by `dispose()`.
+ *
+ * Where: Node, Bun and Deno, through `worker_threads` (reached with
+ * `process.getBuiltinModule`, so the core imports no `node:` module). A
+ * browser's main thread cannot block on `Atomics.wait`; browsers are not
+ * supported yet, and the option says so.
+ */
+import { ValueError } from "../errors.js";
+
+/** Int32 slots of the control block: sequence, done count, then SLOT per worker. */
+const SEQ = 0;
+const DONE = 1;
+const HEADER = 4;
+const SLOT = 16; // job, ready, then the 12 arguments of gemm
+const JOB = 0;
+const READY = 1;
+const ARGS = 2;
+
+/** The worker's source: instantiate the module over the shared memory, then wait for jobs. */
+const WORKER_SOURCE = `
+const { workerData } = require("node:worker_threads");
+const { module, memory, control, index } = workerData;
+const k = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const c = new Int32Array(control);
+const base = ${HEADER} + index * ${SLOT};
+let seen = Atomics.load(c, ${SEQ});
+Atomics.store(c, base + ${READY}, 1);
+for (;;) {
+  Atomics.wait(c, ${SEQ}, seen);
+  const seq = Atomics.load(c, ${SEQ});
+  if (seq < 0) break;
+  seen = seq;
+  if (Atomics.load(c, base + ${JOB}) !== seq) continue; // not a participant of this job
+  const a = base + ${ARGS};
+  k.gemm(c[a], c[a + 1], c[a + 2], c[a + 3], c[a + 4], c[a + 5], c[a + 6], c[a + 7], c[a + 8], c[a + 9], c[a + 10], c[a + 11]);
+  Atomics.add(c, ${DONE}, 1);
+  Atomics.notify(c, ${DONE});
+}
+`;
+
+/** The gemm kernel's signature (see scripts/wasm/kernels.ts). */
+export type GemmKernel = (
+  ta: number,
+  tb: number,
+  M: number,
+  N: number,
+  K: number,
+  a: number,
+  b: number,
+  c: number,
+  acc: number,
+  work: number,
+  j0: number,
+  j1: number,
+) => void;
+
+interface NodeWorker {
+  unref(): void;
+  terminate(): Promise<number>;
+  on(event: "error", listener: (e: Error) => void): void;
+}
+type WorkerCtor = new (source: string, opts: { eval: true; workerData: unknown }) => NodeWorker;
+
+/** `worker_threads.Worker`, or the reason there is none. */
+function workerClass(): WorkerCtor | string {
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  if (typeof proc?.getBuiltinModule !== "function")
+    return "threads need worker_threads (Node ≥ 20.16, Bun, Deno); a browser page cannot block on Atomics.wait";
+  const wt = proc.getBuiltinModule("node:worker_threads") as { Worker?: WorkerCtor } | undefined;
+  return wt?.Worker ?? "worker_threads has no Worker here";
+}
+
+/** Products smaller than this many multiply-adds run on one thread: a job's round trip costs ~10 µs. */
+export const THREAD_MIN_WORK = 2 ** 20;
+
+/**
+ * A pool of `threads − 1` workers beside the calling thread.
+ * @internal
+ */
+export class GemmPool {
+  private readonly control: Int32Array;
+  private readonly workers: NodeWorker[] = [];
+  private seq = 0;
+  /** Errors a worker reported (it then stops taking part). */
+  readonly errors: string[] = [];
+
+  constructor(
+    readonly threads: number,
+    module: WebAssembly.Module,
+    memory: WebAssembly.Memory,
+    /** One GEMM work area per worker (the calling thread keeps its own). */
+    private readonly workAreas: number[],
+  ) {
+    const Worker = workerClass();
+    if (typeof Worker === "string") throw new ValueError(`createWasmBackend: threads ${threads}: ${Worker}`);
+    this.control = new Int32Array(new SharedArrayBuffer((HEADER + SLOT * (threads - 1)) * 4));
+    for (let i = 0; i < threads - 1; i++) {
+      const w = new Worker(WORKER_SOURCE, {
+        eval: true,
+        workerData: { module, memory, control: this.control.buffer, index: i },
+      });
+      w.on("error", (e) => {
+        this.errors.push(String(e?.message ?? e));
+        Atomics.store(this.control, HEADER + i * SLOT + READY, 0);
+      });
+      w.unref();
+      this.workers.push(w);
+    }
+  }
+
+  /** Workers that have started and can take part. */
+  ready(): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < this.workers.length; i++)
+      if (Atomics.load(this.control, HEADER + i * SLOT + READY) === 1) out.push(i);
+    return out;
+  }
+
+  /**
+   * C = op(A)·op(B) (or +=), split by columns over the calling thread and the
+   * ready workers. Returns false (and does nothing) when the product is too
+   * small to gain or no worker is ready: the caller runs it alone.
+   */
+  gemm(
+    kernel: GemmKernel,
+    args: [number, number, number, number, number, number, number, number, number],
+    work: number,
+  ): boolean {
+    const [, , M, N, K] = args;
+    if (K === 0 || M * N * K < THREAD_MIN_WORK || N < 16) return false;
+    const helpers = this.ready();
+    if (helpers.length === 0) return false;
+    const panels = Math.ceil(N / 8);
+    const parts = Math.min(helpers.length + 1, panels);
+    const per = Math.ceil(panels / parts) * 8;
+    const c = this.control;
+    const seq = this.seq + 1;
+    let expected = 0;
+    for (let p = 1; p < parts; p++) {
+      const w = helpers[p - 1] as number;
+      const j0 = Math.min(N, p * per);
+      const j1 = Math.min(N, (p + 1) * per);
+      if (j0 >= j1) continue;
+      const a = HEADER + w * SLOT + ARGS;
+      for (let i = 0; i < 9; i++) c[a + i] = args[i] as number;
+      c[a + 9] = this.workAreas[w] as number;
+      c[a + 10] = j0;
+      c[a + 11] = j1;
+      Atomics.store(c, HEADER + w * SLOT + JOB, seq);
+      expected++;
+    }
+    Atomics.store(c, DONE, 0);
+    this.seq = seq;
+    Atomics.store(c, SEQ, seq);
+    Atomics.notify(c, SEQ);
+    kernel(...args, work, 0, Math.min(N, per));
+    for (let done = Atomics.load(c, DONE); done < expected; done = Atomics.load(c, DONE)) {
+      if (Atomics.wait(c, DONE, done, 1000) === "timed-out" && this.errors.length > 0)
+        throw new ValueError(`wasm backend: a GEMM worker thread failed: ${this.errors.join("; ")}`);
+    }
+    return true;
+  }
+
+  /** Stops the workers. */
+  dispose(): void {
+    Atomics.store(this.control, SEQ, -1);
+    Atomics.notify(this.control, SEQ);
+    for (const w of this.workers) void w.terminate();
+    this.workers.length = 0;
+  }
+}

@@ -51,7 +51,11 @@ const stats = (nonNegative: boolean) =>
         throw new OptionError("", "", `must be a non-empty list of numbers, got ${show(v)}`);
       v.forEach((x, i) => {
         if (typeof x !== "number" || !Number.isFinite(x) || (nonNegative && x < 0))
-          throw new OptionError("", "", `[${i}] must be a finite number${nonNegative ? " >= 0" : ""}, got ${show(x)}`);
+          throw new OptionError(
+            "",
+            "",
+            `element ${i} must be a finite number${nonNegative ? " >= 0" : ""}, got ${show(x)}`,
+          );
       });
       return [...v];
     },

@@ -17,6 +17,7 @@ import {
   RegressionMetric,
   Sequential,
   SGD,
+  ShapeError,
   Tensor,
   ValueError,
 } from "../src/index.js";
@@ -166,5 +167,59 @@ describe("confusionMatrix from a model", () => {
     }
     expect(confusionMatrix(m, x, y)).toEqual(want);
     expect(confusionMatrix(m, x, y.data)).toEqual(want);
+  });
+});
+
+describe("the metrics' edges", () => {
+  it("nothing seen is 0; a reset starts over; shapes that change or disagree are named", () => {
+    const r = new RegressionMetric("mae");
+    expect(r.result()).toBe(0);
+    r.update(Tensor.from([[1], [3]]), Tensor.from([[2], [2]]));
+    expect(r.result()).toBe(1);
+    r.update(Tensor.zeros([0, 1]), Tensor.zeros([0, 1])); // an empty batch changes nothing
+    expect(r.result()).toBe(1);
+    r.reset();
+    expect(r.result()).toBe(0);
+    expect(r.getState()).toEqual([0, 0]);
+    r.update(Tensor.from([[1, 2]]), Tensor.from([[1, 2]]));
+    expect(() => r.update(Tensor.from([[1]]), Tensor.from([[1]]))).toThrow(
+      new ShapeError("mae: 1 outputs per sample after 2"),
+    );
+    expect(() => r.update(Tensor.from([[1, 2]]), Tensor.from([[1]]))).toThrow(
+      new ShapeError("mae: predictions (1×2) and targets (1×1) differ in size"),
+    );
+    const f = new MacroClassMetric("recall");
+    expect(f.result()).toBe(0);
+    f.update(Tensor.from([[0.9, 0.1]]), Tensor.from([0]));
+    expect(() => f.update(Tensor.from([[0.9, 0.1, 0]]), Tensor.from([0]))).toThrow(
+      new ShapeError("recall: 3 classes after 2"),
+    );
+    expect(() => f.update(new Tensor(new Float32Array(1001), [1, 1001]), Tensor.from([0]))).toThrow(
+      "recall: 1001 classes; the running confusion matrix keeps at most 1000",
+    );
+    f.reset();
+    expect(f.getState()).toEqual([0]);
+    f.update(Tensor.zeros([0, 2]), Tensor.zeros([0]));
+    expect(f.getState()).toEqual([0]);
+  });
+
+  it("setState refuses states that cannot be, naming each metric", () => {
+    const bad: [Metric, number[]][] = [
+      [new RegressionMetric("rmse"), [1, 1, 0, 0, 0]], // one number short
+      [new RegressionMetric("rmse"), [1, 0, 0, 0, 0, 0]], // a count of 0 with an output
+      [new RegressionMetric("rmse"), [0, 1]], // samples without outputs
+      [new RegressionMetric("rmse"), [1.5, 1, 0, 0, 0, 0]],
+      [new RegressionMetric("rmse"), [1, 1, -1, 0, 0, 0]], // a negative Σ|e|
+      [new RegressionMetric("rmse"), [1, 1, 0, Number.NaN, 0, 0]],
+      [new MacroClassMetric("f1"), [2, 1, 0, 0]],
+      [new MacroClassMetric("f1"), [1, 0.5]],
+      [new MacroClassMetric("f1"), [1, -1]],
+      [new MacroClassMetric("f1"), [1001]],
+    ];
+    for (const [m, state] of bad) expect(() => m.setState?.(state), JSON.stringify(state)).toThrow(ValueError);
+    // a negative mean is fine: it is the targets' mean
+    const ok = new RegressionMetric("r2");
+    ok.setState([1, 2, 0.5, 0.25, -3, 2]);
+    expect(ok.result()).toBeCloseTo(1 - 0.25 / 2, 15);
   });
 });

@@ -155,7 +155,7 @@ describe("Normalization", () => {
       new Sequential({ inputShape: [3] }).add(new Normalization({ mean: [0, 0], variance: [1, 1] })),
     ).toThrow(ShapeError);
     expect(() => new Normalization({ mean: [0], variance: [-1] })).toThrow(
-      new OptionError("Normalization", "variance", "[0] must be a finite number >= 0, got -1"),
+      new OptionError("Normalization", "variance", "element 0 must be a finite number >= 0, got -1"),
     );
     expect(() => new Normalization({ mean: [0] })).toThrow(OptionError);
     expect(() => new Normalization().adapt(Tensor.from([[1, Number.NaN]]))).toThrow(
@@ -205,5 +205,58 @@ describe("fit's hint for unscaled regression", () => {
       "fit: features reach 3.01e+3; put a Normalization layer first: new Normalization().adapt(x) (fit({ onScaleHint: null }) silences this)",
     ]);
     expect(await run(() => [new Normalization().adapt(big), new Dense({ units: 1 })], big, small)).toEqual([]);
+  });
+});
+
+describe("Normalization's edges", () => {
+  it("its config keeps a given input shape; mean and variance must agree; bad lists are named", () => {
+    const n = new Normalization({ inputShape: [2], mean: [0, 1], variance: [1, 4] });
+    expect(n.toConfig()).toEqual({ kind: "normalization", name: "", inputShape: [2], invert: false });
+    expect(() => new Normalization({ mean: [0, 1], variance: [1] })).toThrow(
+      new OptionError("Normalization", "variance", "has 1 values, mean has 2"),
+    );
+    expect(() => new Normalization({ variance: [1] })).toThrow(
+      new OptionError("Normalization", "mean", "is needed with the other (mean and variance come together)"),
+    );
+    expect(() => new Normalization({ mean: [], variance: [] })).toThrow(/mean must be a non-empty list of numbers/);
+    expect(() => new Normalization({ mean: ["a"] as never, variance: [1] })).toThrow(
+      /mean element 0 must be a finite number, got "a"/,
+    );
+    expect(() => new Normalization().statistics()).toThrow(
+      "normalization layer '': no statistics; call adapt(data) first",
+    );
+    expect(() => new Normalization({ mean: [0], variance: [1] }).forward(Tensor.from([[1]]))).toThrow(
+      "normalization layer '': not built (add it to a model first)",
+    );
+    expect(() => new Normalization({ mean: [0, 0], variance: [1, 1] }).apply(Tensor.from([[1, 2, 3]]))).toThrow(
+      new ShapeError("Normalization.apply: expected (N, 2) values (2 features per sample), got (1, 3)"),
+    );
+    expect(() => new Normalization().adapt(Tensor.zeros([0, 3]))).toThrow(
+      "Normalization.adapt: the data has no samples",
+    );
+  });
+
+  it("adapt on a built layer writes the model's parameters, and refuses another width", () => {
+    const norm = new Normalization({ mean: [0, 0], variance: [1, 1] });
+    const m = new Sequential({ inputShape: [2], dtype: "float64", layers: [norm] });
+    norm.adapt(
+      Tensor.from(
+        [
+          [1, 10],
+          [3, 30],
+        ],
+        { dtype: "float64" },
+      ),
+    );
+    expect(m.params().map((p) => Array.from(p.value.data))).toEqual([
+      [2, 20],
+      [1, 100],
+    ]);
+    expect(Array.from(m.predict(Tensor.from([[3, 0]], { dtype: "float64" })).data)).toEqual([1, -2]);
+    expect(() => norm.adapt(Tensor.from([[1, 2, 3]]))).toThrow(
+      new ShapeError("Normalization.adapt: the layer takes 2 features per sample, the data has 3"),
+    );
+    // the inverse of an inverting layer scales again
+    expect(norm.inverse().inverse().invert).toBe(false);
   });
 });

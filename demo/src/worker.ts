@@ -13,6 +13,7 @@
  */
 import {
   checkpoint,
+  createWasmBackend,
   deserialize,
   type ImageDataset,
   imageSource,
@@ -25,6 +26,19 @@ import type { FromWorker, ToWorker, TrainConfig } from "./protocol.js";
 import { buildNet } from "./recipe.js";
 
 const post = (m: FromWorker, transfer: Transferable[] = []): void => postMessage(m, { transfer });
+
+/** Threads a backend runs its products on. */
+const threadsOf = (b: object): number => (b as { threads?: number }).threads ?? 1;
+
+/**
+ * The backend a model trains on: wasm with two threads when the page is
+ * cross-origin isolated (its memory can then be shared with a helper
+ * worker; the bits are the same as with one thread), else as chosen.
+ */
+function backendFor(name: "wasm" | "js") {
+  const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
+  return name === "wasm" && isolated ? createWasmBackend({ threads: 2 }) : name;
+}
 
 let data: { train: ImageDataset; validation: ImageDataset } | null = null;
 let config: TrainConfig | null = null;
@@ -54,7 +68,7 @@ async function start(base: string, cfg: TrainConfig): Promise<void> {
   }
   config = cfg;
   model?.dispose();
-  await train(buildNet(cfg), cfg, null);
+  await train(buildNet(cfg, backendFor(cfg.backend)), cfg, null);
 }
 
 async function resume(epochs: number): Promise<void> {
@@ -62,7 +76,7 @@ async function resume(epochs: number): Promise<void> {
   running = true;
   config = { ...config, epochs };
   model?.dispose();
-  const { model: m, training } = deserialize(saved, { backend: config.backend });
+  const { model: m, training } = deserialize(saved, { backend: backendFor(config.backend) });
   await train(m, config, training);
 }
 
@@ -76,7 +90,7 @@ async function train(m: Sequential, cfg: TrainConfig, from: TrainingState | null
   const memory =
     "memory" in backend && backend.memory instanceof WebAssembly.Memory
       ? typeof SharedArrayBuffer !== "undefined" && backend.memory.buffer instanceof SharedArrayBuffer
-        ? "shared WebAssembly memory"
+        ? `shared WebAssembly memory, ${threadsOf(backend)} thread${threadsOf(backend) > 1 ? "s" : ""}`
         : "WebAssembly memory"
       : "JS typed arrays";
   post({

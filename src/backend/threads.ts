@@ -16,9 +16,11 @@
  * terminated by `dispose()`.
  *
  * Where: Node, Bun and Deno, through `worker_threads` (reached with
- * `process.getBuiltinModule`, so the core imports no `node:` module). A
- * browser's main thread cannot block on `Atomics.wait`; browsers are not
- * supported yet, and the option says so.
+ * `process.getBuiltinModule`, so the core imports no `node:` module); and a
+ * browser's Web Worker in a cross-origin isolated page (COOP/COEP headers:
+ * shared memory needs them), its helpers started from a Blob URL. A page's
+ * main thread cannot block on `Atomics.wait`, so there the option is refused:
+ * train in a worker, as the demo does.
  */
 import { ValueError } from "../errors.js";
 
@@ -31,10 +33,8 @@ const JOB = 0;
 const READY = 1;
 const ARGS = 2;
 
-/** The worker's source: instantiate the module over the shared memory, then wait for jobs. */
-const WORKER_SOURCE = `
-const { workerData } = require("node:worker_threads");
-const { module, memory, control, index } = workerData;
+/** The job loop, shared by both workers' sources: instantiate the module over the shared memory, then wait for jobs. */
+const LOOP = `
 const k = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const c = new Int32Array(control);
 const base = ${HEADER} + index * ${SLOT};
@@ -52,6 +52,10 @@ for (;;) {
   Atomics.notify(c, ${DONE});
 }
 `;
+/** worker_threads: the job's data comes as workerData. */
+const NODE_SOURCE = `const { module, memory, control, index } = require("node:worker_threads").workerData;\n${LOOP}`;
+/** A Web Worker: the data comes as the first message. */
+const WEB_SOURCE = `onmessage = (e) => { const { module, memory, control, index } = e.data;\n${LOOP}\n};`;
 
 /** The gemm kernel's signature (see scripts/wasm/kernels.ts). */
 export type GemmKernel = (
@@ -69,20 +73,55 @@ export type GemmKernel = (
   j1: number,
 ) => void;
 
+/** A started helper: how to stop it. */
+interface Helper {
+  terminate(): void;
+}
+type Spawn = (
+  data: { module: WebAssembly.Module; memory: WebAssembly.Memory; control: SharedArrayBuffer; index: number },
+  onError: (m: string) => void,
+) => Helper;
+
 interface NodeWorker {
   unref(): void;
   terminate(): Promise<number>;
   on(event: "error", listener: (e: Error) => void): void;
 }
-type WorkerCtor = new (source: string, opts: { eval: true; workerData: unknown }) => NodeWorker;
+type NodeWorkerCtor = new (source: string, opts: { eval: true; workerData: unknown }) => NodeWorker;
 
-/** `worker_threads.Worker`, or the reason there is none. */
-function workerClass(): WorkerCtor | string {
-  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  if (typeof proc?.getBuiltinModule !== "function")
-    return "threads need worker_threads (Node ≥ 20.16, Bun, Deno); a browser page cannot block on Atomics.wait";
-  const wt = proc.getBuiltinModule("node:worker_threads") as { Worker?: WorkerCtor } | undefined;
-  return wt?.Worker ?? "worker_threads has no Worker here";
+/** How to start a helper thread here, or the reason there is none. */
+function spawner(): Spawn | string {
+  const g = globalThis as {
+    process?: { getBuiltinModule?: (id: string) => unknown };
+    Worker?: new (url: string) => Worker;
+    WorkerGlobalScope?: unknown;
+    crossOriginIsolated?: boolean;
+  };
+  if (typeof g.process?.getBuiltinModule === "function") {
+    const W = (g.process.getBuiltinModule("node:worker_threads") as { Worker?: NodeWorkerCtor } | undefined)?.Worker;
+    if (W === undefined) return "worker_threads has no Worker here";
+    return (data, onError) => {
+      const w = new W(NODE_SOURCE, { eval: true, workerData: data });
+      w.on("error", (e) => onError(String(e?.message ?? e)));
+      w.unref(); // the process may exit with the helpers waiting
+      return { terminate: () => void w.terminate() };
+    };
+  }
+  if (typeof g.Worker === "function" && g.WorkerGlobalScope !== undefined) {
+    if (g.crossOriginIsolated !== true)
+      return "threads need shared memory, which a page has only when cross-origin isolated (COOP/COEP headers)";
+    const url = URL.createObjectURL(new Blob([WEB_SOURCE], { type: "text/javascript" }));
+    const W = g.Worker;
+    return (data, onError) => {
+      const w = new W(url);
+      w.onerror = (e) => onError(e.message);
+      w.postMessage(data);
+      return { terminate: () => w.terminate() };
+    };
+  }
+  if (typeof g.Worker === "function")
+    return "a page's main thread cannot block on Atomics.wait: use threads inside a Web Worker (as the demo trains)";
+  return "threads need worker_threads (Node ≥ 20.16, Bun, Deno) or a Web Worker";
 }
 
 /** Products smaller than this many multiply-adds run on one thread: a job's round trip costs ~10 µs. */
@@ -94,7 +133,7 @@ export const THREAD_MIN_WORK = 2 ** 20;
  */
 export class GemmPool {
   private readonly control: Int32Array;
-  private readonly workers: NodeWorker[] = [];
+  private readonly workers: Helper[] = [];
   private seq = 0;
   /** Errors a worker reported (it then stops taking part). */
   readonly errors: string[] = [];
@@ -106,20 +145,17 @@ export class GemmPool {
     /** One GEMM work area per worker (the calling thread keeps its own). */
     private readonly workAreas: number[],
   ) {
-    const Worker = workerClass();
-    if (typeof Worker === "string") throw new ValueError(`createWasmBackend: threads ${threads}: ${Worker}`);
-    this.control = new Int32Array(new SharedArrayBuffer((HEADER + SLOT * (threads - 1)) * 4));
+    const spawn = spawner();
+    if (typeof spawn === "string") throw new ValueError(`createWasmBackend: threads ${threads}: ${spawn}`);
+    const control = new SharedArrayBuffer((HEADER + SLOT * (threads - 1)) * 4);
+    this.control = new Int32Array(control);
     for (let i = 0; i < threads - 1; i++) {
-      const w = new Worker(WORKER_SOURCE, {
-        eval: true,
-        workerData: { module, memory, control: this.control.buffer, index: i },
-      });
-      w.on("error", (e) => {
-        this.errors.push(String(e?.message ?? e));
-        Atomics.store(this.control, HEADER + i * SLOT + READY, 0);
-      });
-      w.unref();
-      this.workers.push(w);
+      this.workers.push(
+        spawn({ module, memory, control, index: i }, (message) => {
+          this.errors.push(message);
+          Atomics.store(this.control, HEADER + i * SLOT + READY, 0);
+        }),
+      );
     }
   }
 
@@ -180,7 +216,7 @@ export class GemmPool {
   dispose(): void {
     Atomics.store(this.control, SEQ, -1);
     Atomics.notify(this.control, SEQ);
-    for (const w of this.workers) void w.terminate();
+    for (const w of this.workers) w.terminate();
     this.workers.length = 0;
   }
 }

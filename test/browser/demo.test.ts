@@ -224,7 +224,10 @@ describe(`the demo page in ${browserTitle}`, () => {
       expect(gap).toBeLessThan(1000);
       const sps = Number(await dataset(page, "train-status", "samplesPerSecond"));
       expect(sps).toBeGreaterThan(0);
-      expect(await page.$eval("#train-status", (e) => e.textContent)).toContain(`on the ${backend} backend`);
+      const status = await page.$eval("#train-status", (e) => e.textContent);
+      expect(status).toContain(`on the ${backend} backend`);
+      // the page is cross-origin isolated (the server sends COOP/COEP), so wasm trains on two threads
+      if (backend === "wasm") expect(status).toContain("shared WebAssembly memory, 2 threads");
       speeds[`browser ${backend}`] = Math.round(sps);
       speeds[`node ${backend}`] = Math.round(
         await nodeSamplesPerSecond({

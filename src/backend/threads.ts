@@ -35,8 +35,9 @@ const ARGS = 2;
 
 /** The job loop, shared by both workers' sources: instantiate the module over the shared memory, then wait for jobs. */
 const LOOP = `
-const k = new WebAssembly.Instance(module, { env: { memory } }).exports;
-const c = new Int32Array(control);
+const k = new WebAssembly.Instance(job.module, { env: { memory: job.memory } }).exports;
+const c = new Int32Array(job.control);
+const index = job.index;
 const base = ${HEADER} + index * ${SLOT};
 let seen = Atomics.load(c, ${SEQ});
 Atomics.store(c, base + ${READY}, 1);
@@ -52,10 +53,14 @@ for (;;) {
   Atomics.notify(c, ${DONE});
 }
 `;
-/** worker_threads: the job's data comes as workerData. */
-const NODE_SOURCE = `const { module, memory, control, index } = require("node:worker_threads").workerData;\n${LOOP}`;
+/**
+ * worker_threads: an ES module from a data: URL (Node, Bun and Deno all take
+ * one; an eval'd script would be CommonJS, which Deno wraps differently), the
+ * job's data as workerData.
+ */
+const NODE_SOURCE = `import { workerData as job } from "node:worker_threads";\n${LOOP}`;
 /** A Web Worker: the data comes as the first message. */
-const WEB_SOURCE = `onmessage = (e) => { const { module, memory, control, index } = e.data;\n${LOOP}\n};`;
+const WEB_SOURCE = `onmessage = (e) => { const job = e.data;\n${LOOP}\n};`;
 
 /** The gemm kernel's signature (see scripts/wasm/kernels.ts). */
 export type GemmKernel = (
@@ -87,7 +92,7 @@ interface NodeWorker {
   terminate(): Promise<number>;
   on(event: "error", listener: (e: Error) => void): void;
 }
-type NodeWorkerCtor = new (source: string, opts: { eval: true; workerData: unknown }) => NodeWorker;
+type NodeWorkerCtor = new (url: URL, opts: { workerData: unknown }) => NodeWorker;
 
 /** How to start a helper thread here, or the reason there is none. */
 function spawner(): Spawn | string {
@@ -101,7 +106,7 @@ function spawner(): Spawn | string {
     const W = (g.process.getBuiltinModule("node:worker_threads") as { Worker?: NodeWorkerCtor } | undefined)?.Worker;
     if (W === undefined) return "worker_threads has no Worker here";
     return (data, onError) => {
-      const w = new W(NODE_SOURCE, { eval: true, workerData: data });
+      const w = new W(new URL(`data:text/javascript,${encodeURIComponent(NODE_SOURCE)}`), { workerData: data });
       w.on("error", (e) => onError(String(e?.message ?? e)));
       w.unref(); // the process may exit with the helpers waiting
       return { terminate: () => void w.terminate() };

@@ -44,6 +44,26 @@ async function run(backend, dtype) {
   m.dispose();
   return hash.toString(16).padStart(8, "0");
 }
+/** A model whose products are split over threads (128×512×256); the same hash for any thread count. */
+async function runThreads(threads) {
+  const be = lib.createWasmBackend({ threads });
+  const until = Date.now() + 20000;
+  while (be.threadsReady() < threads - 1 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  if (be.threadsReady() < threads - 1) return `no-threads-${threads}`;
+  const n = 256;
+  const x = Float32Array.from({ length: n * 256 }, (_, i) => ((i * 37) % 29) / 14.5 - 1);
+  const y = Array.from({ length: n }, (_, i) => i % 10);
+  const m = new Sequential({ inputShape: [256], seed: 5, backend: be });
+  m.add(new Dense({ units: 512, activation: "relu" }));
+  m.add(new Dense({ units: 10 }));
+  m.compile({ optimizer: new Adam(), loss: "sparseCategoricalCrossEntropy" });
+  await m.fit(new Tensor(x, [n, 256]), y, { epochs: 2, batchSize: 128 });
+  let hash = 0x811c9dc5;
+  for (const p of m.params())
+    hash = fnv(hash, new Uint8Array(p.value.data.buffer, p.value.data.byteOffset, p.value.data.byteLength));
+  m.dispose();
+  return hash.toString(16).padStart(8, "0");
+}
 const out = [];
 for (const [b, t] of [
   ["js", "float64"],
@@ -51,4 +71,6 @@ for (const [b, t] of [
   ["wasm", "float32"],
 ])
   out.push(`${b}/${t} ${await run(b, t)}`);
+const threaded = [await runThreads(1), await runThreads(2), await runThreads(3)];
+out.push(`wasm/threads ${threaded.every((h) => h === threaded[0]) ? threaded[0] : threaded.join("≠")}`);
 console.log(out.join("  "));

@@ -165,6 +165,49 @@ if (!values["no-kernels"]) {
   }
   results.kernels = rows;
   console.log("");
+  const threads = Number(values.threads);
+  if (threads > 1) {
+    // the same products on a backend with `threads` threads, beside one, interleaved block by block;
+    // plus square products of growing size, to see where a split starts to pay
+    const multi = createWasmBackend({ threads });
+    const until = Date.now() + 20_000;
+    while (multi.threadsReady() < threads - 1 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    const inMulti = (a: Float32Array): Float32Array => {
+      const v = multi.alloc("float32", a.length) as Float32Array;
+      v.set(a);
+      return v;
+    };
+    const sized: [string, boolean, boolean, number, number, number][] = [
+      ...shapes,
+      ...[32, 48, 64, 96, 128, 192, 256].map(
+        (n) => [`square ${n}`, false, false, n, n, n] as [string, boolean, boolean, number, number, number],
+      ),
+    ];
+    const trows: { shape: string; one: number; split: number; speedup: number }[] = [];
+    console.log(`Kernels with ${threads} threads (${multi.threadsReady() + 1} running), GFLOP/s, beside one thread`);
+    for (const [name, ta, tb, M, N, K] of sized) {
+      const A = rand(M * K);
+      const B = rand(K * N);
+      const C = new Float32Array(M * N);
+      const [wa, wb, wc] = [inWasm(A), inWasm(B), inWasm(C)];
+      const [ma, mb, mc] = [inMulti(A), inMulti(B), inMulti(C)];
+      const flops = 2 * M * N * K;
+      const ones: number[] = [];
+      const splits: number[] = [];
+      for (let r = 0; r < 5; r++) {
+        ones.push(flops / time(() => wasm.gemm(ta, tb, M, N, K, wa, wb, wc, false), 60) / 1e9);
+        splits.push(flops / time(() => multi.gemm(ta, tb, M, N, K, ma, mb, mc, false), 60) / 1e9);
+      }
+      const row = { shape: name, one: median(ones), split: median(splits), speedup: median(splits) / median(ones) };
+      trows.push(row);
+      console.log(
+        `${name.padEnd(30)} ${fmt(row.one, 2).padStart(8)} ${fmt(row.split, 2).padStart(8)} ${fmt(row.speedup, 2).padStart(7)}×`,
+      );
+    }
+    results.kernelThreads = { threads, rows: trows, threadStatus: multi.threadStatus() };
+    multi.dispose();
+    console.log("");
+  }
 }
 
 // ---------- augmentation: 28×28 images deformed per second ----------

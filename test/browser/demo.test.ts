@@ -226,8 +226,8 @@ describe(`the demo page in ${browserTitle}`, () => {
       expect(sps).toBeGreaterThan(0);
       const status = await page.$eval("#train-status", (e) => e.textContent);
       expect(status).toContain(`on the ${backend} backend`);
-      // the page is cross-origin isolated (the server sends COOP/COEP), so wasm trains on two threads
-      if (backend === "wasm") expect(status).toContain("shared WebAssembly memory, 2 threads");
+      // the page is cross-origin isolated (the server sends COOP/COEP), so the wasm memory is shared
+      if (backend === "wasm") expect(status).toContain("shared WebAssembly memory, 1 thread");
       speeds[`browser ${backend}`] = Math.round(sps);
       speeds[`node ${backend}`] = Math.round(
         await nodeSamplesPerSecond({

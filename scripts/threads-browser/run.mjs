@@ -42,7 +42,7 @@ for (const which of ["chromium", "firefox"]) {
   const page = await browser.newPage();
   await page.goto("http://127.0.0.1:8765/");
   await page.waitForFunction(() => document.title === "done", { timeout: 60000 });
-  console.log(which + ":\n" + (await page.evaluate(() => window.result)));
+  console.log(`${which}:\n${await page.evaluate(() => window.result)}`);
   await browser.close();
 }
 server.close();

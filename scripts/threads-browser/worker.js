@@ -30,6 +30,6 @@ try {
     m.dispose();
   }
 } catch (e) {
-  out.push("error " + e.message + " " + e.stack);
+  out.push(`error ${e.message} ${e.stack}`);
 }
 postMessage(out.join("\n"));

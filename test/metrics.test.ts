@@ -7,6 +7,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import {
+  classificationReport,
   confusionMatrix,
   Dense,
   MacroClassMetric,
@@ -19,6 +20,7 @@ import {
   SGD,
   ShapeError,
   Tensor,
+  TopKAccuracy,
   ValueError,
 } from "../src/index.js";
 
@@ -221,5 +223,170 @@ describe("the metrics' edges", () => {
     const ok = new RegressionMetric("r2");
     ok.setState([1, 2, 0.5, 0.25, -3, 2]);
     expect(ok.result()).toBeCloseTo(1 - 0.25 / 2, 15);
+  });
+});
+
+describe("accuracy, top-k, the confusion matrix and the report, clause by clause", () => {
+  it("metricFromName: top<k>Accuracy for k of 1 to 6 digits and nothing else", () => {
+    expect(metricFromName("top3Accuracy", "none")?.name).toBe("top3Accuracy");
+    expect(metricFromName("top123Accuracy", "none")?.name).toBe("top123Accuracy");
+    expect(metricFromName("top999999Accuracy", "none")?.name).toBe("top999999Accuracy");
+    for (const bad of [
+      "top0Accuracy",
+      "top1234567Accuracy",
+      "xtop3Accuracy",
+      "top3Accuracyx",
+      "topAccuracy",
+      "topxAccuracy",
+    ])
+      expect(metricFromName(bad, "none"), bad).toBeNull();
+  });
+
+  it("accuracy: ties go to the first class, 0.5 is not above the threshold, one-hot targets, nothing seen is 0", () => {
+    const acc = () => metricFromName("accuracy", "none") as Metric;
+    const a = acc();
+    expect(a.result()).toBe(0);
+    a.update(Tensor.from([[0.5, 0.5]]), Tensor.from([0])); // a tie: class 0
+    expect(a.result()).toBe(1);
+    const b = acc();
+    b.update(Tensor.from([[0.5], [0.7]]), Tensor.from([[0], [1]])); // 0.5 is not > 0.5: class 0, right
+    expect(b.result()).toBe(1);
+    const c = acc();
+    c.update(
+      Tensor.from([
+        [0.1, 0.7, 0.2],
+        [0.6, 0.3, 0.1],
+      ]),
+      Tensor.from([
+        [0, 1, 0],
+        [0, 0, 1],
+      ]),
+    ); // one-hot
+    expect(c.result()).toBe(0.5);
+    expect(c.getState?.()).toEqual([1, 2]);
+    for (const ok of [
+      [0, 0],
+      [2, 2],
+    ])
+      expect(() => acc().setState?.(ok)).not.toThrow();
+    for (const bad of [
+      [-1, 2],
+      [0.5, 1],
+      [2, 1],
+      [1, 2, 3],
+    ])
+      expect(() => acc().setState?.(bad), JSON.stringify(bad)).toThrow(
+        `accuracy.setState: expected [correct, total] with 0 <= correct <= total, got [${bad.join(", ")}]`,
+      );
+  });
+
+  it("top-k: k is a positive integer; rows of several samples; one-hot targets; its running state", () => {
+    expect(() => new TopKAccuracy(0)).toThrow(new ValueError("TopKAccuracy: k must be a positive integer, got 0"));
+    expect(() => new TopKAccuracy(1.5)).toThrow(ValueError);
+    const t1 = new TopKAccuracy(1);
+    expect(t1.name).toBe("top1Accuracy");
+    expect(t1.result()).toBe(0);
+    const t = new TopKAccuracy(2);
+    // row 0: label 2 has the 2nd highest score (in the top 2); row 1: label 0 has the lowest (not)
+    t.update(
+      Tensor.from([
+        [0.5, 0.1, 0.4],
+        [0.1, 0.5, 0.4],
+      ]),
+      Tensor.from([2, 0]),
+    );
+    expect(t.result()).toBe(0.5);
+    t.update(Tensor.from([[0.2, 0.3, 0.5]]), Tensor.from([[0, 1, 0]])); // one-hot: label 1, 2nd highest
+    expect(t.getState()).toEqual([2, 3]);
+    const back = new TopKAccuracy(2);
+    back.setState(t.getState());
+    expect(back.result()).toBe(t.result());
+    t.reset();
+    expect(t.getState()).toEqual([0, 0]);
+  });
+
+  it("confusionMatrix refuses mismatched lengths and pairs outside the classes, naming them", () => {
+    expect(() => confusionMatrix([0, 1], [0], 2)).toThrow(
+      new ShapeError("confusionMatrix: 2 predictions but 1 labels"),
+    );
+    expect(() => confusionMatrix([0, 2], [0, 1], 2)).toThrow(
+      "confusionMatrix: pair 1 (true 1, predicted 2) is outside [0, 1]",
+    );
+    expect(() => confusionMatrix([0], [2], 2)).toThrow(
+      "confusionMatrix: pair 0 (true 2, predicted 0) is outside [0, 1]",
+    );
+    expect(() => confusionMatrix([-1], [0], 2)).toThrow(ValueError);
+    expect(() => confusionMatrix([0], [0.5], 2)).toThrow(ValueError);
+    expect(() => confusionMatrix([0.5], [0], 2)).toThrow(ValueError);
+    expect(confusionMatrix([1, 1, 0], [1, 0, 0], 2)).toEqual([
+      [1, 1],
+      [0, 1],
+    ]);
+  });
+
+  it("classificationReport: by hand, with a class never predicted and one never true", () => {
+    // true 0 0 1 1 2 ; predicted 0 1 1 1 1: class 2 is never predicted, nothing is predicted 2
+    const r = classificationReport([0, 1, 1, 1, 1], [0, 0, 1, 1, 2], 4);
+    expect(r.precision).toEqual([1, 2 / 4, 0, 0]);
+    expect(r.recall).toEqual([1 / 2, 1, 0, 0]);
+    expect(r.f1[0]).toBeCloseTo((2 * 1 * 0.5) / 1.5, 15);
+    expect(r.f1[1]).toBeCloseTo((2 * 0.5 * 1) / 1.5, 15);
+    expect([r.f1[2], r.f1[3]]).toEqual([0, 0]);
+    expect(r.support).toEqual([2, 2, 1, 0]);
+    expect(r.accuracy).toBe(3 / 5);
+    expect(r.macro.precision).toBeCloseTo(1.5 / 4, 15);
+    expect(r.macro.recall).toBeCloseTo(1.5 / 4, 15);
+    expect(r.macro.f1).toBeCloseTo((2 * (2 / 3)) / 4, 15);
+    const empty = classificationReport([], [], 2);
+    expect([empty.accuracy, empty.macro.f1]).toEqual([0, 0]);
+  });
+
+  it("macro metrics: a class that occurs but is never predicted scores 0 (not NaN); binary ties; labels checked", () => {
+    const rec = new MacroClassMetric("precision");
+    rec.update(
+      Tensor.from([
+        [0.9, 0.1],
+        [0.8, 0.2],
+      ]),
+      Tensor.from([0, 1]),
+    ); // class 1 never predicted
+    expect(rec.result()).toBe((0.5 + 0) / 2);
+    const bin = new MacroClassMetric("recall");
+    bin.update(Tensor.from([[0.5], [0.9]]), Tensor.from([[0], [1]])); // 0.5 is class 0
+    expect(bin.result()).toBe(1);
+    const tie = new MacroClassMetric("f1");
+    tie.update(Tensor.from([[0.5, 0.5]]), Tensor.from([0])); // a tie: class 0
+    expect(tie.result()).toBe(1);
+    expect(() => new MacroClassMetric("f1").update(Tensor.from([[0.9, 0.1]]), Tensor.from([-1]))).toThrow(
+      "f1: label -1 of row 0 is outside [0, 1]",
+    );
+    expect(() => new MacroClassMetric("f1").update(Tensor.from([[0.9, 0.1]]), Tensor.from([0.5]))).toThrow(
+      "f1: label 0.5 of row 0 is outside [0, 1]",
+    );
+    // a running state round-trips; K = 0, 1,000 classes and counts up to 2⁵³ − 1 are all states
+    const back = new MacroClassMetric("precision");
+    back.setState(rec.getState());
+    expect(back.result()).toBe(rec.result());
+    for (const ok of [[0], [1, Number.MAX_SAFE_INTEGER]])
+      expect(() => new MacroClassMetric("f1").setState(ok)).not.toThrow();
+    const big = new MacroClassMetric("f1");
+    big.setState([1000, ...new Array(1_000_000).fill(0)]);
+    big.update(new Tensor(new Float32Array(1000), [1, 1000]), Tensor.from([0]));
+    expect(big.result()).toBe(1);
+  });
+
+  it("regression states: the reset state, two outputs, zero sums and a mean of any sign are states; a NaN mean is not", () => {
+    for (const ok of [
+      [0, 0],
+      [1, 1, 0, 0, 0, 0],
+      [2, 3, 1, 1, -5, 2, 0, 0, 7, 0],
+    ])
+      expect(() => new RegressionMetric("mse").setState(ok), JSON.stringify(ok)).not.toThrow();
+    expect(() => new RegressionMetric("mse").setState([1, 1, 0, 0, Number.NaN, 0])).toThrow(ValueError);
+    expect(() => new RegressionMetric("mse").setState([0.5, 1, 0, 0, 0, 0])).toThrow(ValueError);
+    expect(() => new RegressionMetric("mse").setState([1, 0.5, 0, 0, 0, 0])).toThrow(ValueError);
+    const two = new RegressionMetric("mae");
+    two.setState([2, 3, 1, 1, -5, 2, 0, 0, 7, 0]);
+    expect(two.result()).toBeCloseTo((1 / 3 + 0) / 2, 15);
   });
 });

@@ -10,8 +10,10 @@ import {
   Dense,
   deserialize,
   gradCheck,
+  jsBackend,
   Normalization,
   OptionError,
+  Rng,
   Sequential,
   SGD,
   ShapeError,
@@ -258,5 +260,51 @@ describe("Normalization's edges", () => {
     );
     // the inverse of an inverting layer scales again
     expect(norm.inverse().inverse().invert).toBe(false);
+  });
+});
+
+describe("Normalization, the rest of its contract", () => {
+  it("a nearly constant column (within rounding of its own variance) is taken as constant", () => {
+    // [1, 1 + 2⁻⁵²]: Welford's variance is ~1.2e-32, below StandardScaler's bound n·ε·v + (n·m·ε)² ≈ 2e-31
+    const n = new Normalization().adapt(Tensor.from([[1], [1 + 2 ** -52]], { dtype: "float64" }));
+    expect(n.statistics().variance).toEqual([0]);
+    // a real spread is kept: [1, 1.001] has variance 2.5e-7
+    expect(
+      new Normalization().adapt(Tensor.from([[1], [1.001]], { dtype: "float64" })).statistics().variance[0],
+    ).toBeCloseTo(2.5e-7, 15);
+  });
+
+  it("a NaN far into the data is named by its own sample number", () => {
+    const x = new Float64Array(5000);
+    x[4500] = Number.NaN;
+    expect(() => new Normalization().adapt(new Tensor(x, [5000, 1]))).toThrow(
+      "Normalization.adapt: sample 4500, feature 0 is NaN, not a finite number",
+    );
+    expect(() => new Normalization().adapt("x" as never)).toThrow(/Normalization\.adapt/);
+  });
+
+  it("the variance is refused negative at save; a loaded layer reports its statistics; the layer's own surface", async () => {
+    const norm = new Normalization({ mean: [1, 2], variance: [4, 9] });
+    const m = new Sequential({ inputShape: [2], layers: [norm] });
+    expect(norm.outputShape).toEqual([2]);
+    expect(norm.backward(Tensor.from([[1, 1]]), false)).toBeNull();
+    const loaded = deserialize(serialize(m)).model.layers[0] as Normalization;
+    expect(loaded.statistics()).toEqual({ mean: [1, 2], variance: [4, 9] });
+    m.setWeights([
+      [1, 2],
+      [4, -9],
+    ]);
+    expect(() => serialize(m)).toThrow(/is negative; it holds a variance/);
+    expect(new Normalization().params()).toEqual([]);
+    expect(() => new Normalization({ mean: [1] })).toThrow(
+      new OptionError("Normalization", "variance", "is needed with the other (mean and variance come together)"),
+    );
+    expect(() =>
+      new Sequential({ inputShape: [3] }).add(new Normalization({ mean: [0, 0], variance: [1, 1] })),
+    ).toThrow("normalization layer 'normalization_1': its statistics have 2 features, the input (3) has 3");
+    // built directly, without saying whether to initialize: refused without statistics, as in a model
+    expect(() => new Normalization().build([2], { dtype: "float64", rng: new Rng(1), backend: jsBackend })).toThrow(
+      /no statistics; call adapt\(data\) or pass mean and variance/,
+    );
   });
 });

@@ -16,10 +16,13 @@ test ! -e dist || { echo "the clone has a dist/ folder: it must come from the bu
 ln -s "$root/node_modules" node_modules # the same dev dependencies, without a second install
 tarball=$(npm pack --silent --pack-destination "$work" | tail -n 1)
 echo "packed $tarball"
-# Budget: 205 kB packed at 0.1.0 without source maps (332 kB with them).
+# Budget: 205 kB packed at 0.1.0 without source maps (332 kB with them); 363 kB
+# on 2026-12-05 with ONNX import, tables, the metrics, Normalization and threads
+# (the declarations are 150 kB of it, twice: ESM and CJS). 400 kB catches the
+# next unintended doubling, as 300 kB did.
 size=$(wc -c < "$work/$tarball")
 echo "tarball: $size bytes"
-test "$size" -le 300000 || { echo "tarball of $size bytes exceeds the 300,000-byte budget"; exit 1; }
+test "$size" -le 400000 || { echo "tarball of $size bytes exceeds the 400,000-byte budget"; exit 1; }
 rm node_modules
 
 "$root/node_modules/.bin/publint" "$work/$tarball" --strict

@@ -80,6 +80,7 @@ export interface FitOptions<M = TrainableModel> {
    * unscaled data: targets whose root mean square exceeds 100 (without an
    * inverting Normalization last) or features beyond ±1000 (without a
    * Normalization first). Default: one `console.warn`; `null` turns it off.
+   * It reads the data once, so `checkData: false` skips it too.
    */
   onScaleHint?: ((message: string) => void) | null;
 }
@@ -200,7 +201,8 @@ export async function fit<M extends TrainableModel>(
   const resume = o.resume;
   const { nTrain, val } = holdOut(model, xs, ys, o.validationData, o.validationSplit);
   const onScaleHint = o.onScaleHint === undefined ? (m: string) => console.warn(m) : o.onScaleHint;
-  if (onScaleHint !== null && resume === null && nTrain > 0) {
+  // a pass over the data, as checkData's: skipped with it, and when resuming (said at the start)
+  if (onScaleHint !== null && o.checkData && resume === null && nTrain > 0) {
     const hint = scaleHint(model.layers, lossFn, xs, ys, nTrain);
     if (hint !== null) (onScaleHint as (m: string) => void)(hint);
   }

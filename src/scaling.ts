@@ -335,8 +335,8 @@ export class Normalization implements Layer {
   }
 }
 
-/** s = √v, or 1 for a constant feature (v = 0). */
-function stdOf(v: number): number {
+/** s = √v, or 1 for a constant feature (v = 0): the divisor the layer uses (the exporters too). @internal */
+export function stdOf(v: number): number {
   return v > 0 ? Math.sqrt(v) : 1;
 }
 

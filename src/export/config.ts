@@ -30,11 +30,6 @@ export function configBoolean(where: string, c: LayerConfig, key: string): boole
   return v;
 }
 
-/** s = √v per feature, or 1 where v = 0: the divisor the Normalization layer uses. */
-export function stdOfVariance(variance: FloatArray): Float64Array {
-  return Float64Array.from(variance, (v) => (v > 0 ? Math.sqrt(v) : 1));
-}
-
 /** An activation field of a layer's config, with every option filled in (getActivation checks it). */
 export function configActivation(c: LayerConfig, key: string): ActivationConfig {
   return getActivation(c[key] as ActivationName | ActivationConfig).toConfig();

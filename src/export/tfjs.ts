@@ -21,17 +21,10 @@ import type { Layer, LayerConfig, LayerKind, Param } from "../layer.js";
 import { LIMITS } from "../limits.js";
 import { BatchNormalization, LayerNormalization } from "../normalization.js";
 import { quote } from "../options.js";
+import { stdOf } from "../scaling.js";
 import { Sequential } from "../sequential.js";
 import { VERSION } from "../version.js";
-import {
-  configActivation,
-  configBoolean,
-  configNumber,
-  entryFor,
-  hasParam,
-  paramValues,
-  stdOfVariance,
-} from "./config.js";
+import { configActivation, configBoolean, configNumber, entryFor, hasParam, paramValues } from "./config.js";
 
 /** A weight's entry in the manifest (tfjs `WeightsManifestEntry`). */
 export interface TfjsWeightSpec {
@@ -188,12 +181,12 @@ const TFJS_LAYERS = {
       );
     const D = input[0] as number;
     const m = param(layer, "mean");
-    const s = stdOfVariance(param(layer, "variance"));
+    const v = param(layer, "variance");
     const invert = configBoolean("toTfjs", c, "invert");
     const kernel = new Float32Array(D * D);
     const bias = new Float32Array(D);
     for (let j = 0; j < D; j++) {
-      const sj = s[j] as number;
+      const sj = stdOf(v[j] as number);
       const mj = m[j] as number;
       kernel[j * D + j] = invert ? sj : 1 / sj;
       bias[j] = invert ? mj : -mj / sj;

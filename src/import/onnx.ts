@@ -277,7 +277,7 @@ class Importer {
         n,
         `value '${cur}' is read by ${all.length} nodes (${all.map((c) => c.opType).join(", ")}): a branch has no MLP form`,
       );
-    if (n.inputs[0] !== cur && !elementwise && !(n.opType === "Add" || n.opType === "Mul"))
+    if (n.inputs[0] !== cur && !elementwise)
       this.fail(n, `takes '${cur}' as input ${n.inputs.indexOf(cur)}; an MLP layer takes it first`);
     switch (n.opType) {
       case "Identity":

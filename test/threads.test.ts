@@ -59,19 +59,21 @@ describe("wasm backend threads", () => {
       [300, 17, 260],
     ] as const)
       for (const ta of [false, true])
-        for (const tb of [false, true]) {
-          const run = (be: typeof one) => {
-            const A = be.alloc("float32", M * K) as Float32Array;
-            const B = be.alloc("float32", K * N) as Float32Array;
-            const C = be.alloc("float32", M * N) as Float32Array;
-            for (let i = 0; i < A.length; i++) A[i] = Math.sin(0.31 * i);
-            for (let i = 0; i < B.length; i++) B[i] = Math.cos(0.17 * i);
-            C.fill(0.5);
-            be.gemm(ta, tb, M, N, K, A, B, C, true);
-            return Array.from(C);
-          };
-          expect(run(two), `${M}×${N}×${K} ${ta} ${tb}`).toEqual(run(one));
-        }
+        for (const tb of [false, true])
+          for (const sparse of [false, true]) {
+            const run = (be: typeof one) => {
+              const A = be.alloc("float32", M * K) as Float32Array;
+              const B = be.alloc("float32", K * N) as Float32Array;
+              const C = be.alloc("float32", M * N) as Float32Array;
+              // sparse A (a fifth nonzero, as MNIST's pixels) takes the sparse-rows kernel where N ≥ 32
+              for (let i = 0; i < A.length; i++) A[i] = sparse && i % 5 !== 2 ? 0 : Math.sin(0.31 * i);
+              for (let i = 0; i < B.length; i++) B[i] = Math.cos(0.17 * i);
+              C.fill(0.5);
+              be.gemm(ta, tb, M, N, K, A, B, C, true);
+              return Array.from(C);
+            };
+            expect(run(two), `${M}×${N}×${K} ${ta} ${tb} ${sparse}`).toEqual(run(one));
+          }
     // the pool's own measure of its worth: a ratio of two timings (its size depends on the machine's load)
     const s = two.threadStatus();
     expect([s.threads, s.ready]).toEqual([2, 1]);

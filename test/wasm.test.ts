@@ -156,6 +156,65 @@ describe("wasm GEMM against the JS reference", () => {
     }
   });
 
+  /*
+   * gemm_rows keeps each row's own nonzeros where gemm keeps, per 4-row
+   * panel, the k where any of the four rows is nonzero; the extra terms gemm
+   * adds are 0·b = ±0, which leave a float32 sum that starts at +0 unchanged
+   * (it is never −0: +0 + −0 = +0, and x + (−x) = +0). So with B finite both
+   * return the same bits: compared here on the module itself, every layout
+   * of A, every density, sizes one off the tile (4×8, strips of 32 and 8)
+   * and the blocks (KC, MC), overwrite and accumulate.
+   */
+  it("the sparse-rows kernel returns the packed kernel's bits (B finite; A with zeros, NaN, ±∞)", () => {
+    const memory = new WebAssembly.Memory({ initial: 256, maximum: 256, shared: true });
+    const k = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(WASM_SHARED, "base64")), {
+      env: { memory },
+    }).exports as unknown as Record<string, (...a: number[]) => number>;
+    const f = new Float32Array(memory.buffer);
+    const [pA, pB, pC1, pC2, work] = [1 << 20, 3 << 20, 5 << 20, 7 << 20, 9 << 20];
+    const rowsDims = fc.constantFrom(1, 3, 4, 5, 8, 9, 31, 32, 33, 40, 41, 127, 128, 129, 257);
+    fc.assert(
+      fc.property(
+        fc.record({ M: rowsDims, N: rowsDims, K: rowsDims, ta: fc.boolean(), acc: fc.boolean() }),
+        fc.integer({ min: 0, max: 4 }),
+        fc.integer({ min: 1, max: 1e6 }),
+        ({ M, N, K, ta, acc }, how, seed) => {
+          const A = how === 4 ? values(M * K, seed) : sparsify(values(M * K, seed), how);
+          if (seed % 5 === 0) A[seed % A.length] = [Number.NaN, Number.POSITIVE_INFINITY, -0][seed % 3] as number;
+          f.set(A, pA / 4);
+          f.set(values(K * N, seed + 1), pB / 4);
+          const C0 = values(M * N, seed + 2);
+          f.set(C0, pC1 / 4);
+          f.set(C0, pC2 / 4);
+          k.gemm?.(ta ? 1 : 0, 0, M, N, K, pA, pB, pC1, acc ? 1 : 0, work, 0, N);
+          k.gemm_rows?.(ta ? 1 : 0, M, N, K, pA, pB, pC2, acc ? 1 : 0, work, 0, N);
+          const want = new Uint32Array(memory.buffer, pC1, M * N);
+          const got = new Uint32Array(memory.buffer, pC2, M * N);
+          for (let i = 0; i < M * N; i++) {
+            if (got[i] !== want[i])
+              throw new Error(
+                `C[${i}] (M ${M} N ${N} K ${K} ta ${ta} acc ${acc}): ${f[pC2 / 4 + i]} ≠ ${f[pC1 / 4 + i]}`,
+              );
+          }
+          // a column range computes those columns only, with the same bits
+          const [j0, j1] = [Math.min(N, 8), Math.min(N, 8 + 40)];
+          f.set(C0, pC2 / 4);
+          k.gemm_rows?.(ta ? 1 : 0, M, N, K, pA, pB, pC2, acc ? 1 : 0, work, j0, j1);
+          for (let i = 0; i < M; i++)
+            for (let j = 0; j < N; j++) {
+              const e = (j >= j0 && j < j1 ? want[i * N + j] : new Uint32Array(C0.buffer)[i * N + j]) as number;
+              if (got[i * N + j] !== e) throw new Error(`range ${j0}…${j1}: C[${i},${j}] wrong (M ${M} N ${N} K ${K})`);
+            }
+        },
+      ),
+      { numRuns: 150 },
+    );
+    // the density count the backend chooses by
+    f.set([0, -0, 1, Number.NaN, 0, 2, 0], pA / 4);
+    expect(k.count_nonzero?.(pA, 7)).toBe(3);
+    expect(k.count_nonzero?.(pA, 4)).toBe(2);
+  });
+
   it("K = 0 writes zeros, or leaves C when accumulating", () => {
     const c = inMemory([1, 2, 3, 4, 5, 6]);
     be.gemm(false, false, 2, 3, 0, new Float32Array(0), new Float32Array(0), c, true);

@@ -355,6 +355,154 @@ ${indent(
   ]),
 )})`;
 
+// ---------------------------------------------------------------- GEMM over sparse rows of A
+/**
+ * pack_rows: the nonzero entries of rows ic … ic+mc of op(A) within the K
+ * slice pc … pc+kc, one list per row: row r's list starts at
+ * lists + r·KC·8 and holds `cnt[r]` pairs (byte offset of B's row pc+k,
+ * i32; the value a, f32), in increasing k. NaN counts as nonzero (kept).
+ */
+const packRows = `
+(func $pack_rows (param $ta i32) (param $pA i32) (param $M i32) (param $K i32)
+                 (param $ic i32) (param $mc i32) (param $pc i32) (param $kc i32) (param $N i32)
+                 (param $lists i32) (param $cnts i32)
+  (local $r i32) (local $k i32) (local $i i32) (local $s i32) (local $stride i32) (local $e i32) (local $n i32)
+  (local $boff i32) (local $v f32)
+  (if ${get("ta")} (then ${set("stride", mul(get("M"), i32(4)))}) (else ${set("stride", i32(4))}))
+${indent(
+  forLoop("r", i32(0), get("mc"), i32(1), [
+    set("i", add(get("ic"), get("r"))),
+    `(if ${get("ta")}
+  (then ${set("s", add(get("pA"), mul(add(mul(get("pc"), get("M")), get("i")), i32(4))))})
+  (else ${set("s", add(get("pA"), mul(add(mul(get("i"), get("K")), get("pc")), i32(4))))}))`,
+    set("e", add(get("lists"), mul(get("r"), i32(KC * 8)))),
+    set("boff", mul(mul(get("pc"), get("N")), i32(4))),
+    set("n", i32(0)),
+    forLoop("k", i32(0), get("kc"), i32(1), [
+      set("v", `(f32.load ${get("s")})`),
+      `(if (f32.ne ${get("v")} (f32.const 0))
+  (then
+    (i32.store ${get("e")} ${get("boff")})
+    (f32.store offset=4 ${get("e")} ${get("v")})
+    ${set("e", add(get("e"), i32(8)))}
+    ${set("n", add(get("n"), i32(1)))}))`,
+      set("s", add(get("s"), get("stride"))),
+      set("boff", add(get("boff"), mul(get("N"), i32(4)))),
+    ]),
+    `(i32.store ${add(get("cnts"), mul(get("r"), i32(4)))} ${get("n")})`,
+  ]),
+)})`;
+
+/**
+ * row_W: W consecutive elements of one row of C from that row's list (e, n):
+ * acc = Σ a·B[k, j…j+W) over the list in order, then C = acc (add = 0) or
+ * C += acc. W is 32 or 8 (eight or two f32x4 accumulators) or 1 (one f32,
+ * for a remainder narrower than 8). Each lane sums the same terms in the same
+ * order, with the same operations, as the packed 4×8 kernel does for that
+ * element (it adds 0·b for the k another row of its panel kept, which leaves
+ * a finite sum unchanged), so both kernels return the same bits.
+ */
+function rowKernel(w: 32 | 8 | 1): string {
+  const lanes = w === 1 ? 1 : w / 4;
+  const accs = Array.from({ length: lanes }, (_, h) => `c${h}`);
+  const t = w === 1 ? "f32" : "v128";
+  const body =
+    w === 1
+      ? [
+          set("p", add(get("pb"), `(i32.load ${get("e")})`)),
+          set("c0", `(f32.add ${get("c0")} (f32.mul (f32.load offset=4 ${get("e")}) (f32.load ${get("p")})))`),
+        ]
+      : [
+          set("p", add(get("pb"), `(i32.load ${get("e")})`)),
+          set("a", `(v128.load32_splat offset=4 ${get("e")})`),
+          ...accs.map((c, h) =>
+            set(c, `(f32x4.add ${get(c)} (f32x4.mul ${get("a")} (v128.load offset=${h * 16} ${get("p")})))`),
+          ),
+        ];
+  const store = accs.map((c, h) => {
+    const off = `offset=${h * (w === 1 ? 4 : 16)}`;
+    const op = w === 1 ? "f32" : "f32x4";
+    return `(if ${get("add")} (then (${t === "f32" ? "f32" : "v128"}.store ${off} ${get("pc")} (${op}.add (${t === "f32" ? "f32" : "v128"}.load ${off} ${get("pc")}) ${get(c)}))) (else (${t === "f32" ? "f32" : "v128"}.store ${off} ${get("pc")} ${get(c)})))`;
+  });
+  return `
+(func $row_${w} (param $e i32) (param $n i32) (param $pb i32) (param $pc i32) (param $add i32)
+  ${accs.map((c) => `(local $${c} ${t})`).join(" ")} (local $a v128) (local $p i32)
+  (block $done (loop $next
+    (br_if $done (i32.eqz ${get("n")}))
+${body.map((l) => `    ${l}`).join("\n")}
+    ${set("e", add(get("e"), i32(8)))}
+    ${set("n", `(i32.sub ${get("n")} ${i32(1)})`)}
+    (br $next)))
+${store.map((l) => `  ${l}`).join("\n")})`;
+}
+
+/**
+ * gemm_rows: the same product as `gemm` for B not transposed (tb = 0), for an
+ * A that is mostly zeros, and with the same bits. Where `gemm` keeps a k for
+ * a 4-row panel when any of its four rows has a nonzero there (on MNIST's
+ * digits, about half the k), this kernel keeps, for each row, only its own
+ * nonzeros (about a fifth), and reads B's rows in place: per K slice and
+ * block of MC rows, pack each row's list, then for each 32-column strip of
+ * C (then 8, then 1) and each row, sum over the list. Same slices, same
+ * order within each, same first-slice store: identical results.
+ */
+const gemmRows = `
+(func (export "gemm_rows") (param $ta i32) (param $M i32) (param $N i32) (param $K i32)
+                           (param $pA i32) (param $pB i32) (param $pC i32) (param $acc i32) (param $work i32)
+                           (param $j0 i32) (param $j1 i32)
+  (local $cnts i32) (local $lists i32) (local $pc i32) (local $kc i32) (local $ic i32) (local $mc i32)
+  (local $add i32) (local $j i32) (local $r i32) (local $crow i32)
+  ${set("cnts", get("work"))}
+  ${set("lists", add(get("work"), i32(MC * KC * 4)))}
+  (if (i32.eqz ${get("K")})
+    (then
+      (if (i32.eqz ${get("acc")})
+        (then
+${indent(
+  forLoop("r", i32(0), get("M"), i32(1), [
+    `(memory.fill ${add(get("pC"), mul(add(mul(get("r"), get("N")), get("j0")), i32(4)))} (i32.const 0) ${mul(`(i32.sub ${get("j1")} ${get("j0")})`, i32(4))})`,
+  ]),
+  10,
+)}))
+      (return)))
+${indent(
+  forLoop("pc", i32(0), get("K"), i32(KC), [
+    set("kc", minU(i32(KC), `(i32.sub ${get("K")} ${get("pc")})`)),
+    set("add", `(i32.or ${get("acc")} (i32.ne ${get("pc")} ${i32(0)}))`),
+    forLoop("ic", i32(0), get("M"), i32(MC), [
+      set("mc", minU(i32(MC), `(i32.sub ${get("M")} ${get("ic")})`)),
+      `(call $pack_rows ${["ta", "pA", "M", "K", "ic", "mc", "pc", "kc", "N", "lists", "cnts"].map(get).join(" ")})`,
+      set("j", get("j0")),
+      ...([32, 8, 1] as const).map((w) => {
+        const id = `w${w}_${forLoop.count++}`;
+        return `(block $done_${id} (loop $next_${id}
+  (br_if $done_${id} (i32.gt_u ${add(get("j"), i32(w))} ${get("j1")}))
+${indent(
+  forLoop("r", i32(0), get("mc"), i32(1), [
+    set("crow", add(get("ic"), get("r"))),
+    `(call $row_${w} ${add(get("lists"), mul(get("r"), i32(KC * 8)))} (i32.load ${add(get("cnts"), mul(get("r"), i32(4)))})
+  ${add(get("pB"), mul(get("j"), i32(4)))} ${add(get("pC"), mul(add(mul(get("crow"), get("N")), get("j")), i32(4)))} ${get("add")})`,
+  ]),
+)}
+  ${set("j", add(get("j"), i32(w)))}
+  (br $next_${id})))`;
+      }),
+    ]),
+  ]),
+)})`;
+
+/** Elements of a (n float32) that are not +0 or −0 (NaN counts): how sparse an operand is. */
+const countNonzero = `
+(func (export "count_nonzero") (param $a i32) (param $n i32) (result i32)
+  (local $o i32) (local $end i32) (local $end4 i32) (local $c v128) (local $s i32)
+  ${set("end", mul(get("n"), i32(4)))}
+  ${set("end4", mul(`(i32.and ${get("n")} (i32.const -4))`, i32(4)))}
+  ${set("c", "(v128.const i32x4 0 0 0 0)")}
+${indent(forLoop("o", i32(0), get("end4"), i32(16), [set("c", `(i32x4.sub ${get("c")} (f32x4.ne (v128.load ${add(get("a"), get("o"))}) (v128.const f32x4 0 0 0 0)))`)]))}
+${indent(forLoop("o", get("end4"), get("end"), i32(4), [set("s", add(get("s"), `(f32.ne (f32.load ${add(get("a"), get("o"))}) (f32.const 0))`))]))}
+  (i32.add ${get("s")} (i32.add (i32.add (i32x4.extract_lane 0 ${get("c")}) (i32x4.extract_lane 1 ${get("c")}))
+                                (i32.add (i32x4.extract_lane 2 ${get("c")}) (i32x4.extract_lane 3 ${get("c")})))))`;
+
 // ---------------------------------------------------------------- exact float32 element-wise kernels
 /**
  * A loop over n float32 elements, four at a time, then one at a time: `vec`
@@ -582,7 +730,7 @@ const sumSquares = `
   ${set("end", mul(get("n"), i32(4)))}
 ${indent(
   forLoop("o", i32(0), get("end"), i32(4), [
-    set("x", `(f64.promote_f32 (f32.load ${at("a", get("o"))}))`),
+    set("x", `(f64.promote_f32 (f32.load ${add(get("a"), get("o"))}))`),
     set("acc", `(f64.add ${get("acc")} (f64.mul ${get("x")} ${get("x")}))`),
   ]),
 )}
@@ -600,12 +748,15 @@ const allFinite = `
   ${set("end4", mul(`(i32.and ${get("n")} (i32.const -4))`, i32(4)))}
 ${indent(
   forLoop("o", i32(0), get("end4"), i32(16), [
-    set("acc", `(f32x4.add ${get("acc")} (f32x4.mul (v128.load ${at("a", get("o"))}) (v128.const f32x4 0 0 0 0)))`),
+    set(
+      "acc",
+      `(f32x4.add ${get("acc")} (f32x4.mul (v128.load ${add(get("a"), get("o"))}) (v128.const f32x4 0 0 0 0)))`,
+    ),
   ]),
 )}
 ${indent(
   forLoop("o", get("end4"), get("end"), i32(4), [
-    set("s", `(f32.add ${get("s")} (f32.mul (f32.load ${at("a", get("o"))}) (f32.const 0)))`),
+    set("s", `(f32.add ${get("s")} (f32.mul (f32.load ${add(get("a"), get("o"))}) (f32.const 0)))`),
   ]),
 )}
   (i32.and (i32x4.all_true (f32x4.eq ${get("acc")} (v128.const f32x4 0 0 0 0))) (f32.eq ${get("s")} (f32.const 0))))`;
@@ -622,7 +773,7 @@ export function kernelsWat(shared: boolean): string {
   return `;; Generated by scripts/wasm/build.ts from scripts/wasm/kernels.ts: do not edit.
 (module
 (import "env" "memory" ${memory})
-${[packA, packB, microKernel(false), microKernel(true), gemmMain, reluForward, reluBackward, multiply, addRowInternal, addColumnSums, broadcastRows, sumSquares, allFinite, ...RULES.map(emitRule)].join("\n")}
+${[packA, packB, microKernel(false), microKernel(true), gemmMain, packRows, rowKernel(32), rowKernel(8), rowKernel(1), gemmRows, countNonzero, reluForward, reluBackward, multiply, addRowInternal, addColumnSums, broadcastRows, sumSquares, allFinite, ...RULES.map(emitRule)].join("\n")}
 )
 `;
 }
@@ -630,6 +781,8 @@ ${[packA, packB, microKernel(false), microKernel(true), gemmMain, reluForward, r
 /** Names of the module's exports (checked by the loader). */
 export const KERNEL_EXPORTS = [
   "gemm",
+  "gemm_rows",
+  "count_nonzero",
   "relu_forward",
   "relu_backward",
   "multiply",

@@ -28,10 +28,11 @@ import { ValueError } from "../errors.js";
 const SEQ = 0;
 const DONE = 1;
 const HEADER = 4;
-const SLOT = 16; // job, ready, then the 12 arguments of gemm
+const SLOT = 16; // job, ready, the 12 arguments of gemm, then which kernel
 const JOB = 0;
 const READY = 1;
 const ARGS = 2;
+const KIND = 14; // 0: gemm, 1: gemm_rows (which takes no tb)
 
 /** The job loop, shared by both workers' sources: instantiate the module over the shared memory, then wait for jobs. */
 const LOOP = `
@@ -48,7 +49,8 @@ for (;;) {
   seen = seq;
   if (Atomics.load(c, base + ${JOB}) !== seq) continue; // not a participant of this job
   const a = base + ${ARGS};
-  k.gemm(c[a], c[a + 1], c[a + 2], c[a + 3], c[a + 4], c[a + 5], c[a + 6], c[a + 7], c[a + 8], c[a + 9], c[a + 10], c[a + 11]);
+  if (c[base + ${KIND}] === 1) k.gemm_rows(c[a], c[a + 2], c[a + 3], c[a + 4], c[a + 5], c[a + 6], c[a + 7], c[a + 8], c[a + 9], c[a + 10], c[a + 11]);
+  else k.gemm(c[a], c[a + 1], c[a + 2], c[a + 3], c[a + 4], c[a + 5], c[a + 6], c[a + 7], c[a + 8], c[a + 9], c[a + 10], c[a + 11]);
   Atomics.add(c, ${DONE}, 1);
   Atomics.notify(c, ${DONE});
 }
@@ -181,6 +183,8 @@ export class GemmPool {
     kernel: GemmKernel,
     args: [number, number, number, number, number, number, number, number, number],
     work: number,
+    /** 1 when `kernel` is `gemm_rows` (the workers then call it too). */
+    kind: 0 | 1 = 0,
   ): boolean {
     const [, , M, N, K] = args;
     if (K === 0 || M * N * K < THREAD_MIN_WORK || N < 16) return false;
@@ -202,6 +206,7 @@ export class GemmPool {
       c[a + 9] = this.workAreas[w] as number;
       c[a + 10] = j0;
       c[a + 11] = j1;
+      c[HEADER + w * SLOT + KIND] = kind;
       Atomics.store(c, HEADER + w * SLOT + JOB, seq);
       expected++;
     }

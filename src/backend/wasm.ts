@@ -34,7 +34,7 @@ import type { DType, FloatArray } from "../tensor.js";
 import type { Backend } from "./backend.js";
 import { jsBackend } from "./js.js";
 import * as ref from "./rules.js";
-import { GemmPool } from "./threads.js";
+import { type GemmKernel, GemmPool } from "./threads.js";
 import { GEMM_WORK_BYTES, KERNEL_EXPORTS, WASM_SHARED } from "./wasm/bytes.js";
 
 /** Whether the wasm backend can run here, and why not if it cannot. */
@@ -99,6 +99,15 @@ export interface WasmBackend extends Backend {
   /** Drops the memory: every later call throws. The memory goes when the last view of it does. */
   dispose(): void;
 }
+
+/**
+ * When the GEMM takes the sparse-rows kernel: B not transposed, and at most
+ * this fraction of A's elements nonzero (measured: see docs/performance.md).
+ * Both kernels give the same bits, so this choice changes only the time.
+ */
+export const ROWS_MAX_DENSITY = 0.25;
+/** Products smaller than this (multiply-adds) skip the count of A's nonzeros. */
+const ROWS_MIN_WORK = 2 ** 16;
 
 const PAGE = 65536;
 const ALIGN = 64;
@@ -238,6 +247,20 @@ interface Kernels {
     j0: number,
     j1: number,
   ): void;
+  gemm_rows(
+    ta: number,
+    M: number,
+    N: number,
+    K: number,
+    a: Ptr,
+    b: Ptr,
+    c: Ptr,
+    acc: number,
+    work: Ptr,
+    j0: number,
+    j1: number,
+  ): void;
+  count_nonzero(a: Ptr, n: number): number;
   relu_forward(x: Ptr, y: Ptr, n: number): void;
   relu_backward(x: Ptr, dy: Ptr, dx: Ptr, n: number): void;
   multiply(x: Ptr, m: Ptr, y: Ptr, n: number): void;
@@ -376,6 +399,8 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
   const ours = (a: FloatArray): boolean => a instanceof Float32Array && buffers.has(a.buffer);
   const ptr = (a: FloatArray): number => a.byteOffset;
 
+  const gemmRows: GemmKernel = (ta, _tb, M, N, K, a, b, c, acc, w, j0, j1) =>
+    k.gemm_rows(ta, M, N, K, a, b, c, acc, w, j0, j1);
   let work = 0; // the GEMM's packing area, reserved on first use
   let pool: GemmPool | null = null; // the worker threads, started with the backend when threads > 1
   let speedup: number | null = null;
@@ -569,8 +594,12 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
       const ta = transA ? 1 : 0;
       const tb = transB ? 1 : 0;
       const acc = accumulate ? 1 : 0;
-      if (!pool?.gemm(k.gemm, [ta, tb, M, N, K, pa, pb, pc, acc], work))
-        k.gemm(ta, tb, M, N, K, pa, pb, pc, acc, work, 0, N);
+      // A mostly zeros (MNIST's pixels, a ReLU's outputs): the kernel that keeps each row's own nonzeros
+      const rows =
+        tb === 0 && N >= 32 && M * N * K >= ROWS_MIN_WORK && k.count_nonzero(pa, M * K) <= ROWS_MAX_DENSITY * M * K;
+      const kernel = rows ? gemmRows : k.gemm;
+      if (!pool?.gemm(kernel, [ta, tb, M, N, K, pa, pb, pc, acc], work, rows ? 1 : 0))
+        kernel(ta, tb, M, N, K, pa, pb, pc, acc, work, 0, N);
       if (!cOurs) {
         const h = heapNow();
         const o = pc >>> 2;

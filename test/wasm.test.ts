@@ -13,7 +13,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { GEMM_BLOCKS, WASM_SHARED } from "../src/backend/wasm/bytes.js";
+import { GEMM_BLOCKS, WASM_RELAXED, WASM_SHARED } from "../src/backend/wasm/bytes.js";
 import { plainMemoryModule } from "../src/backend/wasm.js";
 import {
   ACTIVATION_NAMES,
@@ -213,6 +213,24 @@ describe("wasm GEMM against the JS reference", () => {
     f.set([0, -0, 1, Number.NaN, 0, 2, 0], pA / 4);
     expect(k.count_nonzero?.(pA, 7)).toBe(3);
     expect(k.count_nonzero?.(pA, 4)).toBe(2);
+  });
+
+  it("relaxed: in use exactly where the engine validates the relaxed module; else the plain products' bits", () => {
+    const has = WebAssembly.validate(Buffer.from(WASM_RELAXED, "base64"));
+    const r = createWasmBackend({ relaxed: true });
+    expect(r.relaxed).toBe(has);
+    expect(createWasmBackend().relaxed).toBe(false);
+    expect(createWasmBackend({ relaxed: false }).relaxed).toBe(false);
+    const [M, N, K] = [40, 70, 300];
+    const A = sparsify(values(M * K, 11), 0);
+    const B = values(K * N, 12);
+    const c1 = be.alloc("float32", M * N) as Float32Array;
+    const c2 = r.alloc("float32", M * N) as Float32Array;
+    be.gemm(false, false, M, N, K, A, B, c1, false);
+    r.gemm(false, false, M, N, K, A, B, c2, false);
+    // in use, the fused products differ from the plain ones within the bound (scripts/relaxed-check.mjs, run by npm run test:engines on Node 22 and 24, Bun, Deno)
+    if (!has) expect(Array.from(c2)).toEqual(Array.from(c1));
+    r.dispose();
   });
 
   it("K = 0 writes zeros, or leaves C when accumulating", () => {

@@ -35,7 +35,7 @@ import type { Backend } from "./backend.js";
 import { jsBackend } from "./js.js";
 import * as ref from "./rules.js";
 import { type GemmKernel, GemmPool } from "./threads.js";
-import { GEMM_WORK_BYTES, KERNEL_EXPORTS, WASM_SHARED } from "./wasm/bytes.js";
+import { GEMM_WORK_BYTES, KERNEL_EXPORTS, WASM_RELAXED, WASM_SHARED } from "./wasm/bytes.js";
 
 /** Whether the wasm backend can run here, and why not if it cannot. */
 export interface WasmSupport {
@@ -61,6 +61,15 @@ export interface WasmBackendOptions {
    * machine a second thread may not pay (measure with `npm run bench -- --threads 2`).
    */
   threads?: number;
+  /**
+   * Use Relaxed SIMD's multiply-add in the matrix products (default false):
+   * one rounding instead of two where the CPU fuses it (an FMA), so faster,
+   * but the results then depend on the machine and engine, outside the
+   * same-bits promise. Where the engine lacks Relaxed SIMD (Node 20 without
+   * a flag, Safari), the backend falls back to SIMD128: `relaxed` on the
+   * backend says which runs.
+   */
+  relaxed?: boolean;
 }
 
 /** A {@link Backend} whose float32 arrays live in its own `WebAssembly.Memory`. */
@@ -72,6 +81,8 @@ export interface WasmBackend extends Backend {
   readonly shared: boolean;
   /** Threads the matrix products may use (1: the calling thread only). */
   readonly threads: number;
+  /** Whether the products run Relaxed SIMD's multiply-add (asked for, and the engine has it). */
+  readonly relaxed: boolean;
   /** Worker threads started and taking part in products now (they start in the background). */
   threadsReady(): number;
   /**
@@ -105,7 +116,7 @@ export interface WasmBackend extends Backend {
  * this fraction of A's elements nonzero (measured: see docs/performance.md).
  * Both kernels give the same bits, so this choice changes only the time.
  */
-export const ROWS_MAX_DENSITY = 0.25;
+const ROWS_MAX_DENSITY = 0.25;
 /** Products smaller than this (multiply-adds) skip the count of A's nonzeros. */
 const ROWS_MIN_WORK = 2 ** 16;
 
@@ -118,6 +129,7 @@ const WASM_BACKEND_OPTIONS = {
   shared: { type: "boolean" },
   maxBytes: { type: "number", integer: true, min: PAGE, max: MAX_PAGES * PAGE },
   threads: { type: "number", integer: true, min: 1, max: 64, default: 1 },
+  relaxed: { type: "boolean", default: false },
 } as const satisfies Schema;
 
 let compiled: { shared: WebAssembly.Module | null; plain: WebAssembly.Module | null } | null = null;
@@ -230,6 +242,17 @@ function moduleFor(shared: boolean): WebAssembly.Module {
   return c.plain;
 }
 
+const relaxedCompiled: { shared?: WebAssembly.Module | null; plain?: WebAssembly.Module | null } = {};
+/** The relaxed GEMM module for this memory kind, or null when the engine lacks Relaxed SIMD. */
+function relaxedModule(shared: boolean): WebAssembly.Module | null {
+  const key = shared ? "shared" : "plain";
+  if (relaxedCompiled[key] === undefined) {
+    const bytes = shared ? decode(WASM_RELAXED) : plainMemoryModule(decode(WASM_RELAXED));
+    relaxedCompiled[key] = WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
+  }
+  return relaxedCompiled[key] ?? null;
+}
+
 type Ptr = number;
 type SgdMomentum = (w: Ptr, g: Ptr, b: Ptr, n: number, lr: number, wd: number, mu: number, damp: number) => void;
 interface Kernels {
@@ -313,6 +336,12 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
       throw new ValueError(`the wasm module lacks the kernel '${name}' (rebuild it: npm run build:wasm)`);
     }
   }
+  // the opt-in products with Relaxed SIMD's multiply-add, where the engine has it
+  const relaxedMod = o.relaxed ? relaxedModule(shared) : null;
+  const g = (relaxedMod === null ? k : new WebAssembly.Instance(relaxedMod, { env: { memory } }).exports) as Pick<
+    Kernels,
+    "gemm" | "gemm_rows"
+  >;
 
   // ---- the allocator: a bump pointer with a first-fit, coalescing free list
   const buffers = new WeakSet<ArrayBufferLike>([memory.buffer]);
@@ -400,7 +429,7 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
   const ptr = (a: FloatArray): number => a.byteOffset;
 
   const gemmRows: GemmKernel = (ta, _tb, M, N, K, a, b, c, acc, w, j0, j1) =>
-    k.gemm_rows(ta, M, N, K, a, b, c, acc, w, j0, j1);
+    g.gemm_rows(ta, M, N, K, a, b, c, acc, w, j0, j1);
   let work = 0; // the GEMM's packing area, reserved on first use
   let pool: GemmPool | null = null; // the worker threads, started with the backend when threads > 1
   let speedup: number | null = null;
@@ -420,9 +449,9 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
       }
       return t;
     };
-    const one = best(() => k.gemm(0, 0, M, N, K, a, b, c, 0, work, 0, N));
+    const one = best(() => g.gemm(0, 0, M, N, K, a, b, c, 0, work, 0, N));
     const split = best(() => {
-      if (!p.gemm(k.gemm, [0, 0, M, N, K, a, b, c, 0], work)) k.gemm(0, 0, M, N, K, a, b, c, 0, work, 0, N);
+      if (!p.gemm(g.gemm, [0, 0, M, N, K, a, b, c, 0], work)) g.gemm(0, 0, M, N, K, a, b, c, 0, work, 0, N);
     });
     for (const off of [a, b, c]) release(off);
     return one / split;
@@ -547,6 +576,7 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
     },
     shared,
     threads: o.threads,
+    relaxed: relaxedMod !== null,
     threadsReady() {
       return pool?.ready().length ?? 0;
     },
@@ -597,7 +627,7 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
       // A mostly zeros (MNIST's pixels, a ReLU's outputs): the kernel that keeps each row's own nonzeros
       const rows =
         tb === 0 && N >= 32 && M * N * K >= ROWS_MIN_WORK && k.count_nonzero(pa, M * K) <= ROWS_MAX_DENSITY * M * K;
-      const kernel = rows ? gemmRows : k.gemm;
+      const kernel = rows ? gemmRows : g.gemm;
       if (!pool?.gemm(kernel, [ta, tb, M, N, K, pa, pb, pc, acc], work, rows ? 1 : 0))
         kernel(ta, tb, M, N, K, pa, pb, pc, acc, work, 0, N);
       if (!cOurs) {
@@ -631,7 +661,7 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
   if (o.threads > 1) {
     // started now, so the workers compile and wait while the model is built
     const areas = Array.from({ length: o.threads - 1 }, () => reserve(GEMM_WORK_BYTES));
-    pool = new GemmPool(o.threads, moduleFor(true), memory as WebAssembly.Memory, areas);
+    pool = new GemmPool(o.threads, relaxedMod ?? moduleFor(true), memory as WebAssembly.Memory, areas);
   }
   return backend;
 }

@@ -6,7 +6,20 @@
  * they take part, so the split is really exercised.
  */
 import { describe, expect, it } from "vitest";
-import { createWasmBackend, Dense, OptionError, Sequential, SGD, Tensor, ValueError } from "../src/index.js";
+import { ELEMENTWISE_MIN } from "../src/backend/threads.js";
+import {
+  createWasmBackend,
+  Dense,
+  jsBackend,
+  type OptimizerName,
+  OptionError,
+  optimizerFromConfig,
+  type Param,
+  Sequential,
+  SGD,
+  Tensor,
+  ValueError,
+} from "../src/index.js";
 
 /** FNV-1a over the float32 bits of every parameter. */
 function hashParams(m: Sequential): string {
@@ -81,6 +94,52 @@ describe("wasm backend threads", () => {
     expect(Number.isFinite(s.speedup)).toBe(true);
     expect(one.threadStatus()).toEqual({ threads: 1, ready: 0, speedup: null });
     two.dispose();
+  }, 60_000);
+
+  it("every optimizer rule split over 2 and 3 threads: the reference's trajectory, bit for bit", async () => {
+    // n past the split threshold and not a multiple of the 16-element ranges, so the last range is ragged
+    const n = ELEMENTWISE_MIN * 2 + 37;
+    const configs: [OptimizerName, Record<string, unknown>][] = [
+      ["sgd", { lr: 0.1 }],
+      ["sgd", { lr: 0.1, momentum: 0.9 }],
+      ["sgd", { lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 0.01 }],
+      ["adam", { lr: 0.01, weightDecay: 0.01 }],
+      ["adamw", { lr: 0.01, weightDecay: 0.1 }],
+      ["rmsprop", { lr: 0.01 }],
+      ["rmsprop", { lr: 0.01, momentum: 0.5 }],
+      ["rmsprop", { lr: 0.01, centered: true }],
+      ["rmsprop", { lr: 0.01, centered: true, momentum: 0.5 }],
+      ["adagrad", { lr: 0.1, lrDecay: 0.01 }],
+      ["nadam", { lr: 0.01 }],
+    ];
+    const backends = [createWasmBackend({ threads: 2 }), createWasmBackend({ threads: 3 })];
+    for (const b of backends) await waitReady(b);
+    for (const [name, options] of configs) {
+      const run = (backend: (typeof backends)[number] | typeof jsBackend): Uint32Array => {
+        const p: Param = {
+          name: "w",
+          value: new Tensor(backend.alloc("float32", n), [n]),
+          grad: new Tensor(backend.alloc("float32", n), [n]),
+          decay: true,
+        };
+        for (let i = 0; i < n; i++) p.value.data[i] = Math.sin(0.013 * i);
+        const opt = optimizerFromConfig({ name, ...options } as never);
+        for (let t = 0; t < 4; t++) {
+          for (let i = 0; i < n; i++) p.grad.data[i] = Math.cos(0.7 * i + t);
+          opt.step([p], backend);
+        }
+        return new Uint32Array(Float32Array.from(p.value.data).buffer);
+      };
+      const want = run(jsBackend);
+      for (const b of backends)
+        expect({ name, options, threads: b.threads, w: run(b) }).toEqual({
+          name,
+          options,
+          threads: b.threads,
+          w: want,
+        });
+    }
+    for (const b of backends) b.dispose();
   }, 60_000);
 
   it("refuses a thread count out of range, and threads without a shared memory", () => {

@@ -1,11 +1,15 @@
 /**
- * Worker threads for the wasm backend's GEMM. Each worker instantiates the
- * same kernels module over the same shared `WebAssembly.Memory`, so a
- * product's operands are where every thread can read them, and C is written
- * in place. A product is split by columns of C into ranges of whole 8-column
- * panels; each thread packs its own panels in its own work area. The order
- * in which each element of C is summed depends only on K (see the kernel), so
- * the result is bit-identical whatever the number of threads.
+ * Worker threads for the wasm backend. Each worker instantiates the same
+ * kernels module over the same shared `WebAssembly.Memory`, so a job's
+ * operands are where every thread can read them, and results are written in
+ * place. Two kinds of job:
+ * - a product (`gemm`, `gemm_rows`), split by columns of C into ranges of
+ *   whole 8-column panels; each thread packs its own panels in its own work
+ *   area. The order in which each element of C is summed depends only on K
+ *   (see the kernel), so the result is bit-identical whatever the number of
+ *   threads;
+ * - an element-wise kernel (the optimizer rules), split into ranges of whole
+ *   64-byte lines; each element's result depends on that element alone.
  *
  * Synchronisation is one Int32Array over a SharedArrayBuffer: the main thread
  * writes each worker's arguments into its slot with the job's sequence
@@ -32,12 +36,20 @@ const SLOT = 16; // job, ready, the 12 arguments of gemm, then which kernel
 const JOB = 0;
 const READY = 1;
 const ARGS = 2;
-const KIND = 14; // 0: gemm, 1: gemm_rows (which takes no tb)
+const KIND = 14; // 0: gemm, 1: gemm_rows (which takes no tb), 2: an element-wise kernel
+/** An element-wise job's arguments: export index, pointer count, up to 8 pointers, then the count n and the scalar count. */
+const ARGS_N = 10;
+const ARGS_NF = 11;
+/** Where the element-wise jobs' float64 scalars live (bytes / 4: after the slots of up to 63 workers), and how many. */
+const SCALARS = HEADER + SLOT * 63 + 2;
+const MAX_SCALARS = 16;
 
 /** The job loop, shared by both workers' sources: instantiate the module over the shared memory, then wait for jobs. */
 const LOOP = `
 const k = new WebAssembly.Instance(job.module, { env: { memory: job.memory } }).exports;
+const g = job.gemm ? new WebAssembly.Instance(job.gemm, { env: { memory: job.memory } }).exports : k;
 const c = new Int32Array(job.control);
+const f = new Float64Array(job.control, ${SCALARS * 4}, ${MAX_SCALARS});
 const index = job.index;
 const base = ${HEADER} + index * ${SLOT};
 let seen = Atomics.load(c, ${SEQ});
@@ -49,8 +61,17 @@ for (;;) {
   seen = seq;
   if (Atomics.load(c, base + ${JOB}) !== seq) continue; // not a participant of this job
   const a = base + ${ARGS};
-  if (c[base + ${KIND}] === 1) k.gemm_rows(c[a], c[a + 2], c[a + 3], c[a + 4], c[a + 5], c[a + 6], c[a + 7], c[a + 8], c[a + 9], c[a + 10], c[a + 11]);
-  else k.gemm(c[a], c[a + 1], c[a + 2], c[a + 3], c[a + 4], c[a + 5], c[a + 6], c[a + 7], c[a + 8], c[a + 9], c[a + 10], c[a + 11]);
+  const kind = c[base + ${KIND}];
+  if (kind === 1) g.gemm_rows(c[a], c[a + 2], c[a + 3], c[a + 4], c[a + 5], c[a + 6], c[a + 7], c[a + 8], c[a + 9], c[a + 10], c[a + 11]);
+  else if (kind === 0) g.gemm(c[a], c[a + 1], c[a + 2], c[a + 3], c[a + 4], c[a + 5], c[a + 6], c[a + 7], c[a + 8], c[a + 9], c[a + 10], c[a + 11]);
+  else {
+    // an element-wise kernel over a range: its pointers (already offset), the count, then the shared scalars
+    const args = [];
+    for (let i = 0; i < c[a + 1]; i++) args.push(c[a + 2 + i]);
+    args.push(c[a + ${ARGS_N}]);
+    for (let i = 0; i < c[a + ${ARGS_NF}]; i++) args.push(f[i]);
+    k[job.names[c[a]]](...args);
+  }
   Atomics.add(c, ${DONE}, 1);
   Atomics.notify(c, ${DONE});
 }
@@ -85,7 +106,14 @@ interface Helper {
   terminate(): void;
 }
 type Spawn = (
-  data: { module: WebAssembly.Module; memory: WebAssembly.Memory; control: SharedArrayBuffer; index: number },
+  data: {
+    module: WebAssembly.Module;
+    gemm: WebAssembly.Module | null;
+    names: readonly string[];
+    memory: WebAssembly.Memory;
+    control: SharedArrayBuffer;
+    index: number;
+  },
   onError: (m: string) => void,
 ) => Helper;
 
@@ -133,6 +161,8 @@ function spawner(): Spawn | string {
 
 /** Products smaller than this many multiply-adds run on one thread: a job's round trip costs ~10 µs. */
 export const THREAD_MIN_WORK = 2 ** 20;
+/** Element-wise kernels (the optimizer rules) over fewer elements than this run on one thread. */
+export const ELEMENTWISE_MIN = 2 ** 16;
 
 /**
  * A pool of `threads − 1` workers beside the calling thread.
@@ -140,6 +170,7 @@ export const THREAD_MIN_WORK = 2 ** 20;
  */
 export class GemmPool {
   private readonly control: Int32Array;
+  private readonly scalars: Float64Array;
   private readonly workers: Helper[] = [];
   private seq = 0;
   /** Errors a worker reported (it then stops taking part). */
@@ -148,17 +179,22 @@ export class GemmPool {
   constructor(
     readonly threads: number,
     module: WebAssembly.Module,
+    /** The module whose `gemm` and `gemm_rows` the workers run (the relaxed one), or null for `module`'s. */
+    gemmModule: WebAssembly.Module | null,
+    /** Names of the element-wise kernels `elementwise` may be asked to run, in a fixed order. */
+    private readonly names: readonly string[],
     memory: WebAssembly.Memory,
     /** One GEMM work area per worker (the calling thread keeps its own). */
     private readonly workAreas: number[],
   ) {
     const spawn = spawner();
     if (typeof spawn === "string") throw new ValueError(`createWasmBackend: threads ${threads}: ${spawn}`);
-    const control = new SharedArrayBuffer((HEADER + SLOT * (threads - 1)) * 4);
+    const control = new SharedArrayBuffer(SCALARS * 4 + MAX_SCALARS * 8);
     this.control = new Int32Array(control);
+    this.scalars = new Float64Array(control, SCALARS * 4, MAX_SCALARS);
     for (let i = 0; i < threads - 1; i++) {
       this.workers.push(
-        spawn({ module, memory, control, index: i }, (message) => {
+        spawn({ module, gemm: gemmModule, names, memory, control, index: i }, (message) => {
           this.errors.push(message);
           Atomics.store(this.control, HEADER + i * SLOT + READY, 0);
         }),
@@ -210,19 +246,79 @@ export class GemmPool {
       Atomics.store(c, HEADER + w * SLOT + JOB, seq);
       expected++;
     }
+    this.post(seq);
+    kernel(...args, work, 0, Math.min(N, per));
+    this.join(expected);
+    return true;
+  }
+
+  /**
+   * An element-wise kernel `name` (one of `names`) over n elements, split in
+   * ranges of whole 64-byte lines: each thread runs it on its range, with
+   * every pointer offset to the range's start. Each element's result depends
+   * on that element only, so the bits do not depend on the split. Returns
+   * false (and does nothing) when n is too small to gain or no worker is
+   * ready: the caller runs it alone.
+   */
+  elementwise(
+    kernel: (...args: number[]) => void,
+    name: string,
+    ptrs: readonly number[],
+    n: number,
+    scalars: readonly number[],
+  ): boolean {
+    if (n < ELEMENTWISE_MIN) return false;
+    const helpers = this.ready();
+    if (helpers.length === 0) return false;
+    const index = this.names.indexOf(name);
+    if (index < 0 || ptrs.length > 8 || scalars.length > MAX_SCALARS)
+      throw new ValueError(`wasm backend: no element-wise job '${name}' with ${ptrs.length} arrays`);
+    const parts = helpers.length + 1;
+    const per = Math.ceil(n / parts / 16) * 16;
+    const c = this.control;
+    const seq = this.seq + 1;
+    let expected = 0;
+    for (let i = 0; i < scalars.length; i++) this.scalars[i] = scalars[i] as number;
+    for (let p = 1; p < parts; p++) {
+      const w = helpers[p - 1] as number;
+      const i0 = Math.min(n, p * per);
+      const i1 = Math.min(n, (p + 1) * per);
+      if (i0 >= i1) continue;
+      const a = HEADER + w * SLOT + ARGS;
+      c[a] = index;
+      c[a + 1] = ptrs.length;
+      for (let i = 0; i < ptrs.length; i++) c[a + 2 + i] = (ptrs[i] as number) + i0 * 4;
+      c[a + ARGS_N] = i1 - i0;
+      c[a + ARGS_NF] = scalars.length;
+      c[HEADER + w * SLOT + KIND] = 2;
+      Atomics.store(c, HEADER + w * SLOT + JOB, seq);
+      expected++;
+    }
+    this.post(seq);
+    kernel(...ptrs, Math.min(n, per), ...scalars);
+    this.join(expected);
+    return true;
+  }
+
+  /** Starts job `seq` on the workers whose slots carry it. */
+  private post(seq: number): void {
+    const c = this.control;
     Atomics.store(c, DONE, 0);
     this.seq = seq;
     Atomics.store(c, SEQ, seq);
     Atomics.notify(c, SEQ);
-    kernel(...args, work, 0, Math.min(N, per));
-    for (let done = Atomics.load(c, DONE); done < expected; done = Atomics.load(c, DONE)) {
-      if (Atomics.wait(c, DONE, done, 1000) === "timed-out" && this.errors.length > 0)
-        throw new ValueError(`wasm backend: a GEMM worker thread failed: ${this.errors.join("; ")}`);
-    }
-    return true;
   }
 
-  /** Stops the workers. */
+  /** Waits until `expected` workers have finished the job. */
+  private join(expected: number): void {
+    const c = this.control;
+    for (let done = Atomics.load(c, DONE); done < expected; done = Atomics.load(c, DONE)) {
+      if (Atomics.wait(c, DONE, done, 1000) === "timed-out" && this.errors.length > 0)
+        throw new ValueError(`wasm backend: a worker thread failed: ${this.errors.join("; ")}`);
+    }
+  }
+
+  /** Stops the workers. */ /** Stops the workers. */
   dispose(): void {
     Atomics.store(this.control, SEQ, -1);
     Atomics.notify(this.control, SEQ);

@@ -254,6 +254,22 @@ function relaxedModule(shared: boolean): WebAssembly.Module | null {
 }
 
 type Ptr = number;
+/** The element-wise kernels the threads may split (the optimizer rules): each element's result is its own. */
+const ELEMENTWISE = [
+  "sgd",
+  "sgd_momentum",
+  "sgd_momentum_nesterov",
+  "sgd_momentum_first",
+  "sgd_momentum_first_nesterov",
+  "adam",
+  "rmsprop",
+  "rmsprop_momentum",
+  "rmsprop_centered",
+  "rmsprop_centered_momentum",
+  "adagrad",
+  "nadam",
+] as const;
+type ElementwiseKernel = (typeof ELEMENTWISE)[number];
 type SgdMomentum = (w: Ptr, g: Ptr, b: Ptr, n: number, lr: number, wd: number, mu: number, damp: number) => void;
 interface Kernels {
   gemm(
@@ -494,9 +510,18 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
     return off;
   }
 
+  /**
+   * Runs the element-wise kernel `name` over n elements: split over the
+   * threads when there are some and n is large (each element's result is its
+   * own, so the bits do not depend on the split), else on this thread.
+   */
+  const each = (name: ElementwiseKernel, ptrs: number[], n: number, scalars: number[]): void => {
+    const f = k[name] as (...a: number[]) => void;
+    if (!pool?.elementwise(f, name, ptrs, n, scalars)) f(...ptrs, n, ...scalars);
+  };
   const sgdMomentum = [
-    [k.sgd_momentum, k.sgd_momentum_nesterov],
-    [k.sgd_momentum_first, k.sgd_momentum_first_nesterov],
+    ["sgd_momentum", "sgd_momentum_nesterov"],
+    ["sgd_momentum_first", "sgd_momentum_first_nesterov"],
   ] as const;
 
   const rules: typeof ref = {
@@ -504,9 +529,9 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
       if (!(ours(w) && ours(g) && (b === null || ours(b)))) {
         return ref.sgdRule(w, g, b, lr, wd, mu, dampening, nesterov, first);
       }
-      if (mu === 0 || b === null) return k.sgd(ptr(w), ptr(g), w.length, lr, wd);
+      if (mu === 0 || b === null) return each("sgd", [ptr(w), ptr(g)], w.length, [lr, wd]);
       const f = sgdMomentum[first ? 1 : 0][nesterov ? 1 : 0];
-      f(ptr(w), ptr(g), ptr(b), w.length, lr, wd, mu, 1 - dampening);
+      each(f, [ptr(w), ptr(g), ptr(b)], w.length, [lr, wd, mu, 1 - dampening]);
     },
     adamRule(w, g, m, v, lr, wd, decoupled, beta1, beta2, eps, bc1, bc2) {
       if (!(ours(w) && ours(g) && ours(m) && ours(v))) {
@@ -514,12 +539,7 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
       }
       const coupled = decoupled ? 0 : wd;
       const shrink = decoupled ? 1 - lr * wd : 1;
-      k.adam(
-        ptr(w),
-        ptr(g),
-        ptr(m),
-        ptr(v),
-        w.length,
+      each("adam", [ptr(w), ptr(g), ptr(m), ptr(v)], w.length, [
         lr,
         coupled,
         shrink,
@@ -530,28 +550,37 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
         eps,
         bc1,
         bc2,
-      );
+      ]);
     },
     rmspropRule(w, g, v, gAvg, b, lr, wd, alpha, eps, mu) {
       if (!(ours(w) && ours(g) && ours(v) && (gAvg === null || ours(gAvg)) && (b === null || ours(b)))) {
         return ref.rmspropRule(w, g, v, gAvg, b, lr, wd, alpha, eps, mu);
       }
       const n = w.length;
-      const oma = 1 - alpha;
-      if (gAvg && b)
-        k.rmsprop_centered_momentum(ptr(w), ptr(g), ptr(v), ptr(gAvg), ptr(b), n, lr, wd, alpha, oma, eps, mu);
-      else if (gAvg) k.rmsprop_centered(ptr(w), ptr(g), ptr(v), ptr(gAvg), n, lr, wd, alpha, oma, eps, mu);
-      else if (b) k.rmsprop_momentum(ptr(w), ptr(g), ptr(v), ptr(b), n, lr, wd, alpha, oma, eps, mu);
-      else k.rmsprop(ptr(w), ptr(g), ptr(v), n, lr, wd, alpha, oma, eps, mu);
+      const h = [lr, wd, alpha, 1 - alpha, eps, mu];
+      if (gAvg && b) each("rmsprop_centered_momentum", [ptr(w), ptr(g), ptr(v), ptr(gAvg), ptr(b)], n, h);
+      else if (gAvg) each("rmsprop_centered", [ptr(w), ptr(g), ptr(v), ptr(gAvg)], n, h);
+      else if (b) each("rmsprop_momentum", [ptr(w), ptr(g), ptr(v), ptr(b)], n, h);
+      else each("rmsprop", [ptr(w), ptr(g), ptr(v)], n, h);
     },
     adagradRule(w, g, s, clr, wd, eps) {
       if (!(ours(w) && ours(g) && ours(s))) return ref.adagradRule(w, g, s, clr, wd, eps);
-      k.adagrad(ptr(w), ptr(g), ptr(s), w.length, clr, wd, eps);
+      each("adagrad", [ptr(w), ptr(g), ptr(s)], w.length, [clr, wd, eps]);
     },
     nadamRule(w, g, m, v, wd, beta1, beta2, eps, cg, cm, bc2) {
       if (!(ours(w) && ours(g) && ours(m) && ours(v)))
         return ref.nadamRule(w, g, m, v, wd, beta1, beta2, eps, cg, cm, bc2);
-      k.nadam(ptr(w), ptr(g), ptr(m), ptr(v), w.length, wd, beta1, 1 - beta1, beta2, 1 - beta2, eps, cg, cm, bc2);
+      each("nadam", [ptr(w), ptr(g), ptr(m), ptr(v)], w.length, [
+        wd,
+        beta1,
+        1 - beta1,
+        beta2,
+        1 - beta2,
+        eps,
+        cg,
+        cm,
+        bc2,
+      ]);
     },
     sumSquares(a, acc) {
       return ours(a) ? k.sum_squares(ptr(a), a.length, acc) : ref.sumSquares(a, acc);
@@ -661,7 +690,7 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
   if (o.threads > 1) {
     // started now, so the workers compile and wait while the model is built
     const areas = Array.from({ length: o.threads - 1 }, () => reserve(GEMM_WORK_BYTES));
-    pool = new GemmPool(o.threads, relaxedMod ?? moduleFor(true), memory as WebAssembly.Memory, areas);
+    pool = new GemmPool(o.threads, moduleFor(true), relaxedMod, ELEMENTWISE, memory as WebAssembly.Memory, areas);
   }
   return backend;
 }

@@ -23,6 +23,7 @@
  *
  * Legend: H, W = image height and width; B = batch size; r = blur radius.
  */
+import type { Backend } from "./backend/backend.js";
 import { ShapeError, ValueError } from "./errors.js";
 import { cos, exp, sin, tan } from "./math.js";
 import { IMAGE_SHAPE_SPEC, parseOptions, type Schema } from "./options.js";
@@ -35,6 +36,12 @@ export interface BatchStep {
   epoch: number;
   /** 0-based batch within the epoch. */
   batch: number;
+  /**
+   * The backend of the model being trained (`fit` sets it), for a transform
+   * with a kernel there: {@link ImageAugmentation} deforms on the wasm
+   * backend, with the JS reference's bits. Absent: the JS code runs.
+   */
+  backend?: Backend;
 }
 
 /**
@@ -119,7 +126,120 @@ export function warpImage(src: ArrayLike<number>, dst: FloatArray, height: numbe
       `warpImage: expected images of ${height}×${width} = ${n} pixels, got ${src.length} and ${dst.length}`,
     );
   }
-  // Forward map M = R(θ) · Shear(φ) · diag(sx, sy); we sample with A = M⁻¹.
+  const [a00, a01, a10, a11] = inverseAffine(w, "warpImage");
+  resample(src, dst, height, width, a00, a01, a10, a11, w.translateX, w.translateY, w.dx, w.dy);
+}
+
+/**
+ * dst[p] = bilinear(src, A · (p − c − t) + c + d(p)): the sampling map with the
+ * inverse affine A = [[a00, a01], [a10, a11]] given, t = (tx, ty), and the
+ * displacement d = (dx, dy) when given. The wasm backend's `deform_images`
+ * kernel computes the same expressions in the same order.
+ */
+function resample(
+  src: ArrayLike<number>,
+  dst: FloatArray,
+  height: number,
+  width: number,
+  a00: number,
+  a01: number,
+  a10: number,
+  a11: number,
+  tx: number,
+  ty: number,
+  dxs: ArrayLike<number> | null,
+  dys: ArrayLike<number> | null,
+): void {
+  const cx = (width - 1) / 2;
+  const cy = (height - 1) / 2;
+  for (let y = 0; y < height; y++) {
+    const ry = y - cy - ty;
+    for (let x = 0; x < width; x++) {
+      const rx = x - cx - tx;
+      const p = y * width + x;
+      let sx = a00 * rx + a01 * ry + cx;
+      let sy = a10 * rx + a11 * ry + cy;
+      if (dxs !== null) sx += dxs[p] as number;
+      if (dys !== null) sy += dys[p] as number;
+      dst[p] = bilinear(src, height, width, sx, sy);
+    }
+  }
+}
+
+/** Blurs two raw fields in place and scales them by α: each pixel's displacement. */
+function smoothFields(
+  fx: Float64Array,
+  fy: Float64Array,
+  tmp: Float64Array,
+  height: number,
+  width: number,
+  kernel: Float64Array,
+  alpha: number,
+): void {
+  gaussianBlur(fx, fx, tmp, height, width, kernel);
+  gaussianBlur(fy, fy, tmp, height, width, kernel);
+  for (let i = 0; i < fx.length; i++) {
+    fx[i] = (fx[i] as number) * alpha;
+    fy[i] = (fy[i] as number) * alpha;
+  }
+}
+
+/** Scratch of {@link deformImages}: three images of float64. */
+export interface DeformScratch {
+  /** A copy of the image being deformed. */
+  src: Float64Array;
+  /** The deformed image. */
+  dst: Float64Array;
+  /** The blur's intermediate. */
+  tmp: Float64Array;
+}
+
+/**
+ * Deforms `count` images of `height × width` in place: the reference of a
+ * backend's `deformImages`. Image s's sampling map has the inverse affine
+ * and translation `params[6s … 6s + 6)` (a00, a01, a10, a11, tx, ty); with
+ * `fields` (raw U(−1, 1) fields, image s's fx then fy at 2·H·W·s), each
+ * field is blurred with `kernel` (reflecting at the edges), scaled by
+ * `alpha` and added to the map. The fields are overwritten.
+ * @internal
+ */
+export function deformImages(
+  images: FloatArray,
+  count: number,
+  height: number,
+  width: number,
+  params: Float64Array,
+  fields: Float64Array | null,
+  kernel: Float64Array | null,
+  alpha: number,
+  scratch: DeformScratch,
+): void {
+  const n = height * width;
+  const { src, dst, tmp } = scratch;
+  for (let s = 0; s < count; s++) {
+    const off = s * n;
+    for (let i = 0; i < n; i++) src[i] = images[off + i] as number;
+    let fx: Float64Array | null = null;
+    let fy: Float64Array | null = null;
+    if (fields !== null && kernel !== null) {
+      fx = fields.subarray(2 * n * s, 2 * n * s + n);
+      fy = fields.subarray(2 * n * s + n, 2 * n * (s + 1));
+      smoothFields(fx, fy, tmp, height, width, kernel, alpha);
+    }
+    const q = 6 * s;
+    const p = (i: number): number => params[q + i] as number;
+    resample(src, dst, height, width, p(0), p(1), p(2), p(3), p(4), p(5), fx, fy);
+    for (let i = 0; i < n; i++) images[off + i] = dst[i] as number;
+  }
+}
+
+/**
+ * The sampling matrix A = M⁻¹ of a warp's affine part, M = R(θ) · Shear(φ) ·
+ * diag(sx, sy), as [a00, a01, a10, a11] (exactly 1, 0, 0, 1 for the identity,
+ * so it maps p to p exactly).
+ * @throws ValueError when M is singular (check scale and shear)
+ */
+function inverseAffine(w: Warp, where: string): [number, number, number, number] {
   const th = (w.rotation * Math.PI) / 180;
   const c = cos(th);
   const s = sin(th);
@@ -131,29 +251,9 @@ export function warpImage(src: ArrayLike<number>, dst: FloatArray, height: numbe
   const m11 = (s * sh + c) * w.scaleY;
   const det = m00 * m11 - m01 * m10;
   if (!(Math.abs(det) > 1e-12) || !Number.isFinite(det)) {
-    throw new ValueError(`warpImage: the affine part is singular (determinant ${det}); check scale and shear`);
+    throw new ValueError(`${where}: the affine part is singular (determinant ${det}); check scale and shear`);
   }
-  // For the identity these are exactly 1, 0, 0, 1, so identity maps p to p exactly.
-  const a00 = m11 / det;
-  const a01 = -m01 / det;
-  const a10 = -m10 / det;
-  const a11 = m00 / det;
-  const cx = (width - 1) / 2;
-  const cy = (height - 1) / 2;
-  const dxs = w.dx;
-  const dys = w.dy;
-  for (let y = 0; y < height; y++) {
-    const ry = y - cy - w.translateY;
-    for (let x = 0; x < width; x++) {
-      const rx = x - cx - w.translateX;
-      const p = y * width + x;
-      let sx = a00 * rx + a01 * ry + cx;
-      let sy = a10 * rx + a11 * ry + cy;
-      if (dxs !== null) sx += dxs[p] as number;
-      if (dys !== null) sy += dys[p] as number;
-      dst[p] = bilinear(src, height, width, sx, sy);
-    }
-  }
+  return [m11 / det, -m01 / det, -m10 / det, m00 / det];
 }
 
 /** Bilinear interpolation at (x, y), 0 outside the image. */
@@ -348,12 +448,13 @@ export class ImageAugmentation implements BatchTransform {
   private readonly rng = new Rng(0);
   private readonly kernel: Float64Array | null;
   private shape: [number, number] | null;
-  private src = new Float64Array(0); // [H·W] a copy of the image being warped
-  private dst = new Float64Array(0); // [H·W] the warped image
   private fx = new Float64Array(0); // [H·W] horizontal displacement field
   private fy = new Float64Array(0); // [H·W] vertical displacement field
   private tmp = new Float64Array(0); // [H·W] blur scratch
   private readonly warp: Warp = identityWarp();
+  private params = new Float64Array(0); // [B·6] each image's a00, a01, a10, a11, translateX, translateY
+  private noise = new Float64Array(0); // [B·2·H·W] each image's raw fields, fx then fy
+  private work: DeformScratch | null = null;
 
   /** The options' types and ranges (none has a default: an absent one is no deformation). */
   static readonly options = {
@@ -403,9 +504,7 @@ export class ImageAugmentation implements BatchTransform {
     }
     this.shape = [h, w];
     const n = h * w;
-    if (this.src.length !== n) {
-      this.src = new Float64Array(n);
-      this.dst = new Float64Array(n);
+    if (this.fx.length !== n) {
       this.fx = new Float64Array(n);
       this.fy = new Float64Array(n);
       this.tmp = new Float64Array(n);
@@ -439,11 +538,16 @@ export class ImageAugmentation implements BatchTransform {
     this.rng.reseed(h >>> 0);
   }
 
-  /** Draws one image's warp into this.warp (fields into this.fx / this.fy). */
-  private drawWarp(h: number, w: number): Warp {
+  /** Whether the deformation has an elastic part (a field to draw, blur and scale). */
+  private get elastic(): boolean {
+    const e = this.options.elastic;
+    return e !== undefined && this.kernel !== null && e.alpha > 0;
+  }
+
+  /** Draws one image's affine numbers into `wp`, in a fixed order (the first draws of each image). */
+  private drawAffine(wp: Warp): void {
     const o = this.options;
     const rng = this.rng;
-    const wp = this.warp;
     const sym = (a: number | undefined): number => (a ? rng.uniformRange(-a, a) : 0);
     wp.rotation = sym(o.rotation);
     wp.scaleX = 1 + sym(o.scale);
@@ -451,21 +555,25 @@ export class ImageAugmentation implements BatchTransform {
     wp.shear = sym(o.shear);
     wp.translateX = sym(o.translation);
     wp.translateY = sym(o.translation);
-    if (o.elastic && this.kernel !== null && o.elastic.alpha > 0) {
-      const n = h * w;
-      const { fx, fy, tmp } = this;
-      // U(−1, 1) from one 32-bit draw each (2⁻³¹ resolution is plenty for a field that is then blurred)
-      for (let i = 0; i < n; i++) fx[i] = rng.nextUint32() * 4.656612873077393e-10 - 1;
-      for (let i = 0; i < n; i++) fy[i] = rng.nextUint32() * 4.656612873077393e-10 - 1;
-      gaussianBlur(fx, fx, tmp, h, w, this.kernel);
-      gaussianBlur(fy, fy, tmp, h, w, this.kernel);
-      const a = o.elastic.alpha;
-      for (let i = 0; i < n; i++) {
-        fx[i] = (fx[i] as number) * a;
-        fy[i] = (fy[i] as number) * a;
-      }
-      wp.dx = fx;
-      wp.dy = fy;
+  }
+
+  /** Draws the two raw fields, U(−1, 1) per pixel, fx then fy (the rest of an image's draws). */
+  private drawNoise(fx: Float64Array, fy: Float64Array): void {
+    // U(−1, 1) from one 32-bit draw each (2⁻³¹ resolution is plenty for a field that is then blurred)
+    this.rng.fillUint32(fx, 0, fx.length, 4.656612873077393e-10, -1);
+    this.rng.fillUint32(fy, 0, fy.length, 4.656612873077393e-10, -1);
+  }
+
+  /** Draws one image's warp into this.warp (fields into this.fx / this.fy). */
+  private drawWarp(h: number, w: number): Warp {
+    const wp = this.warp;
+    this.drawAffine(wp);
+    if (this.elastic) {
+      this.drawNoise(this.fx, this.fy);
+      const alpha = (this.options.elastic as { alpha: number }).alpha;
+      smoothFields(this.fx, this.fy, this.tmp, h, w, this.kernel as Float64Array, alpha);
+      wp.dx = this.fx;
+      wp.dy = this.fy;
     } else {
       wp.dx = null;
       wp.dy = null;
@@ -476,6 +584,12 @@ export class ImageAugmentation implements BatchTransform {
   /**
    * Deforms every sample of `x` (shape `[B, H·W]` or `[B, H, W]`) in place,
    * with deformations drawn from (seed, step.epoch, step.batch).
+   *
+   * First every image's random numbers are drawn, image after image (its
+   * affine numbers, then its two raw fields), into arrays for the batch; then
+   * the images are deformed: by the backend's `deformImages` kernel where it
+   * has one (the wasm backend: the same float64 arithmetic in the same order,
+   * so the same bits, split over its threads), else here.
    * @throws ShapeError if a sample is not an image of the configured shape
    */
   transformBatch(x: Tensor, step: BatchStep): void {
@@ -484,14 +598,33 @@ export class ImageAugmentation implements BatchTransform {
     if (b === 0) return;
     const [h, w] = this.shapeFor(size, "ImageAugmentation");
     this.seedFor(step);
-    const data = x.data;
-    const { src, dst } = this;
+    const elastic = this.elastic;
+    if (this.params.length < 6 * b) this.params = new Float64Array(6 * b);
+    if (elastic && this.noise.length < 2 * size * b) this.noise = new Float64Array(2 * size * b);
+    const { params, noise, warp } = this;
     for (let s = 0; s < b; s++) {
-      const off = s * size;
-      for (let i = 0; i < size; i++) src[i] = data[off + i] as number;
-      warpImage(src, dst, h, w, this.drawWarp(h, w));
-      for (let i = 0; i < size; i++) data[off + i] = dst[i] as number;
+      this.drawAffine(warp);
+      const a = inverseAffine(warp, "warpImage");
+      params.set([...a, warp.translateX, warp.translateY], 6 * s);
+      if (elastic) {
+        const o = 2 * size * s;
+        this.drawNoise(noise.subarray(o, o + size), noise.subarray(o + size, o + 2 * size));
+      }
     }
+    const alpha = elastic ? (this.options.elastic as { alpha: number }).alpha : 0;
+    const kernel = elastic ? (this.kernel as Float64Array) : null;
+    const fields = elastic ? noise : null;
+    if (step.backend?.deformImages?.(x.data, b, h, w, params, fields, kernel, alpha)) return;
+    deformImages(x.data, b, h, w, params, fields, kernel, alpha, this.scratch(h, w));
+  }
+
+  /** Scratch of the JS deformation, kept between batches. */
+  private scratch(h: number, w: number): DeformScratch {
+    const n = h * w;
+    if (this.work === null || this.work.src.length !== n) {
+      this.work = { src: new Float64Array(n), dst: new Float64Array(n), tmp: new Float64Array(n) };
+    }
+    return this.work;
   }
 
   /**

@@ -75,6 +75,35 @@ export class Rng {
     return r;
   }
 
+  /**
+   * `count` draws at once: `out[start + i] = nextUint32() · scale + offset`,
+   * the same numbers (and the same state after) as `count` calls of
+   * {@link Rng.nextUint32}, with the state in locals (the augmentation draws
+   * 200,000 a batch).
+   * @example
+   * ```ts
+   * rng.fillUint32(field, 0, 784, 2 ** -31, -1); // U(−1, 1), 2⁻³¹ apart
+   * ```
+   */
+  fillUint32(out: Float64Array, start: number, count: number, scale = 1, offset = 0): void {
+    let { s0, s1, s2, s3 } = this;
+    for (let i = 0; i < count; i++) {
+      const r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
+      const t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = rotl(s3, 11);
+      out[start + i] = r * scale + offset;
+    }
+    this.s0 = s0;
+    this.s1 = s1;
+    this.s2 = s2;
+    this.s3 = s3;
+  }
+
   /** A uniform float in [0, 1) with 53 random bits. */
   uniform(): number {
     const a = this.nextUint32() >>> 5; // 27 bits

@@ -1,9 +1,11 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { deformImages } from "../src/augment.js";
 import {
   Adam,
   checkpoint,
   composeTransforms,
+  createWasmBackend,
   Dense,
   deserialize,
   gaussianBlur,
@@ -427,5 +429,108 @@ describe("normalizeWidth", () => {
     expect(Array.from(normalizeWidth(blank, 28, 28, 20))).toEqual(Array.from(blank));
     expect(() => normalizeWidth(new Uint8Array(785), 28, 28, 20)).toThrow(/785 bytes are not a whole number of 28×28/);
     expect(() => normalizeWidth(blank, 28, 28, 0)).toThrow(/targetWidth must be in \[1, 28\], got 0/);
+  });
+});
+
+/*
+ * The wasm backend's deform_images kernel is the JS reference (deformImages)
+ * written again in float64 wasm, the same operations in the same order, so
+ * it must return the reference's bits: for any image shape, any affine
+ * numbers (rotations, scales, shears, translations that push pixels out),
+ * fields or none, kernels of several widths (wider than the image too), on
+ * one thread and split over two.
+ */
+describe("deformImages on the wasm backend", () => {
+  const one = createWasmBackend();
+  const two = createWasmBackend({ threads: 2 });
+  it("returns the JS reference's bits (one and two threads)", async () => {
+    const until = Date.now() + 20_000;
+    while (two.threadsReady() < 1 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    expect(two.threadsReady()).toBe(1);
+    fc.assert(
+      fc.property(
+        fc.record({
+          h: fc.integer({ min: 1, max: 30 }),
+          w: fc.integer({ min: 1, max: 30 }),
+          count: fc.integer({ min: 1, max: 9 }),
+          sigma: fc.constantFrom(0, 0.5, 1, 3, 6),
+          alpha: fc.constantFrom(0.5, 8, 36),
+          seed: fc.nat(),
+        }),
+        ({ h, w, count, sigma, alpha, seed }) => {
+          const rng = new Rng(seed);
+          const np = h * w;
+          const images = Float32Array.from({ length: count * np }, () => (rng.uniform() < 0.4 ? 0 : rng.uniform()));
+          const params = new Float64Array(6 * count);
+          for (let s = 0; s < count; s++) {
+            const th = rng.uniformRange(-0.5, 0.5);
+            const sc = 1 + rng.uniformRange(-0.3, 0.3);
+            params.set([Math.cos(th) * sc, -Math.sin(th), Math.sin(th), Math.cos(th) / sc], 6 * s);
+            params.set([rng.uniformRange(-3, 3), rng.uniformRange(-3, 3)], 6 * s + 4);
+          }
+          const kernel = sigma === 0 ? null : gaussianKernel(sigma);
+          const noise =
+            kernel === null ? null : Float64Array.from({ length: 2 * np * count }, () => rng.uniformRange(-1, 1));
+          const want = Float32Array.from(images);
+          const scratch = { src: new Float64Array(np), dst: new Float64Array(np), tmp: new Float64Array(np) };
+          deformImages(
+            want,
+            count,
+            h,
+            w,
+            params,
+            noise === null ? null : Float64Array.from(noise),
+            kernel,
+            alpha,
+            scratch,
+          );
+          for (const be of [one, two]) {
+            const x = be.alloc("float32", count * np) as Float32Array;
+            x.set(images);
+            const ran = be.deformImages?.(
+              x,
+              count,
+              h,
+              w,
+              params,
+              noise === null ? null : Float64Array.from(noise),
+              kernel,
+              alpha,
+            );
+            expect(ran).toBe(true);
+            const got = new Uint32Array(x.buffer, x.byteOffset, x.length);
+            const exp = new Uint32Array(want.buffer);
+            for (let i = 0; i < exp.length; i++) {
+              if (got[i] !== exp[i])
+                throw new Error(
+                  `${h}×${w} ×${count} σ ${sigma} α ${alpha} (${be.threads} threads): pixel ${i} ${x[i]} ≠ ${want[i]}`,
+                );
+            }
+            be.free(x);
+          }
+        },
+      ),
+      { numRuns: RUNS },
+    );
+  }, 60_000);
+
+  it("ImageAugmentation deforms a batch on the model's backend with the JS bits, and refuses what it cannot take", () => {
+    const aug = new ImageAugmentation({
+      rotation: 12,
+      scale: 0.1,
+      shear: 5,
+      translation: 2,
+      elastic: { alpha: 34, sigma: 4 },
+      seed: 3,
+    });
+    const data = Float32Array.from({ length: 16 * 784 }, (_, i) => ((i * 37) % 101) / 100);
+    const js = new Tensor(Float32Array.from(data), [16, 784]);
+    aug.transformBatch(js, { epoch: 2, batch: 5 });
+    const x = one.alloc("float32", data.length) as Float32Array;
+    x.set(data);
+    aug.transformBatch(new Tensor(x, [16, 784]), { epoch: 2, batch: 5, backend: one });
+    expect(Array.from(x)).toEqual(Array.from(js.data));
+    // a foreign array (not in the backend's memory): refused, so the reference runs
+    expect(one.deformImages?.(new Float32Array(784), 1, 28, 28, new Float64Array(6), null, null, 0)).toBe(false);
   });
 });

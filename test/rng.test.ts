@@ -91,3 +91,24 @@ describe("Rng", () => {
     expect(b.getState()).toEqual([0xfc65379c, 0x52006d70, 0x87487639, 0xf1908343]);
   });
 });
+
+describe("Rng.fillUint32", () => {
+  it("writes what nextUint32 would return, scaled and offset, and leaves the same state", () => {
+    fc.assert(
+      fc.property(fc.nat(), fc.integer({ min: 0, max: 300 }), fc.integer({ min: 0, max: 5 }), (seed, count, start) => {
+        const a = new Rng(seed);
+        const b = new Rng(seed);
+        const out = new Float64Array(start + count + 2).fill(7);
+        a.fillUint32(out, start, count, 2 ** -31, -1);
+        for (let i = 0; i < out.length; i++) {
+          const want = i >= start && i < start + count ? b.nextUint32() * 2 ** -31 - 1 : 7;
+          expect(Object.is(out[i], want)).toBe(true);
+        }
+        expect(a.getState()).toEqual(b.getState());
+        const raw = new Float64Array(3);
+        a.fillUint32(raw, 0, 3); // defaults: the raw words
+        expect(Array.from(raw)).toEqual([b.nextUint32(), b.nextUint32(), b.nextUint32()]);
+      }),
+    );
+  });
+});

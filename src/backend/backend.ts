@@ -73,6 +73,22 @@ export interface Backend {
   ): void;
   /** y[i] = x[i]·m[i] for i < n (dropout's mask). */
   multiply(x: FloatArray, m: FloatArray, y: FloatArray, n: number): void;
+  /**
+   * Deforms `count` images in place as `deformImages` of src/augment.ts does
+   * (ImageAugmentation's elastic and affine warp), with its bits (optional).
+   * Returns false, having done nothing, when it cannot take these arrays:
+   * the caller then runs the JS reference. `fields` may be overwritten.
+   */
+  deformImages?(
+    images: FloatArray,
+    count: number,
+    height: number,
+    width: number,
+    params: Float64Array,
+    fields: Float64Array | null,
+    kernel: Float64Array | null,
+    alpha: number,
+  ): boolean;
   /** The optimizer rules of src/backend/rules.ts, with the same signatures. */
   readonly rules: typeof import("./rules.js");
 }

@@ -268,13 +268,43 @@ export class GemmPool {
     scalars: readonly number[],
   ): boolean {
     if (n < ELEMENTWISE_MIN) return false;
+    return this.split(
+      kernel,
+      name,
+      ptrs,
+      ptrs.map(() => 4),
+      n,
+      scalars,
+      16,
+      -1,
+    );
+  }
+
+  /**
+   * A kernel `name` (one of `names`) called as `f(...ptrs, n, ...scalars)`
+   * over n independent items, split in ranges of whole multiples of `align`
+   * items: each thread's call has every pointer advanced by its first item
+   * times that pointer's stride in bytes (0 for a constant), and, when
+   * `workAt` ≥ 0, its own work area in `ptrs[workAt]`. False (nothing done)
+   * when no worker is ready.
+   */
+  split(
+    kernel: (...args: number[]) => void,
+    name: string,
+    ptrs: readonly number[],
+    strides: readonly number[],
+    n: number,
+    scalars: readonly number[],
+    align: number,
+    workAt: number,
+  ): boolean {
     const helpers = this.ready();
     if (helpers.length === 0) return false;
     const index = this.names.indexOf(name);
     if (index < 0 || ptrs.length > 8 || scalars.length > MAX_SCALARS)
-      throw new ValueError(`wasm backend: no element-wise job '${name}' with ${ptrs.length} arrays`);
+      throw new ValueError(`wasm backend: no split job '${name}' with ${ptrs.length} arguments`);
     const parts = helpers.length + 1;
-    const per = Math.ceil(n / parts / 16) * 16;
+    const per = Math.ceil(n / parts / align) * align;
     const c = this.control;
     const seq = this.seq + 1;
     let expected = 0;
@@ -287,7 +317,8 @@ export class GemmPool {
       const a = HEADER + w * SLOT + ARGS;
       c[a] = index;
       c[a + 1] = ptrs.length;
-      for (let i = 0; i < ptrs.length; i++) c[a + 2 + i] = (ptrs[i] as number) + i0 * 4;
+      for (let i = 0; i < ptrs.length; i++)
+        c[a + 2 + i] = i === workAt ? (this.workAreas[w] as number) : (ptrs[i] as number) + i0 * (strides[i] as number);
       c[a + ARGS_N] = i1 - i0;
       c[a + ARGS_NF] = scalars.length;
       c[HEADER + w * SLOT + KIND] = 2;

@@ -34,7 +34,7 @@ import type { DType, FloatArray } from "../tensor.js";
 import type { Backend } from "./backend.js";
 import { jsBackend } from "./js.js";
 import * as ref from "./rules.js";
-import { type GemmKernel, GemmPool } from "./threads.js";
+import { ELEMENTWISE_MIN, type GemmKernel, GemmPool } from "./threads.js";
 import { GEMM_WORK_BYTES, KERNEL_EXPORTS, WASM_RELAXED, WASM_SHARED } from "./wasm/bytes.js";
 
 /** Whether the wasm backend can run here, and why not if it cannot. */
@@ -254,8 +254,12 @@ function relaxedModule(shared: boolean): WebAssembly.Module | null {
 }
 
 type Ptr = number;
-/** The element-wise kernels the threads may split (the optimizer rules): each element's result is its own. */
-const ELEMENTWISE = [
+/**
+ * The kernels the threads may split over independent items: the optimizer
+ * rules (elements) and the image deformation (images).
+ */
+const SPLIT_KERNELS = [
+  "deform_images",
   "sgd",
   "sgd_momentum",
   "sgd_momentum_nesterov",
@@ -269,7 +273,7 @@ const ELEMENTWISE = [
   "adagrad",
   "nadam",
 ] as const;
-type ElementwiseKernel = (typeof ELEMENTWISE)[number];
+type ElementwiseKernel = Exclude<(typeof SPLIT_KERNELS)[number], "deform_images">;
 type SgdMomentum = (w: Ptr, g: Ptr, b: Ptr, n: number, lr: number, wd: number, mu: number, damp: number) => void;
 interface Kernels {
   gemm(
@@ -300,6 +304,18 @@ interface Kernels {
     j1: number,
   ): void;
   count_nonzero(a: Ptr, n: number): number;
+  deform_images(
+    img: Ptr,
+    fields: Ptr,
+    params: Ptr,
+    k: Ptr,
+    h: number,
+    w: number,
+    taps: number,
+    work: Ptr,
+    n: number,
+    alpha: number,
+  ): void;
   relu_forward(x: Ptr, y: Ptr, n: number): void;
   relu_backward(x: Ptr, dy: Ptr, dx: Ptr, n: number): void;
   multiply(x: Ptr, m: Ptr, y: Ptr, n: number): void;
@@ -447,6 +463,8 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
   const gemmRows: GemmKernel = (ta, _tb, M, N, K, a, b, c, acc, w, j0, j1) =>
     g.gemm_rows(ta, M, N, K, a, b, c, acc, w, j0, j1);
   let work = 0; // the GEMM's packing area, reserved on first use
+  let deformArea = 0; // deformImages' float64 inputs, reserved on first use and grown
+  let deformBytes = 0;
   let pool: GemmPool | null = null; // the worker threads, started with the backend when threads > 1
   let speedup: number | null = null;
   /** Times W1's first product alone and split (best of 5 each), in a scratch block freed after. */
@@ -511,15 +529,20 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
   }
 
   /**
-   * Runs the element-wise kernel `name` over n elements: split over the
-   * threads when there are some and n is large (each element's result is its
-   * own, so the bits do not depend on the split), else on this thread.
+   * Whether an element-wise kernel over n elements is split over the threads
+   * (each element's result is its own, so the bits do not depend on it).
+   * Else the rules call their kernel directly: one thread allocates nothing.
    */
+  const threaded = (n: number): boolean => pool !== null && n >= ELEMENTWISE_MIN;
   const each = (name: ElementwiseKernel, ptrs: number[], n: number, scalars: number[]): void => {
     const f = k[name] as (...a: number[]) => void;
     if (!pool?.elementwise(f, name, ptrs, n, scalars)) f(...ptrs, n, ...scalars);
   };
   const sgdMomentum = [
+    [k.sgd_momentum, k.sgd_momentum_nesterov],
+    [k.sgd_momentum_first, k.sgd_momentum_first_nesterov],
+  ] as const;
+  const sgdMomentumNames = [
     ["sgd_momentum", "sgd_momentum_nesterov"],
     ["sgd_momentum_first", "sgd_momentum_first_nesterov"],
   ] as const;
@@ -529,58 +552,62 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
       if (!(ours(w) && ours(g) && (b === null || ours(b)))) {
         return ref.sgdRule(w, g, b, lr, wd, mu, dampening, nesterov, first);
       }
-      if (mu === 0 || b === null) return each("sgd", [ptr(w), ptr(g)], w.length, [lr, wd]);
-      const f = sgdMomentum[first ? 1 : 0][nesterov ? 1 : 0];
-      each(f, [ptr(w), ptr(g), ptr(b)], w.length, [lr, wd, mu, 1 - dampening]);
+      const n = w.length;
+      if (mu === 0 || b === null) {
+        if (threaded(n)) each("sgd", [ptr(w), ptr(g)], n, [lr, wd]);
+        else k.sgd(ptr(w), ptr(g), n, lr, wd);
+        return;
+      }
+      const i = first ? 1 : 0;
+      const j = nesterov ? 1 : 0;
+      if (threaded(n)) each(sgdMomentumNames[i][j], [ptr(w), ptr(g), ptr(b)], n, [lr, wd, mu, 1 - dampening]);
+      else sgdMomentum[i][j](ptr(w), ptr(g), ptr(b), n, lr, wd, mu, 1 - dampening);
     },
     adamRule(w, g, m, v, lr, wd, decoupled, beta1, beta2, eps, bc1, bc2) {
       if (!(ours(w) && ours(g) && ours(m) && ours(v))) {
         return ref.adamRule(w, g, m, v, lr, wd, decoupled, beta1, beta2, eps, bc1, bc2);
       }
+      const n = w.length;
       const coupled = decoupled ? 0 : wd;
       const shrink = decoupled ? 1 - lr * wd : 1;
-      each("adam", [ptr(w), ptr(g), ptr(m), ptr(v)], w.length, [
-        lr,
-        coupled,
-        shrink,
-        beta1,
-        1 - beta1,
-        beta2,
-        1 - beta2,
-        eps,
-        bc1,
-        bc2,
-      ]);
+      const b1 = 1 - beta1;
+      const b2 = 1 - beta2;
+      if (threaded(n))
+        each("adam", [ptr(w), ptr(g), ptr(m), ptr(v)], n, [lr, coupled, shrink, beta1, b1, beta2, b2, eps, bc1, bc2]);
+      else k.adam(ptr(w), ptr(g), ptr(m), ptr(v), n, lr, coupled, shrink, beta1, b1, beta2, b2, eps, bc1, bc2);
     },
     rmspropRule(w, g, v, gAvg, b, lr, wd, alpha, eps, mu) {
       if (!(ours(w) && ours(g) && ours(v) && (gAvg === null || ours(gAvg)) && (b === null || ours(b)))) {
         return ref.rmspropRule(w, g, v, gAvg, b, lr, wd, alpha, eps, mu);
       }
       const n = w.length;
-      const h = [lr, wd, alpha, 1 - alpha, eps, mu];
-      if (gAvg && b) each("rmsprop_centered_momentum", [ptr(w), ptr(g), ptr(v), ptr(gAvg), ptr(b)], n, h);
-      else if (gAvg) each("rmsprop_centered", [ptr(w), ptr(g), ptr(v), ptr(gAvg)], n, h);
-      else if (b) each("rmsprop_momentum", [ptr(w), ptr(g), ptr(v), ptr(b)], n, h);
-      else each("rmsprop", [ptr(w), ptr(g), ptr(v)], n, h);
+      const oma = 1 - alpha;
+      if (threaded(n)) {
+        const h = [lr, wd, alpha, oma, eps, mu];
+        if (gAvg && b) each("rmsprop_centered_momentum", [ptr(w), ptr(g), ptr(v), ptr(gAvg), ptr(b)], n, h);
+        else if (gAvg) each("rmsprop_centered", [ptr(w), ptr(g), ptr(v), ptr(gAvg)], n, h);
+        else if (b) each("rmsprop_momentum", [ptr(w), ptr(g), ptr(v), ptr(b)], n, h);
+        else each("rmsprop", [ptr(w), ptr(g), ptr(v)], n, h);
+      } else if (gAvg && b)
+        k.rmsprop_centered_momentum(ptr(w), ptr(g), ptr(v), ptr(gAvg), ptr(b), n, lr, wd, alpha, oma, eps, mu);
+      else if (gAvg) k.rmsprop_centered(ptr(w), ptr(g), ptr(v), ptr(gAvg), n, lr, wd, alpha, oma, eps, mu);
+      else if (b) k.rmsprop_momentum(ptr(w), ptr(g), ptr(v), ptr(b), n, lr, wd, alpha, oma, eps, mu);
+      else k.rmsprop(ptr(w), ptr(g), ptr(v), n, lr, wd, alpha, oma, eps, mu);
     },
     adagradRule(w, g, s, clr, wd, eps) {
       if (!(ours(w) && ours(g) && ours(s))) return ref.adagradRule(w, g, s, clr, wd, eps);
-      each("adagrad", [ptr(w), ptr(g), ptr(s)], w.length, [clr, wd, eps]);
+      const n = w.length;
+      if (threaded(n)) each("adagrad", [ptr(w), ptr(g), ptr(s)], n, [clr, wd, eps]);
+      else k.adagrad(ptr(w), ptr(g), ptr(s), n, clr, wd, eps);
     },
     nadamRule(w, g, m, v, wd, beta1, beta2, eps, cg, cm, bc2) {
       if (!(ours(w) && ours(g) && ours(m) && ours(v)))
         return ref.nadamRule(w, g, m, v, wd, beta1, beta2, eps, cg, cm, bc2);
-      each("nadam", [ptr(w), ptr(g), ptr(m), ptr(v)], w.length, [
-        wd,
-        beta1,
-        1 - beta1,
-        beta2,
-        1 - beta2,
-        eps,
-        cg,
-        cm,
-        bc2,
-      ]);
+      const n = w.length;
+      const b1 = 1 - beta1;
+      const b2 = 1 - beta2;
+      if (threaded(n)) each("nadam", [ptr(w), ptr(g), ptr(m), ptr(v)], n, [wd, beta1, b1, beta2, b2, eps, cg, cm, bc2]);
+      else k.nadam(ptr(w), ptr(g), ptr(m), ptr(v), n, wd, beta1, b1, beta2, b2, eps, cg, cm, bc2);
     },
     sumSquares(a, acc) {
       return ours(a) ? k.sum_squares(ptr(a), a.length, acc) : ref.sumSquares(a, acc);
@@ -685,12 +712,43 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
       if (ours(x) && ours(m) && ours(y)) k.multiply(ptr(x), ptr(m), ptr(y), n);
       else jsBackend.multiply(x, m, y, n);
     },
+    deformImages(images, count, height, width, params, fields, kernel, alpha) {
+      const np = height * width;
+      const taps = kernel?.length ?? 0;
+      // the work area of each thread: a copy of the image (f32), the blur's intermediate and padded line (f64)
+      // and the two reflection tables (i32)
+      const need =
+        Math.ceil((np * 4) / 16) * 16 + np * 8 + (Math.max(height, width) + taps) * 8 + (height + width + 2 * taps) * 4;
+      if (!ours(images) || need > GEMM_WORK_BYTES || count === 0) return false;
+      if (work === 0) work = reserve(GEMM_WORK_BYTES);
+      // the float64 inputs, copied into one block of the memory, kept for the next batch
+      const pBytes = 48 * count;
+      const fBytes = fields === null ? 0 : 16 * np * count;
+      const bytes = pBytes + fBytes + taps * 8;
+      if (deformBytes < bytes) {
+        if (deformArea !== 0) release(deformArea);
+        deformArea = reserve(bytes);
+        deformBytes = bytes;
+      }
+      const buf = live().buffer;
+      new Float64Array(buf, deformArea, 6 * count).set(params.subarray(0, 6 * count));
+      const pf = deformArea + pBytes;
+      if (fields !== null) new Float64Array(buf, pf, 2 * np * count).set(fields.subarray(0, 2 * np * count));
+      const pk = pf + fBytes;
+      if (kernel !== null) new Float64Array(buf, pk, taps).set(kernel);
+      const f = fields === null ? 0 : pf;
+      const args = [ptr(images), f, deformArea, pk, height, width, taps, work];
+      const strides = [np * 4, f === 0 ? 0 : 16 * np, 48, 0, 0, 0, 0, 0];
+      if (count < 2 || !pool?.split(k.deform_images, "deform_images", args, strides, count, [alpha], 1, 7))
+        k.deform_images(ptr(images), f, deformArea, pk, height, width, taps, work, count, alpha);
+      return true;
+    },
     rules,
   };
   if (o.threads > 1) {
     // started now, so the workers compile and wait while the model is built
     const areas = Array.from({ length: o.threads - 1 }, () => reserve(GEMM_WORK_BYTES));
-    pool = new GemmPool(o.threads, moduleFor(true), relaxedMod, ELEMENTWISE, memory as WebAssembly.Memory, areas);
+    pool = new GemmPool(o.threads, moduleFor(true), relaxedMod, SPLIT_KERNELS, memory as WebAssembly.Memory, areas);
   }
   return backend;
 }

@@ -227,7 +227,7 @@ export async function fit<M extends TrainableModel>(
     shuffleRng,
     callbacks,
     augment: o.augment,
-    step: { epoch: 0, batch: 0 },
+    step: { epoch: 0, batch: 0, backend: model.backend },
     yieldEvery: o.yieldEvery,
     lastYield: Date.now(),
     divergence: onDivergence === null ? null : new DivergenceWatch(onDivergence as (i: DivergenceInfo) => void),

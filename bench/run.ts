@@ -1,16 +1,20 @@
 /**
  * npm run bench: kernel GFLOP/s at W1's shapes on both backends (wasm SIMD,
- * JS blocked, JS naive); augmentation images/s; the W1 workload on the wasm
- * backend, the JS backend (float32 and float64) and the peers, interleaved in
+ * JS blocked, JS naive), and split over threads; augmentation images/s (JS,
+ * wasm, wasm on threads); the W1 workload on the wasm backend (one thread,
+ * N threads, Relaxed SIMD on one and N), the JS backend (float32 and
+ * float64) and the peers (TF.js-WASM and CPU, numpy/OpenBLAS on one and N
+ * threads with the kernels it picks for this CPU, PyTorch), interleaved in
  * the same run, each in its own process and repeated, medians and ratios
- * reported; and W2 (time to 98%). Writes out/bench.json.
+ * reported; one epoch of npm run mnist:record's defaults on 1 and N threads;
+ * and W2 (time to 98%). N is --threads (default 2). Writes out/bench.json.
  *
  * The peers: TensorFlow.js (its WASM and CPU backends) from bench/peers/,
  * whose package.json and lock the bench installs there on first use (npm ci,
  * from the npm registry); numpy and PyTorch when python3 has them (Debian's
  * python3-numpy, python3-torch), else skipped with one line.
  *
- *   npm run bench                          # everything (about 15 minutes)
+ *   npm run bench                          # everything (about 25 minutes)
  *   npm run bench -- --quick               # W1 on a part of MNIST beside TF.js-WASM (about a minute)
  *   npm run bench -- --help
  *   npm run bench -- --reps 5 --no-w2
@@ -22,7 +26,15 @@ import { cpus } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { gemm, gemmNaive } from "../src/backend/gemm.js";
-import { createWasmBackend, Dense, ImageAugmentation, Sequential, SGD, Tensor } from "../src/index.js";
+import {
+  createWasmBackend,
+  Dense,
+  ImageAugmentation,
+  Sequential,
+  SGD,
+  Tensor,
+  type WasmBackend,
+} from "../src/index.js";
 
 const HELP = `npm run bench -- [options]
   --quick           about a minute: W1 once, on the first 20,000 images (TF.js-WASM on 4,000),
@@ -37,7 +49,10 @@ const HELP = `npm run bench -- [options]
   --no-guard        skip the step guard's cost
   --cpu-limit N     images TF.js's CPU backend trains on (default 12,800: it is slow)
   --threads N       also run tinymlp wasm with N threads (createWasmBackend({ threads })), beside
-                    one thread, interleaved (default 1: one thread only)
+                    one thread, interleaved (default 2 where there are 2 cores; 1: one thread only)
+  --no-relaxed      skip the wasm rows with Relaxed SIMD (createWasmBackend({ relaxed: true }); run
+                    with --experimental-wasm-relaxed-simd on Node 20)
+  --no-record       skip one epoch of npm run mnist:record's defaults (1 and N threads)
   --out FILE        where the results go (default out/bench.json)
 
 The TensorFlow.js peers live in bench/peers/ and are installed there on first
@@ -58,7 +73,9 @@ function parse() {
       "no-augment": { type: "boolean", default: false },
       "no-guard": { type: "boolean", default: false },
       "cpu-limit": { type: "string", default: "12800" },
-      threads: { type: "string", default: "1" },
+      threads: { type: "string", default: String(Math.min(2, cpus().length)) },
+      "no-relaxed": { type: "boolean", default: false },
+      "no-record": { type: "boolean", default: false },
       out: { type: "string", default: "out/bench.json" },
     },
   });
@@ -82,6 +99,7 @@ if (values.quick) {
     "no-kernels": true,
     "no-augment": true,
     "no-guard": true,
+    "no-record": true,
   });
 }
 const reps = Number(values.reps);
@@ -212,10 +230,6 @@ if (!values["no-kernels"]) {
 
 // ---------- augmentation: 28×28 images deformed per second ----------
 if (!values["no-augment"]) {
-  const x = new Tensor(new Float32Array(128 * 784), [128, 784]);
-  const fill = (): void => {
-    for (let i = 0; i < x.size; i++) x.data[i] = (i * 7919) % 255 > 180 ? 1 : 0;
-  };
   const setups: [string, ConstructorParameters<typeof ImageAugmentation>[0]][] = [
     ["affine (rotation, scale, shear, shift)", { rotation: 10, scale: 0.1, shear: 10, translation: 2 }],
     ["elastic α 36, σ 6", { elastic: { alpha: 36, sigma: 6 } }],
@@ -223,24 +237,42 @@ if (!values["no-augment"]) {
     ["affine + elastic α 36, σ 6 (mnist:record)", { rotation: 10, scale: 0.1, elastic: { alpha: 36, sigma: 6 } }],
   ];
   const rows: { setup: string; imagesPerSecond: number }[] = [];
+  // the record setup also on the wasm backend (its deform_images kernel, the same bits), on 1 and N threads
+  const t = Number(values.threads);
+  const record = setups[setups.length - 1] as (typeof setups)[number];
+  const backends: [string, ConstructorParameters<typeof ImageAugmentation>[0], WasmBackend | null][] = [
+    ...setups.map(([name, o]) => [`${name}, js`, o, null] as [string, typeof o, null]),
+    [`${record[0]}, wasm`, record[1], createWasmBackend()],
+    ...(t > 1 ? [[`${record[0]}, wasm ${t} threads`, record[1], createWasmBackend({ threads: t })] as const] : []),
+  ] as [string, ConstructorParameters<typeof ImageAugmentation>[0], WasmBackend | null][];
   console.log("Augmentation, 28×28 images per second (batches of 128, median of 5 blocks of ≥ 300 ms)");
-  for (const [name, opts] of setups) {
+  for (const [name, opts, be] of backends) {
+    if (be !== null && be.threads > 1) {
+      const until = Date.now() + 20_000;
+      while (be.threadsReady() < be.threads - 1 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    }
+    const x = new Tensor(be === null ? new Float32Array(128 * 784) : be.alloc("float32", 128 * 784), [128, 784]);
+    const fill = (): void => {
+      for (let i = 0; i < x.size; i++) x.data[i] = (i * 7919) % 255 > 180 ? 1 : 0;
+    };
+    const step = (epoch: number, batch: number) => ({ epoch, batch, ...(be ? { backend: be } : {}) });
     const aug = new ImageAugmentation({ ...opts, seed: 1 });
-    for (let b = 0; b < 5; b++) aug.transformBatch(x, { epoch: 0, batch: b }); // warm-up
+    for (let b = 0; b < 5; b++) aug.transformBatch(x, step(0, b)); // warm-up
     const perSecond: number[] = [];
     for (let r = 0; r < 5; r++) {
       let n = 0;
       const t0 = performance.now();
       do {
         fill();
-        aug.transformBatch(x, { epoch: r, batch: n });
+        aug.transformBatch(x, step(r, n));
         n++;
       } while (performance.now() - t0 < 300);
       perSecond.push((n * 128) / ((performance.now() - t0) / 1000));
     }
     const v = median(perSecond);
     rows.push({ setup: name, imagesPerSecond: v });
-    console.log(`${name.padEnd(44)} ${fmt(v).padStart(8)}`);
+    console.log(`${name.padEnd(56)} ${fmt(v).padStart(8)}`);
+    be?.dispose();
   }
   results.augmentation = rows;
   console.log("");
@@ -297,24 +329,43 @@ if (!values["no-guard"]) {
 // ---------- workloads, each in its own process ----------
 interface Run {
   who: string;
-  result: Record<string, number | null>;
+  result: Record<string, number | string | null>;
 }
+/** A number from a RESULT, or null. */
+const num = (v: unknown): number | null => (typeof v === "number" ? v : null);
 const tsx = join("node_modules", ".bin", "tsx");
 function runProcess(
   cmd: string,
   args: string[],
   cwd?: string,
   env?: Record<string, string>,
-): Record<string, number | null> {
-  const r = spawnSync(cmd, args, {
-    cwd,
-    encoding: "utf8",
-    maxBuffer: 64 * 1024 * 1024,
-    env: env ? { ...process.env, ...env } : process.env,
-  });
+  unset: string[] = [],
+): Record<string, number | string | null> {
+  const e: Record<string, string | undefined> = { ...process.env, ...(env ?? {}) };
+  for (const k of unset) delete e[k];
+  const r = spawnSync(cmd, args, { cwd, encoding: "utf8", maxBuffer: 64 * 1024 * 1024, env: e });
   const line = r.stdout.split("\n").find((l) => l.startsWith("RESULT "));
   if (!line) throw new Error(`${cmd} ${args.join(" ")} printed no RESULT:\n${r.stdout}\n${r.stderr}`);
   return JSON.parse(line.slice(7));
+}
+
+/**
+ * bench/workload.ts in its own process; with `relaxed`, asks for Relaxed
+ * SIMD (on Node 20 it sits behind --experimental-wasm-relaxed-simd, passed
+ * here; Node 22 and later have it on).
+ */
+function runWorkload(args: string[], relaxed: boolean): Record<string, number | null> {
+  const flag = relaxed && Number(process.versions.node.split(".")[0]) < 22 ? ["--experimental-wasm-relaxed-simd"] : [];
+  const res = relaxed
+    ? runProcess(process.execPath, [...flag, "--import", "tsx", "bench/workload.ts", ...args, "--relaxed"])
+    : runProcess(tsx, ["bench/workload.ts", ...args]);
+  return res as Record<string, number | null>;
+}
+
+/** " 2 threads", " relaxed", " relaxed (not available)"…: a wasm row's name. */
+function wasmTag(threads: number, relaxed: boolean, res: Record<string, unknown>): string {
+  const t = threads > 1 ? ` ${threads} threads` : "";
+  return relaxed ? `${t} relaxed${res.relaxed === true ? "" : " (fallback)"}` : t;
 }
 
 /**
@@ -367,30 +418,28 @@ if (reps > 0) {
   );
   for (let r = 0; r < reps; r++) {
     const threads = Number(values.threads);
-    const setups: [string, string, number][] = [
-      ["wasm", "float32", 1],
-      ...(threads > 1 ? [["wasm", "float32", threads] as [string, string, number]] : []),
-      ["js", "float32", 1],
-      ...(values["no-float64"] ? [] : [["js", "float64", 1] as [string, string, number]]),
+    const setups: [string, string, number, boolean][] = [
+      ["wasm", "float32", 1, false],
+      ...(threads > 1 ? [["wasm", "float32", threads, false] as [string, string, number, boolean]] : []),
+      ...(values["no-relaxed"]
+        ? []
+        : [
+            ["wasm", "float32", 1, true] as [string, string, number, boolean],
+            ...(threads > 1 ? [["wasm", "float32", threads, true] as [string, string, number, boolean]] : []),
+          ]),
+      ["js", "float32", 1, false],
+      ...(values["no-float64"] ? [] : [["js", "float64", 1, false] as [string, string, number, boolean]]),
     ];
-    for (const [backend, dtype, t] of setups) {
-      const res = runProcess(tsx, [
-        "bench/workload.ts",
-        "--workload",
-        "w1",
-        "--dtype",
-        dtype,
-        "--backend",
-        backend,
-        "--limit",
-        String(limit),
-        "--threads",
-        String(t),
-      ]);
-      const tag = t > 1 ? ` ${t} threads` : "";
+    for (const [backend, dtype, t, relaxed] of setups) {
+      const res = runWorkload(
+        ["--workload", "w1", "--dtype", dtype, "--backend", backend, "--limit", String(limit), "--threads", String(t)],
+        relaxed,
+      );
+      const tag = wasmTag(t, relaxed, res);
       w1.push({ who: `tinymlp ${backend} ${dtype}${tag}`, result: res });
+      const split = typeof res.split === "number" ? ` (a split product ${fmt(res.split, 2)}× now)` : "";
       console.log(
-        `  round ${r + 1}: tinymlp ${backend} ${dtype}${tag}: ${fmt(res.trainSps)} train samples/s, ${fmt(res.inferSps)} inference samples/s, peak RSS ${fmt(res.peakRssMiB)} MiB`,
+        `  round ${r + 1}: tinymlp ${backend} ${dtype}${tag}: ${fmt(res.trainSps)} train samples/s, ${fmt(res.inferSps)} inference samples/s, peak RSS ${fmt(res.peakRssMiB)} MiB${split}`,
       );
     }
     if (peersDir) {
@@ -408,38 +457,55 @@ if (reps > 0) {
         );
         w1.push({ who: `tfjs-${backend}`, result: res });
         console.log(
-          `  round ${r + 1}: tfjs-${backend}: ${fmt(res.trainSps)} train samples/s, ${fmt(res.inferSps)} inference samples/s${n !== limit ? ` (first ${fmt(n)} images)` : ""}`,
+          `  round ${r + 1}: tfjs-${backend}: ${fmt(num(res.trainSps))} train samples/s, ${fmt(num(res.inferSps))} inference samples/s${n !== limit ? ` (first ${fmt(n)} images)` : ""}`,
         );
       }
     }
-    for (const lib of py?.libs ?? []) {
+    const pyRuns: [string, number][] = [];
+    for (const l of py?.libs ?? []) {
+      pyRuns.push([l, 1]);
+      if (l === "numpy" && Number(values.threads) > 1) pyRuns.push([l, Number(values.threads)]);
+    }
+    for (const [lib, t] of pyRuns) {
+      // numpy's BLAS on t threads, with its own choice of kernels for this CPU: the environment's
+      // OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE (set here to older ones) are dropped for this command only
       const res = runProcess(
         py?.python as string,
         [join("bench", "peers", "python-w1.py"), "--lib", lib, "--mnist", mnistDir, "--limit", String(limit)],
         undefined,
-        { OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: "1", MKL_NUM_THREADS: "1" },
+        { OPENBLAS_NUM_THREADS: String(t), OMP_NUM_THREADS: String(t), MKL_NUM_THREADS: String(t) },
+        ["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"],
       );
-      w1.push({ who: lib, result: res });
+      const who = `${lib}${t > 1 ? ` ${t} threads` : ""}`;
+      w1.push({ who, result: res });
+      const blas = typeof res.blas === "string" ? `, BLAS ${res.blas}` : "";
       console.log(
-        `  round ${r + 1}: ${lib} (one thread): ${fmt(res.trainSps)} train samples/s, ${fmt(res.inferSps)} inference samples/s`,
+        `  round ${r + 1}: ${lib} (${t === 1 ? "one thread" : `${t} threads`}${blas}): ${fmt(num(res.trainSps))} train samples/s, ${fmt(num(res.inferSps))} inference samples/s`,
       );
     }
   }
   const who = [...new Set(w1.map((r) => r.who))];
   const summary = who.map((w) => {
-    const rs = w1.filter((r) => r.who === w).map((r) => r.result);
+    const rs = w1.filter((r) => r.who === w).map((r) => r.result as Record<string, unknown>);
     const pick = (k: string): number | null => {
       const v = rs.map((r) => r[k]).filter((x): x is number => typeof x === "number");
       return v.length ? median(v) : null;
     };
-    return { who: w, trainSps: pick("trainSps"), inferSps: pick("inferSps"), peakRssMiB: pick("peakRssMiB") };
+    const blas = rs.map((r) => r.blas).find((b) => typeof b === "string");
+    return {
+      who: w,
+      trainSps: pick("trainSps"),
+      inferSps: pick("inferSps"),
+      peakRssMiB: pick("peakRssMiB"),
+      ...(blas ? { blas } : {}),
+    };
   });
   results.w1 = { runs: w1, medians: summary };
   console.log(`\nW1 ${reps === 1 ? "(one round)" : `medians over ${reps} rounds`}`);
-  console.log(`${"".padEnd(24)} ${"train/s".padStart(9)} ${"infer/s".padStart(9)} ${"peak RSS".padStart(9)}`);
+  console.log(`${"".padEnd(40)} ${"train/s".padStart(9)} ${"infer/s".padStart(9)} ${"peak RSS".padStart(9)}`);
   for (const s of summary) {
     console.log(
-      `${s.who.padEnd(24)} ${fmt(s.trainSps).padStart(9)} ${fmt(s.inferSps).padStart(9)} ${s.peakRssMiB === null ? "–".padStart(9) : `${fmt(s.peakRssMiB)} MiB`.padStart(9)}`,
+      `${s.who.padEnd(40)} ${fmt(s.trainSps).padStart(9)} ${fmt(s.inferSps).padStart(9)} ${s.peakRssMiB === null ? "–".padStart(9) : `${fmt(s.peakRssMiB)} MiB`.padStart(9)}`,
     );
   }
   const find = (w: string) => summary.find((s) => s.who === w);
@@ -452,14 +518,54 @@ if (reps > 0) {
       );
     }
   };
+  const t = Number(values.threads);
+  const multi = `tinymlp wasm float32 ${t} threads`;
   ratio("tinymlp wasm float32", "tinymlp js float32");
-  if (Number(values.threads) > 1) ratio(`tinymlp wasm float32 ${values.threads} threads`, "tinymlp wasm float32");
+  if (t > 1) ratio(multi, "tinymlp wasm float32");
+  ratio("tinymlp wasm float32 relaxed", "tinymlp wasm float32");
+  if (t > 1) ratio(`${multi} relaxed`, "tinymlp wasm float32");
+  if (t > 1) ratio(multi, "numpy");
+  if (t > 1) ratio(`${multi} relaxed`, "numpy");
+  if (t > 1) ratio(multi, `numpy ${t} threads`);
   ratio("tinymlp wasm float32", "tfjs-wasm");
   ratio("tinymlp wasm float32", "tfjs-cpu");
   ratio("tinymlp js float32", "tfjs-wasm");
   ratio("tinymlp wasm float32", "numpy");
   ratio("tinymlp wasm float32", "torch");
   ratio("tinymlp js float32", "tinymlp js float64");
+}
+
+// ---------- one epoch of the record recipe (npm run mnist:record's defaults), 1 and N threads ----------
+if (!values["no-record"] && reps > 0) {
+  const t = Number(values.threads);
+  console.log(
+    `\nOne epoch of npm run mnist:record's defaults (784-1500-1000-500-10, Adam, deformed digits, 50,000 images), ${reps} round${reps === 1 ? "" : "s"}, interleaved:`,
+  );
+  const setups: [number, boolean][] = [
+    [1, false],
+    ...(t > 1 ? [[t, false] as [number, boolean]] : []),
+    ...(values["no-relaxed"] || t <= 1 ? [] : [[t, true] as [number, boolean]]),
+  ];
+  const runs: { who: string; result: Record<string, number | null> }[] = [];
+  for (let r = 0; r < reps; r++) {
+    for (const [threads, relaxed] of setups) {
+      const res = runWorkload(["--workload", "record", "--threads", String(threads)], relaxed);
+      const who = `tinymlp wasm${wasmTag(threads, relaxed, res)}`;
+      runs.push({ who, result: res });
+      const split = typeof res.split === "number" ? ` (a split product ${fmt(res.split, 2)}× now)` : "";
+      console.log(`  round ${r + 1}: ${who}: ${fmt(res.trainSeconds, 1)} s (${fmt(res.trainSps)} images/s)${split}`);
+    }
+  }
+  const who = [...new Set(runs.map((r) => r.who))];
+  const medians = who.map((w) => ({
+    who: w,
+    seconds: median(runs.filter((r) => r.who === w).map((r) => r.result.trainSeconds as number)),
+  }));
+  console.log(`\nRecord epoch ${reps === 1 ? "(one round)" : `medians over ${reps} rounds`}`);
+  for (const m of medians) console.log(`${m.who.padEnd(36)} ${fmt(m.seconds, 1).padStart(7)} s`);
+  const one = medians[0]?.seconds;
+  for (const m of medians.slice(1)) if (one) console.log(`${m.who} vs one thread: ${fmt(one / m.seconds, 2)}×`);
+  results.record = { runs, medians };
 }
 
 if (!values["no-w2"]) {
@@ -469,7 +575,7 @@ if (!values["no-w2"]) {
     ["wasm", "float32"],
     ["js", "float32"],
   ] as const) {
-    const res = runProcess(tsx, ["bench/workload.ts", "--workload", "w2", "--dtype", dtype, "--backend", backend]);
+    const res = runWorkload(["--workload", "w2", "--dtype", dtype, "--backend", backend], false);
     w2.push(res);
     console.log(
       `  tinymlp ${backend} ${dtype}: ${res.epochsTo98 === null ? "not reached" : `${res.epochsTo98} epochs, ${fmt(res.secondsTo98, 1)} s`}, peak RSS ${fmt(res.peakRssMiB)} MiB`,

@@ -58,6 +58,8 @@ Usage: npm run mnist:record -- [options]
   --out DIR          checkpoints, pictures and results (default out/mnist-record)
   --checkpoint-every N  also checkpoint every N batches (default 100; always at epoch ends)
   --fresh            ignore a checkpoint in --out and start over
+  --threads N        threads for the wasm backend (default 1): the products, the optimizer and the
+                     deformation split over N; the same bits, so a run may resume with another count
   --no-progress      no progress bar
   --help             this text
 
@@ -87,6 +89,7 @@ const { values } = parseArgs({
     subset: { type: "string" },
     out: { type: "string", default: "out/mnist-record" },
     "checkpoint-every": { type: "string", default: "100" },
+    threads: { type: "string", default: "1" },
     fresh: { type: "boolean", default: false },
     "no-progress": { type: "boolean", default: false },
     help: { type: "boolean", default: false },
@@ -116,6 +119,7 @@ const dtype = values.dtype;
 if (dtype !== "float32" && dtype !== "float64") fail(`--dtype must be float32 or float64, got '${dtype}'`);
 const backend = values.backend;
 if (backend !== "wasm" && backend !== "js") fail(`--backend must be wasm or js, got '${backend}'`);
+if (int("threads", values.threads) > 1 && backend !== "wasm") fail(`--threads needs --backend wasm, got '${backend}'`);
 const seed = int("seed", values.seed, 0);
 const data = loadSplitMnist();
 const train = values.subset ? subsetDataset(data.train, int("subset", values.subset), seed) : data.train;
@@ -174,6 +178,7 @@ const result = await trainRecipe(config, { train, validation }, outDir, {
   progress: !values["no-progress"] && process.stdout.isTTY === true,
   fresh: values.fresh,
   checkpointEvery: int("checkpoint-every", values["checkpoint-every"], 0),
+  threads: int("threads", values.threads),
 });
 console.log(
   `\nbest validation accuracy ${pct(result.bestValAccuracy)} at epoch ${result.bestEpoch + 1}; using those weights`,

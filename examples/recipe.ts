@@ -17,8 +17,10 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   Adam,
+  type Backend,
   type BackendName,
   CosineDecay,
+  createWasmBackend,
   Dense,
   Dropout,
   type DType,
@@ -76,8 +78,8 @@ export const RECORD_DEFAULTS: RecipeConfig = {
 };
 
 /** The network of a recipe, compiled with its optimizer and schedule. */
-export function buildModel(c: RecipeConfig, batchesPerEpoch: number): Sequential {
-  const model = new Sequential({ inputShape: [784], seed: c.seed, dtype: c.dtype, backend: c.backend });
+export function buildModel(c: RecipeConfig, batchesPerEpoch: number, backend?: Backend): Sequential {
+  const model = new Sequential({ inputShape: [784], seed: c.seed, dtype: c.dtype, backend: backend ?? c.backend });
   for (const units of c.hidden) {
     model.add(
       new Dense({
@@ -128,8 +130,12 @@ export async function trainRecipe(
   c: RecipeConfig,
   data: { train: ImageDataset; validation: ImageDataset },
   dir: string,
-  opts: { progress: boolean; fresh: boolean; checkpointEvery?: number; log?: (s: string) => void },
+  opts: { progress: boolean; fresh: boolean; checkpointEvery?: number; log?: (s: string) => void; threads?: number },
 ): Promise<RecipeResult> {
+  // threads change the time, not the bits: they are not part of the recipe (a run may resume with another count)
+  const threads = opts.threads ?? 1;
+  const backend: Backend | BackendName = threads > 1 ? createWasmBackend({ threads }) : c.backend;
+  if (threads > 1 && c.backend !== "wasm") throw new Error(`threads ${threads} need the wasm backend, not ${c.backend}`);
   const log = opts.log ?? ((s: string) => console.log(s));
   const nBatches = Math.ceil(data.train.length / c.batchSize);
   const paths = {
@@ -141,7 +147,7 @@ export async function trainRecipe(
   const configText = `${JSON.stringify(c, null, 1)}\n`;
 
   // ---- resume if this directory holds a checkpoint of the same recipe ----
-  let model = buildModel(c, nBatches);
+  let model = buildModel(c, nBatches, typeof backend === "string" ? undefined : backend);
   let resume = null;
   let records: EpochRecord[] = [];
   let resumedFrom: number | null = null;
@@ -152,7 +158,7 @@ export async function trainRecipe(
         `${dir} holds a checkpoint of a different recipe (see ${paths.config}); pass --fresh to start over or use another --out`,
       );
     }
-    const loaded = loadCheckpoint(paths.ckpt, { backend: c.backend });
+    const loaded = loadCheckpoint(paths.ckpt, { backend }); // (the model built above shares the backend: not disposed)
     model = loaded.model;
     resume = loaded.training;
     records = existsSync(paths.epochs) ? (JSON.parse(readFileSync(paths.epochs, "utf8")) as EpochRecord[]) : [];

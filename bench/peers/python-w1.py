@@ -117,6 +117,26 @@ else:
     version = torch.__version__
     loss = float(np.mean(losses))
 
+
+
+def blas_core():
+    """The BLAS numpy runs and, for OpenBLAS, the kernel family it chose (e.g. SkylakeX: AVX-512)."""
+    try:
+        import ctypes
+
+        with open("/proc/self/maps") as f:
+            paths = {line.split()[-1] for line in f if "blas" in line.lower() and line.split()[-1].startswith("/")}
+        for p in sorted(paths):
+            lib = ctypes.CDLL(p)
+            if hasattr(lib, "openblas_get_corename"):
+                lib.openblas_get_corename.restype = ctypes.c_char_p
+                threads = lib.openblas_get_num_threads() if hasattr(lib, "openblas_get_num_threads") else "?"
+                return f"OpenBLAS {lib.openblas_get_corename().decode()} ({threads} threads)"
+        return ", ".join(os.path.basename(p) for p in sorted(paths)) or None
+    except Exception as e:  # the report is informative only
+        return f"unknown ({e})"
+
+
 print(
     "RESULT "
     + json.dumps(
@@ -130,6 +150,7 @@ print(
             "testAccuracy": float((pred == ty).mean()),
             "inferSeconds": infer_s,
             "inferSps": 10000 / infer_s,
+            "blas": blas_core(),
         }
     )
 )

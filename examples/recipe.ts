@@ -134,8 +134,9 @@ export async function trainRecipe(
 ): Promise<RecipeResult> {
   // threads change the time, not the bits: they are not part of the recipe (a run may resume with another count)
   const threads = opts.threads ?? 1;
+  if (threads > 1 && c.backend !== "wasm")
+    throw new Error(`threads ${threads} need the wasm backend, not ${c.backend}`);
   const backend: Backend | BackendName = threads > 1 ? createWasmBackend({ threads }) : c.backend;
-  if (threads > 1 && c.backend !== "wasm") throw new Error(`threads ${threads} need the wasm backend, not ${c.backend}`);
   const log = opts.log ?? ((s: string) => console.log(s));
   const nBatches = Math.ceil(data.train.length / c.batchSize);
   const paths = {

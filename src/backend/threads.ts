@@ -43,6 +43,13 @@ const ARGS_NF = 11;
 /** Where the element-wise jobs' float64 scalars live (bytes / 4: after the slots of up to 63 workers), and how many. */
 const SCALARS = HEADER + SLOT * 63 + 2;
 const MAX_SCALARS = 16;
+/**
+ * Milliseconds a thread spins on the control block before it sleeps in
+ * `Atomics.wait` (a worker between jobs, the caller waiting for the workers):
+ * on a 2-vCPU VM a sleeping thread took ~0.3 ms to wake, as long as half a
+ * product of W1 (OpenMP runtimes and OpenBLAS spin for the same reason).
+ */
+const SPIN_MS = 2;
 
 /** The job loop, shared by both workers' sources: instantiate the module over the shared memory, then wait for jobs. */
 const LOOP = `
@@ -55,8 +62,17 @@ const base = ${HEADER} + index * ${SLOT};
 let seen = Atomics.load(c, ${SEQ});
 Atomics.store(c, base + ${READY}, 1);
 for (;;) {
-  Atomics.wait(c, ${SEQ}, seen);
-  const seq = Atomics.load(c, ${SEQ});
+  // spin a little before sleeping: the next job of a training step comes within a millisecond or so, and
+  // waking a sleeping thread (a halted vCPU) can cost more than the job
+  let seq = Atomics.load(c, ${SEQ});
+  if (seq === seen) {
+    const until = performance.now() + ${SPIN_MS};
+    for (let i = 0; (seq = Atomics.load(c, ${SEQ})) === seen; i++) if ((i & 1023) === 0 && performance.now() > until) break;
+  }
+  if (seq === seen) {
+    Atomics.wait(c, ${SEQ}, seen);
+    seq = Atomics.load(c, ${SEQ});
+  }
   if (seq < 0) break;
   seen = seq;
   if (Atomics.load(c, base + ${JOB}) !== seq) continue; // not a participant of this job
@@ -343,6 +359,8 @@ export class GemmPool {
   /** Waits until `expected` workers have finished the job. */
   private join(expected: number): void {
     const c = this.control;
+    const until = performance.now() + SPIN_MS;
+    for (let i = 0; Atomics.load(c, DONE) < expected; i++) if ((i & 1023) === 0 && performance.now() > until) break;
     for (let done = Atomics.load(c, DONE); done < expected; done = Atomics.load(c, DONE)) {
       if (Atomics.wait(c, DONE, done, 1000) === "timed-out" && this.errors.length > 0)
         throw new ValueError(`wasm backend: a worker thread failed: ${this.errors.join("; ")}`);

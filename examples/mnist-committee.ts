@@ -20,6 +20,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { gzipSync } from "node:zlib";
 import { type ImageDataset, imageSource, normalizeWidth, subsetDataset, Tensor } from "tinymlp";
 import { loadSplitMnist } from "./mnist-data.js";
 import { digitGridSvg, misclassified } from "./plots.js";
@@ -41,6 +42,10 @@ Usage: npm run mnist:committee -- [options]
   --subset N         train each member on N random training images (a smoke run)
   --out DIR          members' folders and results (default out/mnist-committee)
   --backend NAME     wasm or js (default wasm)
+  --threads N        threads for the wasm backend (default 1; the same bits for any N)
+  --save-members DIR also write each member's validation and test logits (float32,
+                     gzip) and recipe to DIR/<name>/, to commit: they outlive the
+                     machine (docs/results/members/)
   --fresh            ignore checkpoints in --out and start over
   --no-progress      no progress bar
   --help             this text
@@ -62,6 +67,8 @@ const { values } = parseArgs({
     subset: { type: "string" },
     out: { type: "string", default: "out/mnist-committee" },
     fresh: { type: "boolean", default: false },
+    threads: { type: "string", default: "1" },
+    "save-members": { type: "string" },
     backend: { type: "string", default: RECORD_DEFAULTS.backend },
     "no-progress": { type: "boolean", default: false },
     help: { type: "boolean", default: false },
@@ -163,6 +170,7 @@ for (let k = 0; k < members; k++) {
   const r = await trainRecipe(config, { train, validation }, join(outDir, `member-${k + 1}`), {
     progress,
     fresh: values.fresh,
+    threads: int("threads", values.threads),
   });
   const p = Float64Array.from(r.model.predictProba(imageSource(memberTest), { batchSize: 1000 }).data);
   const pv = Float64Array.from(r.model.predictProba(imageSource(validation), { batchSize: 1000 }).data);
@@ -180,6 +188,34 @@ for (let k = 0; k < members; k++) {
     minutes: r.trainSeconds / 60,
   });
   console.log(`member ${k + 1}: validation ${pct(r.bestValAccuracy)} (epoch ${r.bestEpoch + 1}), test ${pct(acc)}`);
+  if (values["save-members"] !== undefined) {
+    // the member's outputs, so that a committee can be assembled on another machine without training
+    const name = `${hidden.join("-")}_s${seed}_w${width}_e${epochs}`;
+    const dir = join(values["save-members"], name);
+    mkdirSync(dir, { recursive: true });
+    const logits = (ds: ImageDataset): Buffer => {
+      const out = Float32Array.from(r.model.predict(imageSource(ds), { batchSize: 1000 }).data);
+      return gzipSync(Buffer.from(out.buffer), { level: 9 });
+    };
+    writeFileSync(join(dir, "validation.f32.gz"), logits(validation));
+    writeFileSync(join(dir, "test.f32.gz"), logits(memberTest));
+    const member = {
+      name,
+      command: `npm run mnist:committee -- ${process.argv.slice(2).join(" ")}`.trim(),
+      recipe: config,
+      preprocessing: width === 0 ? "none" : `width normalized to ${width} px`,
+      width,
+      bestEpoch: r.bestEpoch + 1,
+      validationAccuracy: r.bestValAccuracy,
+      testAccuracy: acc,
+      trainMinutes: r.trainSeconds / 60,
+      logits:
+        "10,000 × 10 float32 little-endian, row-major, gzip: validation = the last 10,000 training images, test = t10k",
+      date: new Date().toISOString().slice(0, 10),
+    };
+    writeFileSync(join(dir, "member.json"), `${JSON.stringify(member, null, 1)}\n`);
+    console.log(`member ${k + 1}: outputs in ${dir}/`);
+  }
 }
 
 // ---- the committee: average of the members' probabilities ----

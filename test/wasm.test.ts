@@ -42,6 +42,7 @@ import {
   toOnnx,
   toTfjs,
 } from "../src/index.js";
+import { exp } from "../src/math.js";
 
 const be = createWasmBackend();
 const U = 2 ** -24; // unit roundoff of float32
@@ -321,6 +322,104 @@ describe("wasm element-wise kernels and optimizer rules return the reference's b
       ),
       { numRuns: 200 },
     );
+  });
+
+  it("sigmoid forward and backward (dx may be dy)", () => {
+    const sig = getActivation("sigmoid");
+    fc.assert(
+      fc.property(
+        n.chain((k) => fc.tuple(fc.constant(k), arr(k), arr(k))),
+        ([k, x, dy]) => {
+          const [w, j] = both([x, new Array(k).fill(7), dy, new Array(k).fill(7), dy.slice()], (b, a) => {
+            b.activationForward(sig, a[0] as FloatArray, a[1] as FloatArray, 1, k);
+            b.activationBackward(
+              sig,
+              a[0] as FloatArray,
+              a[1] as FloatArray,
+              a[2] as FloatArray,
+              a[3] as FloatArray,
+              1,
+              k,
+            );
+            b.activationBackward(
+              sig,
+              a[0] as FloatArray,
+              a[1] as FloatArray,
+              a[4] as FloatArray,
+              a[4] as FloatArray,
+              1,
+              k,
+            );
+          });
+          expect(w).toEqual(j);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  /*
+   * The module's exp is src/math.ts's (fdlibm's e_exp.c) spelled in wasm:
+   * every branch (NaN, ±∞, overflow, underflow, |x| < 2⁻²⁸, k = ±1, x = 1,
+   * the subnormal scaling) at its edges, and a spread of ordinary values.
+   */
+  it("exp: the reference's bits on every branch and on 200,000 values", () => {
+    const memory = new WebAssembly.Memory({ initial: 64, maximum: 64, shared: true });
+    const k = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(WASM_SHARED, "base64")), {
+      env: { memory },
+    }).exports as unknown as { exp_many(x: number, y: number, n: number): void };
+    const special = [
+      0,
+      -0,
+      1,
+      -1,
+      0.5,
+      -0.5,
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+      Number.NEGATIVE_INFINITY,
+      709.782712893384,
+      709.7827128933841,
+      -745.1332191019411,
+      -745.1332191019412,
+      709.78,
+      -708.4,
+      -708.3964185322641,
+      -730,
+      2 ** -28,
+      -(2 ** -28),
+      2 ** -29,
+      0.34657359027997264,
+      0.3465735902799727,
+      1.0397207708399179,
+      1.03972077083992,
+      88.72283905206835,
+      -87.3365447505531,
+      1e-300,
+      -1e-300,
+      5e-324,
+    ];
+    const n = 200_000;
+    const x = new Float64Array(memory.buffer, 0, n);
+    const y = new Float64Array(memory.buffer, 8 * n, n);
+    let s = 7;
+    for (let i = 0; i < n; i++) {
+      s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+      const u = s / 2 ** 32;
+      x[i] =
+        i < special.length
+          ? (special[i] as number)
+          : i % 3 === 0
+            ? (u - 0.5) * 1500
+            : i % 3 === 1
+              ? (u - 0.5) * 40
+              : (u - 0.5) * 2 ** -(i % 60);
+    }
+    k.exp_many(0, 8 * n, n);
+    for (let i = 0; i < n; i++) {
+      if (!Object.is(y[i], exp(x[i] as number)))
+        throw new Error(`exp(${x[i]}): wasm ${y[i]}, reference ${exp(x[i] as number)}`);
+    }
   });
 
   const hyper = fc.record({

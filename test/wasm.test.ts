@@ -42,7 +42,7 @@ import {
   toOnnx,
   toTfjs,
 } from "../src/index.js";
-import { exp } from "../src/math.js";
+import { exp, expm1, tanh } from "../src/math.js";
 
 const be = createWasmBackend();
 const U = 2 ** -24; // unit roundoff of float32
@@ -324,8 +324,8 @@ describe("wasm element-wise kernels and optimizer rules return the reference's b
     );
   });
 
-  it("sigmoid forward and backward (dx may be dy)", () => {
-    const sig = getActivation("sigmoid");
+  it.each(["sigmoid", "tanh"] as const)("%s forward and backward (dx may be dy)", (name) => {
+    const sig = getActivation(name);
     fc.assert(
       fc.property(
         n.chain((k) => fc.tuple(fc.constant(k), arr(k), arr(k))),
@@ -359,15 +359,20 @@ describe("wasm element-wise kernels and optimizer rules return the reference's b
   });
 
   /*
-   * The module's exp is src/math.ts's (fdlibm's e_exp.c) spelled in wasm:
-   * every branch (NaN, ±∞, overflow, underflow, |x| < 2⁻²⁸, k = ±1, x = 1,
-   * the subnormal scaling) at its edges, and a spread of ordinary values.
+   * The module's exp, expm1 and tanh are src/math.ts's (fdlibm's e_exp.c,
+   * s_expm1.c, s_tanh.c) spelled in wasm: every branch (NaN, ±∞, overflow,
+   * underflow, tiny arguments, k = ±1, x = 1, the subnormal scaling, the
+   * ranges of k in expm1) at its edges, and a spread of ordinary values.
    */
-  it("exp: the reference's bits on every branch and on 200,000 values", () => {
+  it.each([
+    ["exp", exp],
+    ["expm1", expm1],
+    ["tanh", tanh],
+  ] as const)("%s: the reference's bits on every branch and on 200,000 values", (name, ref) => {
     const memory = new WebAssembly.Memory({ initial: 64, maximum: 64, shared: true });
     const k = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(WASM_SHARED, "base64")), {
       env: { memory },
-    }).exports as unknown as { exp_many(x: number, y: number, n: number): void };
+    }).exports as unknown as Record<string, (x: number, y: number, n: number) => void>;
     const special = [
       0,
       -0,
@@ -398,6 +403,19 @@ describe("wasm element-wise kernels and optimizer rules return the reference's b
       1e-300,
       -1e-300,
       5e-324,
+      // expm1 and tanh's own edges: |x| < 2⁻⁵⁴, k = ±1 with x < −0.25, k < 20, k > 56, x < −56·ln2, |x| ≥ 22
+      2 ** -54,
+      2 ** -55,
+      -0.3,
+      0.3,
+      13.9,
+      39,
+      40,
+      -56 * Math.LN2,
+      -56 * Math.LN2 - 1e-9,
+      22,
+      -22,
+      21.99,
     ];
     const n = 200_000;
     const x = new Float64Array(memory.buffer, 0, n);
@@ -415,10 +433,12 @@ describe("wasm element-wise kernels and optimizer rules return the reference's b
               ? (u - 0.5) * 40
               : (u - 0.5) * 2 ** -(i % 60);
     }
-    k.exp_many(0, 8 * n, n);
+    const many = k[`${name}_many`];
+    if (many === undefined) throw new Error(`the module has no ${name}_many`);
+    many(0, 8 * n, n);
     for (let i = 0; i < n; i++) {
-      if (!Object.is(y[i], exp(x[i] as number)))
-        throw new Error(`exp(${x[i]}): wasm ${y[i]}, reference ${exp(x[i] as number)}`);
+      const want = ref(x[i] as number);
+      if (!Object.is(y[i], want)) throw new Error(`${name}(${x[i]}): wasm ${y[i]}, reference ${want}`);
     }
   });
 

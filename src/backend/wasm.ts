@@ -320,6 +320,8 @@ interface Kernels {
   exp_many(x: Ptr, y: Ptr, n: number): void;
   sigmoid_forward(x: Ptr, y: Ptr, n: number): void;
   sigmoid_backward(y: Ptr, dy: Ptr, dx: Ptr, n: number): void;
+  tanh_forward(x: Ptr, y: Ptr, n: number): void;
+  tanh_backward(y: Ptr, dy: Ptr, dx: Ptr, n: number): void;
   relu_forward(x: Ptr, y: Ptr, n: number): void;
   relu_backward(x: Ptr, dy: Ptr, dx: Ptr, n: number): void;
   multiply(x: Ptr, m: Ptr, y: Ptr, n: number): void;
@@ -718,12 +720,15 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
     activationForward(f: ActivationFunction, x, y, rows, cols) {
       if (f.name === "relu" && ours(x) && ours(y)) k.relu_forward(ptr(x), ptr(y), rows * cols);
       else if (f.name === "sigmoid" && ours(x) && ours(y)) k.sigmoid_forward(ptr(x), ptr(y), rows * cols);
+      else if (f.name === "tanh" && ours(x) && ours(y)) k.tanh_forward(ptr(x), ptr(y), rows * cols);
       else f.forward(x, y, rows, cols);
     },
     activationBackward(f: ActivationFunction, x, y, dy, dx, rows, cols) {
       if (f.name === "relu" && ours(x) && ours(dy) && ours(dx)) k.relu_backward(ptr(x), ptr(dy), ptr(dx), rows * cols);
       else if (f.name === "sigmoid" && ours(y) && ours(dy) && ours(dx))
         k.sigmoid_backward(ptr(y), ptr(dy), ptr(dx), rows * cols);
+      else if (f.name === "tanh" && ours(y) && ours(dy) && ours(dx))
+        k.tanh_backward(ptr(y), ptr(dy), ptr(dx), rows * cols);
       else f.backward(x, y, dy, dx, rows, cols);
     },
     multiply(x, m, y, n) {

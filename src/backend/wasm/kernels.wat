@@ -592,36 +592,170 @@
   (local $o i32) (local $end i32)
   (local.set $end (i32.mul (local.get $n) (i32.const 8)))
   (local.set $o (i32.const 0))
-  (block $done_o_41 (loop $next_o_41
-    (br_if $done_o_41 (i32.ge_u (local.get $o) (local.get $end)))
+  (block $done_o_45 (loop $next_o_45
+    (br_if $done_o_45 (i32.ge_u (local.get $o) (local.get $end)))
     (f64.store (i32.add (local.get $y) (local.get $o)) (call $exp (f64.load (i32.add (local.get $x) (local.get $o)))))
     (local.set $o (i32.add (local.get $o) (i32.const 8)))
+    (br $next_o_45))))
+
+(func $expm1 (param $x f64) (result f64)
+  (local $hx i32) (local $xsb i32) (local $k i32) (local $c f64) (local $hi f64) (local $lo f64)
+  (local $hfx f64) (local $hxs f64) (local $r1 f64) (local $t f64) (local $e f64) (local $y f64) (local $twopk f64)
+  (local.set $hx (i32.wrap_i64 (i64.shr_u (i64.reinterpret_f64 (local.get $x)) (i64.const 32))))
+  (local.set $xsb (i32.and (local.get $hx) (i32.const 0x80000000)))
+  (local.set $hx (i32.and (local.get $hx) (i32.const 0x7fffffff)))
+  (if (i32.ge_u (local.get $hx) (i32.const 0x4043687a))
+    (then
+      (if (i32.ge_u (local.get $hx) (i32.const 0x40862e42))
+        (then
+          (if (i32.ge_u (local.get $hx) (i32.const 0x7ff00000))
+            (then
+              (if (i32.or (i32.and (local.get $hx) (i32.const 0xfffff)) (i32.wrap_i64 (i64.reinterpret_f64 (local.get $x))))
+                (then (return (f64.add (local.get $x) (local.get $x)))))
+              (return (select (local.get $x) (f64.const -1) (i32.eqz (local.get $xsb))))))
+          (if (f64.gt (local.get $x) (f64.reinterpret_i64 (i64.const 0x40862e42fefa39ef))) (then (return (f64.mul (f64.reinterpret_i64 (i64.const 0x7e37e43c8800759c)) (f64.reinterpret_i64 (i64.const 0x7e37e43c8800759c))))))))
+      (if (i32.and (i32.ne (local.get $xsb) (i32.const 0)) (f64.lt (f64.add (local.get $x) (f64.reinterpret_i64 (i64.const 0x1a56e1fc2f8f359))) (f64.const 0)))
+        (then (return (f64.sub (f64.reinterpret_i64 (i64.const 0x1a56e1fc2f8f359)) (f64.const 1)))))))
+  (if (i32.gt_u (local.get $hx) (i32.const 0x3fd62e42))
+    (then
+      (if (i32.lt_u (local.get $hx) (i32.const 0x3ff0a2b2))
+        (then
+          (if (i32.eqz (local.get $xsb))
+            (then (local.set $hi (f64.sub (local.get $x) (f64.reinterpret_i64 (i64.const 0x3fe62e42fee00000)))) (local.set $lo (f64.reinterpret_i64 (i64.const 0x3dea39ef35793c76))) (local.set $k (i32.const 1)))
+            (else (local.set $hi (f64.add (local.get $x) (f64.reinterpret_i64 (i64.const 0x3fe62e42fee00000)))) (local.set $lo (f64.reinterpret_i64 (i64.const 0xbdea39ef35793c76))) (local.set $k (i32.const -1)))))
+        (else
+          (local.set $k (i32.trunc_f64_s (f64.add (f64.mul (f64.reinterpret_i64 (i64.const 0x3ff71547652b82fe)) (local.get $x)) (select (f64.const 0.5) (f64.const -0.5) (i32.eqz (local.get $xsb))))))
+          (local.set $hi (f64.sub (local.get $x) (f64.mul (f64.convert_i32_s (local.get $k)) (f64.reinterpret_i64 (i64.const 0x3fe62e42fee00000)))))
+          (local.set $lo (f64.mul (f64.convert_i32_s (local.get $k)) (f64.reinterpret_i64 (i64.const 0x3dea39ef35793c76))))))
+      (local.set $x (f64.sub (local.get $hi) (local.get $lo)))
+      (local.set $c (f64.sub (f64.sub (local.get $hi) (local.get $x)) (local.get $lo))))
+    (else
+      (if (i32.lt_u (local.get $hx) (i32.const 0x3c900000))
+        (then
+          (local.set $t (f64.add (f64.reinterpret_i64 (i64.const 0x7e37e43c8800759c)) (local.get $x)))
+          (return (f64.sub (local.get $x) (f64.sub (local.get $t) (f64.add (f64.reinterpret_i64 (i64.const 0x7e37e43c8800759c)) (local.get $x)))))))))
+  (local.set $hfx (f64.mul (f64.const 0.5) (local.get $x)))
+  (local.set $hxs (f64.mul (local.get $x) (local.get $hfx)))
+  (local.set $r1 (f64.add (f64.const 1) (f64.mul (local.get $hxs) (f64.add (f64.reinterpret_i64 (i64.const 0xbfa11111111110f4)) (f64.mul (local.get $hxs) (f64.add (f64.reinterpret_i64 (i64.const 0x3f5a01a019fe5585)) (f64.mul (local.get $hxs) (f64.add (f64.reinterpret_i64 (i64.const 0xbf14ce199eaadbb7)) (f64.mul (local.get $hxs) (f64.add (f64.reinterpret_i64 (i64.const 0x3ed0cfca86e65239)) (f64.mul (local.get $hxs) (f64.reinterpret_i64 (i64.const 0xbe8afdb76e09c32d)))))))))))))
+  (local.set $t (f64.sub (f64.const 3) (f64.mul (local.get $r1) (local.get $hfx))))
+  (local.set $e (f64.mul (local.get $hxs) (f64.div (f64.sub (local.get $r1) (local.get $t)) (f64.sub (f64.const 6) (f64.mul (local.get $x) (local.get $t))))))
+  (if (i32.eqz (local.get $k))
+    (then (return (f64.sub (local.get $x) (f64.sub (f64.mul (local.get $x) (local.get $e)) (local.get $hxs))))))
+  (local.set $twopk (f64.reinterpret_i64 (i64.shl (i64.extend_i32_u (i32.add (i32.const 0x3ff00000) (i32.shl (local.get $k) (i32.const 20)))) (i64.const 32))))
+  (local.set $e (f64.sub (f64.mul (local.get $x) (f64.sub (local.get $e) (local.get $c))) (local.get $c)))
+  (local.set $e (f64.sub (local.get $e) (local.get $hxs)))
+  (if (i32.eq (local.get $k) (i32.const -1))
+    (then (return (f64.sub (f64.mul (f64.const 0.5) (f64.sub (local.get $x) (local.get $e))) (f64.const 0.5)))))
+  (if (i32.eq (local.get $k) (i32.const 1))
+    (then
+      (if (f64.lt (local.get $x) (f64.const -0.25))
+        (then (return (f64.mul (f64.const -2) (f64.sub (local.get $e) (f64.add (local.get $x) (f64.const 0.5)))))))
+      (return (f64.add (f64.const 1) (f64.mul (f64.const 2) (f64.sub (local.get $x) (local.get $e)))))))
+  (if (i32.or (i32.le_s (local.get $k) (i32.const -2)) (i32.gt_s (local.get $k) (i32.const 56)))
+    (then
+      (local.set $y (f64.sub (f64.const 1) (f64.sub (local.get $e) (local.get $x))))
+      (if (i32.eq (local.get $k) (i32.const 1024))
+        (then (local.set $y (f64.mul (f64.mul (local.get $y) (f64.const 2)) (f64.reinterpret_i64 (i64.const 0x7fe0000000000000)))))
+        (else (local.set $y (f64.mul (local.get $y) (local.get $twopk)))))
+      (return (f64.sub (local.get $y) (f64.const 1)))))
+  (if (i32.lt_s (local.get $k) (i32.const 20))
+    (then
+      (local.set $t (f64.reinterpret_i64 (i64.shl (i64.extend_i32_u (i32.sub (i32.const 0x3ff00000) (i32.shr_s (i32.const 0x200000) (local.get $k)))) (i64.const 32))))
+      (return (f64.mul (f64.sub (local.get $t) (f64.sub (local.get $e) (local.get $x))) (local.get $twopk)))))
+  (local.set $t (f64.reinterpret_i64 (i64.shl (i64.extend_i32_u (i32.shl (i32.sub (i32.const 0x3ff) (local.get $k)) (i32.const 20))) (i64.const 32))))
+  (local.set $y (f64.sub (local.get $x) (f64.add (local.get $e) (local.get $t))))
+  (local.set $y (f64.add (local.get $y) (f64.const 1)))
+  (f64.mul (local.get $y) (local.get $twopk)))
+
+(func $tanh (param $x f64) (result f64)
+  (local $jx i32) (local $ix i32) (local $t f64) (local $z f64)
+  (local.set $jx (i32.wrap_i64 (i64.shr_u (i64.reinterpret_f64 (local.get $x)) (i64.const 32))))
+  (local.set $ix (i32.and (local.get $jx) (i32.const 0x7fffffff)))
+  (if (i32.ge_u (local.get $ix) (i32.const 0x7ff00000))
+    (then
+      (return (select
+        (f64.add (f64.div (f64.const 1) (local.get $x)) (f64.const 1))
+        (f64.sub (f64.div (f64.const 1) (local.get $x)) (f64.const 1))
+        (i32.ge_s (local.get $jx) (i32.const 0))))))
+  (if (i32.lt_u (local.get $ix) (i32.const 0x40360000))
+    (then
+      (if (i32.and (i32.lt_u (local.get $ix) (i32.const 0x3e300000)) (f64.gt (f64.add (f64.reinterpret_i64 (i64.const 0x7e37e43c8800759c)) (local.get $x)) (f64.const 1)))
+        (then (return (local.get $x))))
+      (if (i32.ge_u (local.get $ix) (i32.const 0x3ff00000))
+        (then
+          (local.set $t (call $expm1 (f64.mul (f64.const 2) (f64.abs (local.get $x)))))
+          (local.set $z (f64.sub (f64.const 1) (f64.div (f64.const 2) (f64.add (local.get $t) (f64.const 2))))))
+        (else
+          (local.set $t (call $expm1 (f64.mul (f64.const -2) (f64.abs (local.get $x)))))
+          (local.set $z (f64.div (f64.neg (local.get $t)) (f64.add (local.get $t) (f64.const 2)))))))
+    (else (local.set $z (f64.sub (f64.const 1) (f64.reinterpret_i64 (i64.const 0x1a56e1fc2f8f359))))))
+  (select (local.get $z) (f64.neg (local.get $z)) (i32.ge_s (local.get $jx) (i32.const 0))))
+
+(func (export "expm1_many") (param $x i32) (param $y i32) (param $n i32)
+  (local $o i32) (local $end i32)
+  (local.set $end (i32.mul (local.get $n) (i32.const 8)))
+  (local.set $o (i32.const 0))
+  (block $done_o_41 (loop $next_o_41
+    (br_if $done_o_41 (i32.ge_u (local.get $o) (local.get $end)))
+    (f64.store (i32.add (local.get $y) (local.get $o)) (call $expm1 (f64.load (i32.add (local.get $x) (local.get $o)))))
+    (local.set $o (i32.add (local.get $o) (i32.const 8)))
     (br $next_o_41))))
+
+(func (export "tanh_many") (param $x i32) (param $y i32) (param $n i32)
+  (local $o i32) (local $end i32)
+  (local.set $end (i32.mul (local.get $n) (i32.const 8)))
+  (local.set $o (i32.const 0))
+  (block $done_o_42 (loop $next_o_42
+    (br_if $done_o_42 (i32.ge_u (local.get $o) (local.get $end)))
+    (f64.store (i32.add (local.get $y) (local.get $o)) (call $tanh (f64.load (i32.add (local.get $x) (local.get $o)))))
+    (local.set $o (i32.add (local.get $o) (i32.const 8)))
+    (br $next_o_42))))
 
 (func (export "sigmoid_forward") (param $x i32) (param $y i32) (param $n i32)
   (local $o i32) (local $end i32) (local $v f64) (local $e f64)
   (local.set $end (i32.mul (local.get $n) (i32.const 4)))
   (local.set $o (i32.const 0))
-  (block $done_o_42 (loop $next_o_42
-    (br_if $done_o_42 (i32.ge_u (local.get $o) (local.get $end)))
+  (block $done_o_46 (loop $next_o_46
+    (br_if $done_o_46 (i32.ge_u (local.get $o) (local.get $end)))
     (local.set $v (f64.promote_f32 (f32.load (i32.add (local.get $x) (local.get $o)))))
     (if (f64.ge (local.get $v) (f64.const 0))
     (then (local.set $e (f64.div (f64.const 1) (f64.add (f64.const 1) (call $exp (f64.neg (local.get $v)))))))
     (else (local.set $e (call $exp (local.get $v))) (local.set $e (f64.div (local.get $e) (f64.add (f64.const 1) (local.get $e))))))
     (f32.store (i32.add (local.get $y) (local.get $o)) (f32.demote_f64 (local.get $e)))
     (local.set $o (i32.add (local.get $o) (i32.const 4)))
-    (br $next_o_42))))
+    (br $next_o_46))))
 
 (func (export "sigmoid_backward") (param $y i32) (param $dy i32) (param $dx i32) (param $n i32)
   (local $o i32) (local $end i32) (local $s f64)
   (local.set $end (i32.mul (local.get $n) (i32.const 4)))
   (local.set $o (i32.const 0))
-  (block $done_o_43 (loop $next_o_43
-    (br_if $done_o_43 (i32.ge_u (local.get $o) (local.get $end)))
+  (block $done_o_47 (loop $next_o_47
+    (br_if $done_o_47 (i32.ge_u (local.get $o) (local.get $end)))
     (local.set $s (f64.promote_f32 (f32.load (i32.add (local.get $y) (local.get $o)))))
     (f32.store (i32.add (local.get $dx) (local.get $o)) (f32.demote_f64 (f64.mul (f64.mul (f64.promote_f32 (f32.load (i32.add (local.get $dy) (local.get $o)))) (local.get $s)) (f64.sub (f64.const 1) (local.get $s)))))
     (local.set $o (i32.add (local.get $o) (i32.const 4)))
+    (br $next_o_47))))
+
+(func (export "tanh_forward") (param $x i32) (param $y i32) (param $n i32)
+  (local $o i32) (local $end i32)
+  (local.set $end (i32.mul (local.get $n) (i32.const 4)))
+  (local.set $o (i32.const 0))
+  (block $done_o_43 (loop $next_o_43
+    (br_if $done_o_43 (i32.ge_u (local.get $o) (local.get $end)))
+    (f32.store (i32.add (local.get $y) (local.get $o)) (f32.demote_f64 (call $tanh (f64.promote_f32 (f32.load (i32.add (local.get $x) (local.get $o)))))))
+    (local.set $o (i32.add (local.get $o) (i32.const 4)))
     (br $next_o_43))))
+
+(func (export "tanh_backward") (param $y i32) (param $dy i32) (param $dx i32) (param $n i32)
+  (local $o i32) (local $end i32) (local $t f64)
+  (local.set $end (i32.mul (local.get $n) (i32.const 4)))
+  (local.set $o (i32.const 0))
+  (block $done_o_44 (loop $next_o_44
+    (br_if $done_o_44 (i32.ge_u (local.get $o) (local.get $end)))
+    (local.set $t (f64.promote_f32 (f32.load (i32.add (local.get $y) (local.get $o)))))
+    (f32.store (i32.add (local.get $dx) (local.get $o)) (f32.demote_f64 (f64.mul (f64.promote_f32 (f32.load (i32.add (local.get $dy) (local.get $o)))) (f64.sub (f64.const 1) (f64.mul (local.get $t) (local.get $t))))))
+    (local.set $o (i32.add (local.get $o) (i32.const 4)))
+    (br $next_o_44))))
 
 (func $reflect (param $i i32) (param $n i32) (result i32)
   (local $p i32) (local $m i32)
@@ -652,11 +786,11 @@
     (then
       (local.set $s (f64.const 0))
       (local.set $t (i32.const 0))
-      (block $done_t_44 (loop $next_t_44
-        (br_if $done_t_44 (i32.ge_u (local.get $t) (local.get $taps)))
+      (block $done_t_48 (loop $next_t_48
+        (br_if $done_t_48 (i32.ge_u (local.get $t) (local.get $taps)))
         (local.set $s (f64.add (local.get $s) (f64.mul (f64.load (i32.add (local.get $k) (i32.mul (local.get $t) (i32.const 8)))) (f64.load (i32.add (local.get $pad) (i32.mul (i32.add (local.get $j) (local.get $t)) (i32.const 8)))))))
         (local.set $t (i32.add (local.get $t) (i32.const 1)))
-        (br $next_t_44)))
+        (br $next_t_48)))
       (f64.store (i32.add (local.get $out) (i32.mul (i32.mul (local.get $j) (local.get $stride)) (i32.const 8))) (local.get $s)))))
 
 (func $blur (param $img i32) (param $out i32) (param $tmp i32) (param $pad i32) (param $h i32) (param $w i32)
@@ -664,29 +798,29 @@
   (local $r i32) (local $y i32) (local $x i32) (local $i i32)
   (local.set $r (i32.shr_u (i32.sub (local.get $taps) (i32.const 1)) (i32.const 1)))
   (local.set $y (i32.const 0))
-  (block $done_y_46 (loop $next_y_46
-    (br_if $done_y_46 (i32.ge_u (local.get $y) (local.get $h)))
+  (block $done_y_50 (loop $next_y_50
+    (br_if $done_y_50 (i32.ge_u (local.get $y) (local.get $h)))
     (local.set $i (i32.const 0))
-  (block $done_i_45 (loop $next_i_45
-    (br_if $done_i_45 (i32.ge_u (local.get $i) (i32.add (local.get $w) (i32.mul (local.get $r) (i32.const 2)))))
+  (block $done_i_49 (loop $next_i_49
+    (br_if $done_i_49 (i32.ge_u (local.get $i) (i32.add (local.get $w) (i32.mul (local.get $r) (i32.const 2)))))
     (f64.store (i32.add (local.get $pad) (i32.mul (local.get $i) (i32.const 8))) (f64.load (i32.add (local.get $img) (i32.mul (i32.add (i32.mul (local.get $y) (local.get $w)) (i32.load (i32.add (local.get $rw) (i32.mul (local.get $i) (i32.const 4))))) (i32.const 8)))))
     (local.set $i (i32.add (local.get $i) (i32.const 1)))
-    (br $next_i_45)))
+    (br $next_i_49)))
     (call $convolve (local.get $pad) (local.get $k) (local.get $taps) (i32.add (local.get $tmp) (i32.mul (i32.mul (local.get $y) (local.get $w)) (i32.const 8))) (i32.const 1) (local.get $w))
     (local.set $y (i32.add (local.get $y) (i32.const 1)))
-    (br $next_y_46)))
+    (br $next_y_50)))
   (local.set $x (i32.const 0))
-  (block $done_x_48 (loop $next_x_48
-    (br_if $done_x_48 (i32.ge_u (local.get $x) (local.get $w)))
+  (block $done_x_52 (loop $next_x_52
+    (br_if $done_x_52 (i32.ge_u (local.get $x) (local.get $w)))
     (local.set $i (i32.const 0))
-  (block $done_i_47 (loop $next_i_47
-    (br_if $done_i_47 (i32.ge_u (local.get $i) (i32.add (local.get $h) (i32.mul (local.get $r) (i32.const 2)))))
+  (block $done_i_51 (loop $next_i_51
+    (br_if $done_i_51 (i32.ge_u (local.get $i) (i32.add (local.get $h) (i32.mul (local.get $r) (i32.const 2)))))
     (f64.store (i32.add (local.get $pad) (i32.mul (local.get $i) (i32.const 8))) (f64.load (i32.add (local.get $tmp) (i32.mul (i32.add (i32.mul (i32.load (i32.add (local.get $rh) (i32.mul (local.get $i) (i32.const 4)))) (local.get $w)) (local.get $x)) (i32.const 8)))))
     (local.set $i (i32.add (local.get $i) (i32.const 1)))
-    (br $next_i_47)))
+    (br $next_i_51)))
     (call $convolve (local.get $pad) (local.get $k) (local.get $taps) (i32.add (local.get $out) (i32.mul (local.get $x) (i32.const 8))) (local.get $w) (local.get $h))
     (local.set $x (i32.add (local.get $x) (i32.const 1)))
-    (br $next_x_48))))
+    (br $next_x_52))))
 
 (func $bilinear (param $src i32) (param $h i32) (param $w i32) (param $x f64) (param $y f64) (result f64)
   (local $x0 f64) (local $y0 f64) (local $fx f64) (local $fy f64) (local $in0 i32) (local $in1 i32)
@@ -729,22 +863,22 @@
   (local.set $rw (i32.add (local.get $pad) (i32.mul (i32.add (select (local.get $h) (local.get $w) (i32.gt_u (local.get $h) (local.get $w))) (i32.mul (local.get $r) (i32.const 2))) (i32.const 8))))
   (local.set $rh (i32.add (local.get $rw) (i32.mul (i32.add (local.get $w) (i32.mul (local.get $r) (i32.const 2))) (i32.const 4))))
   (local.set $i (i32.const 0))
-  (block $done_i_49 (loop $next_i_49
-    (br_if $done_i_49 (i32.ge_u (local.get $i) (i32.add (local.get $w) (i32.mul (local.get $r) (i32.const 2)))))
+  (block $done_i_53 (loop $next_i_53
+    (br_if $done_i_53 (i32.ge_u (local.get $i) (i32.add (local.get $w) (i32.mul (local.get $r) (i32.const 2)))))
     (i32.store (i32.add (local.get $rw) (i32.mul (local.get $i) (i32.const 4))) (call $reflect (i32.sub (local.get $i) (local.get $r)) (local.get $w)))
     (local.set $i (i32.add (local.get $i) (i32.const 1)))
-    (br $next_i_49)))
+    (br $next_i_53)))
   (local.set $i (i32.const 0))
-  (block $done_i_50 (loop $next_i_50
-    (br_if $done_i_50 (i32.ge_u (local.get $i) (i32.add (local.get $h) (i32.mul (local.get $r) (i32.const 2)))))
+  (block $done_i_54 (loop $next_i_54
+    (br_if $done_i_54 (i32.ge_u (local.get $i) (i32.add (local.get $h) (i32.mul (local.get $r) (i32.const 2)))))
     (i32.store (i32.add (local.get $rh) (i32.mul (local.get $i) (i32.const 4))) (call $reflect (i32.sub (local.get $i) (local.get $r)) (local.get $h)))
     (local.set $i (i32.add (local.get $i) (i32.const 1)))
-    (br $next_i_50)))
+    (br $next_i_54)))
   (local.set $cx (f64.div (f64.convert_i32_s (i32.sub (local.get $w) (i32.const 1))) (f64.const 2)))
   (local.set $cy (f64.div (f64.convert_i32_s (i32.sub (local.get $h) (i32.const 1))) (f64.const 2)))
   (local.set $s (i32.const 0))
-  (block $done_s_54 (loop $next_s_54
-    (br_if $done_s_54 (i32.ge_u (local.get $s) (local.get $n)))
+  (block $done_s_58 (loop $next_s_58
+    (br_if $done_s_58 (i32.ge_u (local.get $s) (local.get $n)))
     (local.set $px (i32.add (local.get $img) (i32.mul (i32.mul (local.get $s) (local.get $np)) (i32.const 4))))
     (memory.copy (local.get $src) (local.get $px) (i32.mul (local.get $np) (i32.const 4)))
     (local.set $pp (i32.add (local.get $params) (i32.mul (local.get $s) (i32.const 48))))
@@ -755,19 +889,19 @@
       (call $blur (local.get $fx) (local.get $fx) (local.get $tmp) (local.get $pad) (local.get $h) (local.get $w) (local.get $k) (local.get $taps) (local.get $rw) (local.get $rh))
       (call $blur (local.get $fy) (local.get $fy) (local.get $tmp) (local.get $pad) (local.get $h) (local.get $w) (local.get $k) (local.get $taps) (local.get $rw) (local.get $rh))
       (local.set $i (i32.const 0))
-      (block $done_i_51 (loop $next_i_51
-        (br_if $done_i_51 (i32.ge_u (local.get $i) (local.get $np)))
+      (block $done_i_55 (loop $next_i_55
+        (br_if $done_i_55 (i32.ge_u (local.get $i) (local.get $np)))
         (f64.store (i32.add (local.get $fx) (i32.mul (local.get $i) (i32.const 8))) (f64.mul (f64.load (i32.add (local.get $fx) (i32.mul (local.get $i) (i32.const 8)))) (local.get $alpha)))
         (f64.store (i32.add (local.get $fy) (i32.mul (local.get $i) (i32.const 8))) (f64.mul (f64.load (i32.add (local.get $fy) (i32.mul (local.get $i) (i32.const 8)))) (local.get $alpha)))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
-        (br $next_i_51)))))
+        (br $next_i_55)))))
     (local.set $y (i32.const 0))
-  (block $done_y_53 (loop $next_y_53
-    (br_if $done_y_53 (i32.ge_u (local.get $y) (local.get $h)))
+  (block $done_y_57 (loop $next_y_57
+    (br_if $done_y_57 (i32.ge_u (local.get $y) (local.get $h)))
     (local.set $ry (f64.sub (f64.sub (f64.convert_i32_s (local.get $y)) (local.get $cy)) (f64.load offset=40 (local.get $pp))))
     (local.set $x (i32.const 0))
-  (block $done_x_52 (loop $next_x_52
-    (br_if $done_x_52 (i32.ge_u (local.get $x) (local.get $w)))
+  (block $done_x_56 (loop $next_x_56
+    (br_if $done_x_56 (i32.ge_u (local.get $x) (local.get $w)))
     (local.set $rx (f64.sub (f64.sub (f64.convert_i32_s (local.get $x)) (local.get $cx)) (f64.load offset=32 (local.get $pp))))
     (local.set $sx (f64.add (f64.add (f64.mul (f64.load (local.get $pp)) (local.get $rx)) (f64.mul (f64.load offset=8 (local.get $pp)) (local.get $ry))) (local.get $cx)))
     (local.set $sy (f64.add (f64.add (f64.mul (f64.load offset=16 (local.get $pp)) (local.get $rx)) (f64.mul (f64.load offset=24 (local.get $pp)) (local.get $ry))) (local.get $cy)))
@@ -778,11 +912,11 @@
       (local.set $sy (f64.add (local.get $sy) (f64.load (i32.add (local.get $fy) (i32.mul (local.get $i) (i32.const 8))))))))
     (f32.store (i32.add (local.get $px) (i32.mul (local.get $i) (i32.const 4))) (f32.demote_f64 (call $bilinear (local.get $src) (local.get $h) (local.get $w) (local.get $sx) (local.get $sy))))
     (local.set $x (i32.add (local.get $x) (i32.const 1)))
-    (br $next_x_52)))
+    (br $next_x_56)))
     (local.set $y (i32.add (local.get $y) (i32.const 1)))
-    (br $next_y_53)))
+    (br $next_y_57)))
     (local.set $s (i32.add (local.get $s) (i32.const 1)))
-    (br $next_s_54))))
+    (br $next_s_58))))
 
 (func (export "relu_forward") (param $x i32) (param $y i32) (param $n i32)
   (local $o i32) (local $end i32) (local $end4 i32)

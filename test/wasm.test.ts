@@ -324,8 +324,18 @@ describe("wasm element-wise kernels and optimizer rules return the reference's b
     );
   });
 
-  it.each(["sigmoid", "tanh"] as const)("%s forward and backward (dx may be dy)", (name) => {
-    const sig = getActivation(name);
+  it.each([
+    "sigmoid",
+    "tanh",
+    "selu",
+    { name: "leakyRelu", alpha: 0.2 },
+    { name: "leakyRelu", alpha: 0 },
+    { name: "elu", alpha: 1.5 },
+    { name: "elu", alpha: 0 },
+    { name: "hardSigmoid", alpha: 0.2, beta: 0.5 },
+    { name: "hardSigmoid", alpha: 3, beta: -0.25 },
+  ] as const)("%o forward and backward (dx may be dy)", (config) => {
+    const sig = getActivation(config as never);
     fc.assert(
       fc.property(
         n.chain((k) => fc.tuple(fc.constant(k), arr(k), arr(k))),

@@ -322,6 +322,14 @@ interface Kernels {
   sigmoid_backward(y: Ptr, dy: Ptr, dx: Ptr, n: number): void;
   tanh_forward(x: Ptr, y: Ptr, n: number): void;
   tanh_backward(y: Ptr, dy: Ptr, dx: Ptr, n: number): void;
+  leaky_relu_forward(x: Ptr, y: Ptr, n: number, a: number): void;
+  leaky_relu_backward(x: Ptr, dy: Ptr, dx: Ptr, n: number, a: number): void;
+  elu_forward(x: Ptr, y: Ptr, n: number, a: number): void;
+  elu_backward(x: Ptr, dy: Ptr, dx: Ptr, n: number, a: number): void;
+  selu_forward(x: Ptr, y: Ptr, n: number): void;
+  selu_backward(x: Ptr, dy: Ptr, dx: Ptr, n: number): void;
+  hard_sigmoid_forward(x: Ptr, y: Ptr, n: number, a: number, b: number): void;
+  hard_sigmoid_backward(x: Ptr, dy: Ptr, dx: Ptr, n: number, a: number, b: number): void;
   relu_forward(x: Ptr, y: Ptr, n: number): void;
   relu_backward(x: Ptr, dy: Ptr, dx: Ptr, n: number): void;
   multiply(x: Ptr, m: Ptr, y: Ptr, n: number): void;
@@ -642,6 +650,69 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
     },
   };
 
+  /**
+   * The activations with a kernel (the reference's bits); false for the
+   * others, which run their JS loops over the views.
+   */
+  const activationForward = (f: ActivationFunction, x: Ptr, y: Ptr, n: number): boolean => {
+    const p = f as unknown as { alpha: number; beta: number };
+    switch (f.name) {
+      case "relu":
+        k.relu_forward(x, y, n);
+        break;
+      case "sigmoid":
+        k.sigmoid_forward(x, y, n);
+        break;
+      case "tanh":
+        k.tanh_forward(x, y, n);
+        break;
+      case "leakyRelu":
+        k.leaky_relu_forward(x, y, n, p.alpha);
+        break;
+      case "elu":
+        k.elu_forward(x, y, n, p.alpha);
+        break;
+      case "selu":
+        k.selu_forward(x, y, n);
+        break;
+      case "hardSigmoid":
+        k.hard_sigmoid_forward(x, y, n, p.alpha, p.beta);
+        break;
+      default:
+        return false;
+    }
+    return true;
+  };
+  const activationBackward = (f: ActivationFunction, x: Ptr, y: Ptr, dy: Ptr, dx: Ptr, n: number): boolean => {
+    const p = f as unknown as { alpha: number; beta: number };
+    switch (f.name) {
+      case "relu":
+        k.relu_backward(x, dy, dx, n);
+        break;
+      case "sigmoid":
+        k.sigmoid_backward(y, dy, dx, n);
+        break;
+      case "tanh":
+        k.tanh_backward(y, dy, dx, n);
+        break;
+      case "leakyRelu":
+        k.leaky_relu_backward(x, dy, dx, n, p.alpha);
+        break;
+      case "elu":
+        k.elu_backward(x, dy, dx, n, p.alpha);
+        break;
+      case "selu":
+        k.selu_backward(x, dy, dx, n);
+        break;
+      case "hardSigmoid":
+        k.hard_sigmoid_backward(x, dy, dx, n, p.alpha, p.beta);
+        break;
+      default:
+        return false;
+    }
+    return true;
+  };
+
   const backend: WasmBackend = {
     name: "wasm",
     get memory() {
@@ -718,18 +789,12 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
       else jsBackend.addColumnSums(dz, db, rows);
     },
     activationForward(f: ActivationFunction, x, y, rows, cols) {
-      if (f.name === "relu" && ours(x) && ours(y)) k.relu_forward(ptr(x), ptr(y), rows * cols);
-      else if (f.name === "sigmoid" && ours(x) && ours(y)) k.sigmoid_forward(ptr(x), ptr(y), rows * cols);
-      else if (f.name === "tanh" && ours(x) && ours(y)) k.tanh_forward(ptr(x), ptr(y), rows * cols);
-      else f.forward(x, y, rows, cols);
+      if (!(ours(x) && ours(y) && activationForward(f, ptr(x), ptr(y), rows * cols))) f.forward(x, y, rows, cols);
     },
     activationBackward(f: ActivationFunction, x, y, dy, dx, rows, cols) {
-      if (f.name === "relu" && ours(x) && ours(dy) && ours(dx)) k.relu_backward(ptr(x), ptr(dy), ptr(dx), rows * cols);
-      else if (f.name === "sigmoid" && ours(y) && ours(dy) && ours(dx))
-        k.sigmoid_backward(ptr(y), ptr(dy), ptr(dx), rows * cols);
-      else if (f.name === "tanh" && ours(y) && ours(dy) && ours(dx))
-        k.tanh_backward(ptr(y), ptr(dy), ptr(dx), rows * cols);
-      else f.backward(x, y, dy, dx, rows, cols);
+      const mine = ours(x) && ours(y) && ours(dy) && ours(dx);
+      if (!(mine && activationBackward(f, ptr(x), ptr(y), ptr(dy), ptr(dx), rows * cols)))
+        f.backward(x, y, dy, dx, rows, cols);
     },
     multiply(x, m, y, n) {
       if (ours(x) && ours(m) && ours(y)) k.multiply(ptr(x), ptr(m), ptr(y), n);

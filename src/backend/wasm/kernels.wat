@@ -757,6 +757,98 @@
     (local.set $o (i32.add (local.get $o) (i32.const 4)))
     (br $next_o_44))))
 
+(func (export "leaky_relu_forward") (param $x i32) (param $y i32) (param $n i32) (param $a f64)
+  (local $o i32) (local $end i32) (local $v f64) (local $d f64) (local $z f64)
+  (local.set $end (i32.mul (local.get $n) (i32.const 4)))
+  (local.set $o (i32.const 0))
+  (block $done_o_48 (loop $next_o_48
+    (br_if $done_o_48 (i32.ge_u (local.get $o) (local.get $end)))
+    (local.set $v (f64.promote_f32 (f32.load (i32.add (local.get $x) (local.get $o)))))
+    (f32.store (i32.add (local.get $y) (local.get $o)) (f32.demote_f64 (select (local.get $v) (f64.mul (local.get $a) (local.get $v)) (f64.gt (local.get $v) (f64.const 0)))))
+    (local.set $o (i32.add (local.get $o) (i32.const 4)))
+    (br $next_o_48))))
+
+(func (export "leaky_relu_backward") (param $x i32) (param $dy i32) (param $dx i32) (param $n i32) (param $a f64)
+  (local $o i32) (local $end i32) (local $v f64) (local $d f64) (local $z f64)
+  (local.set $end (i32.mul (local.get $n) (i32.const 4)))
+  (local.set $o (i32.const 0))
+  (block $done_o_49 (loop $next_o_49
+    (br_if $done_o_49 (i32.ge_u (local.get $o) (local.get $end)))
+    (local.set $v (f64.promote_f32 (f32.load (i32.add (local.get $x) (local.get $o)))))
+    (local.set $d (f64.promote_f32 (f32.load (i32.add (local.get $dy) (local.get $o)))))
+    (f32.store (i32.add (local.get $dx) (local.get $o)) (f32.demote_f64 (select (local.get $d) (f64.mul (local.get $a) (local.get $d)) (f64.gt (local.get $v) (f64.const 0)))))
+    (local.set $o (i32.add (local.get $o) (i32.const 4)))
+    (br $next_o_49))))
+
+(func (export "elu_forward") (param $x i32) (param $y i32) (param $n i32) (param $a f64)
+  (local $o i32) (local $end i32) (local $v f64) (local $d f64) (local $z f64)
+  (local.set $end (i32.mul (local.get $n) (i32.const 4)))
+  (local.set $o (i32.const 0))
+  (block $done_o_50 (loop $next_o_50
+    (br_if $done_o_50 (i32.ge_u (local.get $o) (local.get $end)))
+    (local.set $v (f64.promote_f32 (f32.load (i32.add (local.get $x) (local.get $o)))))
+    (f32.store (i32.add (local.get $y) (local.get $o)) (f32.demote_f64 (if (result f64) (f64.gt (local.get $v) (f64.const 0)) (then (local.get $v)) (else (f64.mul (local.get $a) (call $expm1 (local.get $v)))))))
+    (local.set $o (i32.add (local.get $o) (i32.const 4)))
+    (br $next_o_50))))
+
+(func (export "elu_backward") (param $x i32) (param $dy i32) (param $dx i32) (param $n i32) (param $a f64)
+  (local $o i32) (local $end i32) (local $v f64) (local $d f64) (local $z f64)
+  (local.set $end (i32.mul (local.get $n) (i32.const 4)))
+  (local.set $o (i32.const 0))
+  (block $done_o_51 (loop $next_o_51
+    (br_if $done_o_51 (i32.ge_u (local.get $o) (local.get $end)))
+    (local.set $v (f64.promote_f32 (f32.load (i32.add (local.get $x) (local.get $o)))))
+    (local.set $d (f64.promote_f32 (f32.load (i32.add (local.get $dy) (local.get $o)))))
+    (f32.store (i32.add (local.get $dx) (local.get $o)) (f32.demote_f64 (if (result f64) (f64.gt (local.get $v) (f64.const 0)) (then (local.get $d)) (else (f64.mul (f64.mul (local.get $d) (local.get $a)) (call $exp (local.get $v)))))))
+    (local.set $o (i32.add (local.get $o) (i32.const 4)))
+    (br $next_o_51))))
+
+(func (export "selu_forward") (param $x i32) (param $y i32) (param $n i32) 
+  (local $o i32) (local $end i32) (local $v f64) (local $d f64) (local $z f64)
+  (local.set $end (i32.mul (local.get $n) (i32.const 4)))
+  (local.set $o (i32.const 0))
+  (block $done_o_52 (loop $next_o_52
+    (br_if $done_o_52 (i32.ge_u (local.get $o) (local.get $end)))
+    (local.set $v (f64.promote_f32 (f32.load (i32.add (local.get $x) (local.get $o)))))
+    (f32.store (i32.add (local.get $y) (local.get $o)) (f32.demote_f64 (if (result f64) (f64.gt (local.get $v) (f64.const 0)) (then (f64.mul (f64.reinterpret_i64 (i64.const 0x3ff0cfabd6a91132)) (local.get $v))) (else (f64.mul (f64.mul (f64.reinterpret_i64 (i64.const 0x3ff0cfabd6a91132)) (f64.reinterpret_i64 (i64.const 0x3ffac5afad782cf1))) (call $expm1 (local.get $v)))))))
+    (local.set $o (i32.add (local.get $o) (i32.const 4)))
+    (br $next_o_52))))
+
+(func (export "selu_backward") (param $x i32) (param $dy i32) (param $dx i32) (param $n i32) 
+  (local $o i32) (local $end i32) (local $v f64) (local $d f64) (local $z f64)
+  (local.set $end (i32.mul (local.get $n) (i32.const 4)))
+  (local.set $o (i32.const 0))
+  (block $done_o_53 (loop $next_o_53
+    (br_if $done_o_53 (i32.ge_u (local.get $o) (local.get $end)))
+    (local.set $v (f64.promote_f32 (f32.load (i32.add (local.get $x) (local.get $o)))))
+    (local.set $d (f64.promote_f32 (f32.load (i32.add (local.get $dy) (local.get $o)))))
+    (f32.store (i32.add (local.get $dx) (local.get $o)) (f32.demote_f64 (f64.mul (local.get $d) (if (result f64) (f64.gt (local.get $v) (f64.const 0)) (then (f64.reinterpret_i64 (i64.const 0x3ff0cfabd6a91132))) (else (f64.mul (f64.mul (f64.reinterpret_i64 (i64.const 0x3ff0cfabd6a91132)) (f64.reinterpret_i64 (i64.const 0x3ffac5afad782cf1))) (call $exp (local.get $v))))))))
+    (local.set $o (i32.add (local.get $o) (i32.const 4)))
+    (br $next_o_53))))
+
+(func (export "hard_sigmoid_forward") (param $x i32) (param $y i32) (param $n i32) (param $a f64) (param $b f64)
+  (local $o i32) (local $end i32) (local $v f64) (local $d f64) (local $z f64)
+  (local.set $end (i32.mul (local.get $n) (i32.const 4)))
+  (local.set $o (i32.const 0))
+  (block $done_o_54 (loop $next_o_54
+    (br_if $done_o_54 (i32.ge_u (local.get $o) (local.get $end)))
+    (local.set $v (f64.promote_f32 (f32.load (i32.add (local.get $x) (local.get $o)))))
+    (f32.store (i32.add (local.get $y) (local.get $o)) (f32.demote_f64 (f64.max (f64.const 0) (f64.min (f64.const 1) (f64.add (f64.mul (local.get $a) (local.get $v)) (local.get $b))))))
+    (local.set $o (i32.add (local.get $o) (i32.const 4)))
+    (br $next_o_54))))
+
+(func (export "hard_sigmoid_backward") (param $x i32) (param $dy i32) (param $dx i32) (param $n i32) (param $a f64) (param $b f64)
+  (local $o i32) (local $end i32) (local $v f64) (local $d f64) (local $z f64)
+  (local.set $end (i32.mul (local.get $n) (i32.const 4)))
+  (local.set $o (i32.const 0))
+  (block $done_o_55 (loop $next_o_55
+    (br_if $done_o_55 (i32.ge_u (local.get $o) (local.get $end)))
+    (local.set $v (f64.promote_f32 (f32.load (i32.add (local.get $x) (local.get $o)))))
+    (local.set $d (f64.promote_f32 (f32.load (i32.add (local.get $dy) (local.get $o)))))
+    (f32.store (i32.add (local.get $dx) (local.get $o)) (f32.demote_f64 (block (result f64) (local.set $z (f64.add (f64.mul (local.get $a) (local.get $v)) (local.get $b))) (select (f64.mul (local.get $a) (local.get $d)) (f64.const 0) (i32.and (f64.gt (local.get $z) (f64.const 0)) (f64.lt (local.get $z) (f64.const 1)))))))
+    (local.set $o (i32.add (local.get $o) (i32.const 4)))
+    (br $next_o_55))))
+
 (func $reflect (param $i i32) (param $n i32) (result i32)
   (local $p i32) (local $m i32)
   (local.set $p (i32.mul (local.get $n) (i32.const 2)))
@@ -786,11 +878,11 @@
     (then
       (local.set $s (f64.const 0))
       (local.set $t (i32.const 0))
-      (block $done_t_48 (loop $next_t_48
-        (br_if $done_t_48 (i32.ge_u (local.get $t) (local.get $taps)))
+      (block $done_t_56 (loop $next_t_56
+        (br_if $done_t_56 (i32.ge_u (local.get $t) (local.get $taps)))
         (local.set $s (f64.add (local.get $s) (f64.mul (f64.load (i32.add (local.get $k) (i32.mul (local.get $t) (i32.const 8)))) (f64.load (i32.add (local.get $pad) (i32.mul (i32.add (local.get $j) (local.get $t)) (i32.const 8)))))))
         (local.set $t (i32.add (local.get $t) (i32.const 1)))
-        (br $next_t_48)))
+        (br $next_t_56)))
       (f64.store (i32.add (local.get $out) (i32.mul (i32.mul (local.get $j) (local.get $stride)) (i32.const 8))) (local.get $s)))))
 
 (func $blur (param $img i32) (param $out i32) (param $tmp i32) (param $pad i32) (param $h i32) (param $w i32)
@@ -798,29 +890,29 @@
   (local $r i32) (local $y i32) (local $x i32) (local $i i32)
   (local.set $r (i32.shr_u (i32.sub (local.get $taps) (i32.const 1)) (i32.const 1)))
   (local.set $y (i32.const 0))
-  (block $done_y_50 (loop $next_y_50
-    (br_if $done_y_50 (i32.ge_u (local.get $y) (local.get $h)))
+  (block $done_y_58 (loop $next_y_58
+    (br_if $done_y_58 (i32.ge_u (local.get $y) (local.get $h)))
     (local.set $i (i32.const 0))
-  (block $done_i_49 (loop $next_i_49
-    (br_if $done_i_49 (i32.ge_u (local.get $i) (i32.add (local.get $w) (i32.mul (local.get $r) (i32.const 2)))))
+  (block $done_i_57 (loop $next_i_57
+    (br_if $done_i_57 (i32.ge_u (local.get $i) (i32.add (local.get $w) (i32.mul (local.get $r) (i32.const 2)))))
     (f64.store (i32.add (local.get $pad) (i32.mul (local.get $i) (i32.const 8))) (f64.load (i32.add (local.get $img) (i32.mul (i32.add (i32.mul (local.get $y) (local.get $w)) (i32.load (i32.add (local.get $rw) (i32.mul (local.get $i) (i32.const 4))))) (i32.const 8)))))
     (local.set $i (i32.add (local.get $i) (i32.const 1)))
-    (br $next_i_49)))
+    (br $next_i_57)))
     (call $convolve (local.get $pad) (local.get $k) (local.get $taps) (i32.add (local.get $tmp) (i32.mul (i32.mul (local.get $y) (local.get $w)) (i32.const 8))) (i32.const 1) (local.get $w))
     (local.set $y (i32.add (local.get $y) (i32.const 1)))
-    (br $next_y_50)))
+    (br $next_y_58)))
   (local.set $x (i32.const 0))
-  (block $done_x_52 (loop $next_x_52
-    (br_if $done_x_52 (i32.ge_u (local.get $x) (local.get $w)))
+  (block $done_x_60 (loop $next_x_60
+    (br_if $done_x_60 (i32.ge_u (local.get $x) (local.get $w)))
     (local.set $i (i32.const 0))
-  (block $done_i_51 (loop $next_i_51
-    (br_if $done_i_51 (i32.ge_u (local.get $i) (i32.add (local.get $h) (i32.mul (local.get $r) (i32.const 2)))))
+  (block $done_i_59 (loop $next_i_59
+    (br_if $done_i_59 (i32.ge_u (local.get $i) (i32.add (local.get $h) (i32.mul (local.get $r) (i32.const 2)))))
     (f64.store (i32.add (local.get $pad) (i32.mul (local.get $i) (i32.const 8))) (f64.load (i32.add (local.get $tmp) (i32.mul (i32.add (i32.mul (i32.load (i32.add (local.get $rh) (i32.mul (local.get $i) (i32.const 4)))) (local.get $w)) (local.get $x)) (i32.const 8)))))
     (local.set $i (i32.add (local.get $i) (i32.const 1)))
-    (br $next_i_51)))
+    (br $next_i_59)))
     (call $convolve (local.get $pad) (local.get $k) (local.get $taps) (i32.add (local.get $out) (i32.mul (local.get $x) (i32.const 8))) (local.get $w) (local.get $h))
     (local.set $x (i32.add (local.get $x) (i32.const 1)))
-    (br $next_x_52))))
+    (br $next_x_60))))
 
 (func $bilinear (param $src i32) (param $h i32) (param $w i32) (param $x f64) (param $y f64) (result f64)
   (local $x0 f64) (local $y0 f64) (local $fx f64) (local $fy f64) (local $in0 i32) (local $in1 i32)
@@ -863,22 +955,22 @@
   (local.set $rw (i32.add (local.get $pad) (i32.mul (i32.add (select (local.get $h) (local.get $w) (i32.gt_u (local.get $h) (local.get $w))) (i32.mul (local.get $r) (i32.const 2))) (i32.const 8))))
   (local.set $rh (i32.add (local.get $rw) (i32.mul (i32.add (local.get $w) (i32.mul (local.get $r) (i32.const 2))) (i32.const 4))))
   (local.set $i (i32.const 0))
-  (block $done_i_53 (loop $next_i_53
-    (br_if $done_i_53 (i32.ge_u (local.get $i) (i32.add (local.get $w) (i32.mul (local.get $r) (i32.const 2)))))
+  (block $done_i_61 (loop $next_i_61
+    (br_if $done_i_61 (i32.ge_u (local.get $i) (i32.add (local.get $w) (i32.mul (local.get $r) (i32.const 2)))))
     (i32.store (i32.add (local.get $rw) (i32.mul (local.get $i) (i32.const 4))) (call $reflect (i32.sub (local.get $i) (local.get $r)) (local.get $w)))
     (local.set $i (i32.add (local.get $i) (i32.const 1)))
-    (br $next_i_53)))
+    (br $next_i_61)))
   (local.set $i (i32.const 0))
-  (block $done_i_54 (loop $next_i_54
-    (br_if $done_i_54 (i32.ge_u (local.get $i) (i32.add (local.get $h) (i32.mul (local.get $r) (i32.const 2)))))
+  (block $done_i_62 (loop $next_i_62
+    (br_if $done_i_62 (i32.ge_u (local.get $i) (i32.add (local.get $h) (i32.mul (local.get $r) (i32.const 2)))))
     (i32.store (i32.add (local.get $rh) (i32.mul (local.get $i) (i32.const 4))) (call $reflect (i32.sub (local.get $i) (local.get $r)) (local.get $h)))
     (local.set $i (i32.add (local.get $i) (i32.const 1)))
-    (br $next_i_54)))
+    (br $next_i_62)))
   (local.set $cx (f64.div (f64.convert_i32_s (i32.sub (local.get $w) (i32.const 1))) (f64.const 2)))
   (local.set $cy (f64.div (f64.convert_i32_s (i32.sub (local.get $h) (i32.const 1))) (f64.const 2)))
   (local.set $s (i32.const 0))
-  (block $done_s_58 (loop $next_s_58
-    (br_if $done_s_58 (i32.ge_u (local.get $s) (local.get $n)))
+  (block $done_s_66 (loop $next_s_66
+    (br_if $done_s_66 (i32.ge_u (local.get $s) (local.get $n)))
     (local.set $px (i32.add (local.get $img) (i32.mul (i32.mul (local.get $s) (local.get $np)) (i32.const 4))))
     (memory.copy (local.get $src) (local.get $px) (i32.mul (local.get $np) (i32.const 4)))
     (local.set $pp (i32.add (local.get $params) (i32.mul (local.get $s) (i32.const 48))))
@@ -889,19 +981,19 @@
       (call $blur (local.get $fx) (local.get $fx) (local.get $tmp) (local.get $pad) (local.get $h) (local.get $w) (local.get $k) (local.get $taps) (local.get $rw) (local.get $rh))
       (call $blur (local.get $fy) (local.get $fy) (local.get $tmp) (local.get $pad) (local.get $h) (local.get $w) (local.get $k) (local.get $taps) (local.get $rw) (local.get $rh))
       (local.set $i (i32.const 0))
-      (block $done_i_55 (loop $next_i_55
-        (br_if $done_i_55 (i32.ge_u (local.get $i) (local.get $np)))
+      (block $done_i_63 (loop $next_i_63
+        (br_if $done_i_63 (i32.ge_u (local.get $i) (local.get $np)))
         (f64.store (i32.add (local.get $fx) (i32.mul (local.get $i) (i32.const 8))) (f64.mul (f64.load (i32.add (local.get $fx) (i32.mul (local.get $i) (i32.const 8)))) (local.get $alpha)))
         (f64.store (i32.add (local.get $fy) (i32.mul (local.get $i) (i32.const 8))) (f64.mul (f64.load (i32.add (local.get $fy) (i32.mul (local.get $i) (i32.const 8)))) (local.get $alpha)))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
-        (br $next_i_55)))))
+        (br $next_i_63)))))
     (local.set $y (i32.const 0))
-  (block $done_y_57 (loop $next_y_57
-    (br_if $done_y_57 (i32.ge_u (local.get $y) (local.get $h)))
+  (block $done_y_65 (loop $next_y_65
+    (br_if $done_y_65 (i32.ge_u (local.get $y) (local.get $h)))
     (local.set $ry (f64.sub (f64.sub (f64.convert_i32_s (local.get $y)) (local.get $cy)) (f64.load offset=40 (local.get $pp))))
     (local.set $x (i32.const 0))
-  (block $done_x_56 (loop $next_x_56
-    (br_if $done_x_56 (i32.ge_u (local.get $x) (local.get $w)))
+  (block $done_x_64 (loop $next_x_64
+    (br_if $done_x_64 (i32.ge_u (local.get $x) (local.get $w)))
     (local.set $rx (f64.sub (f64.sub (f64.convert_i32_s (local.get $x)) (local.get $cx)) (f64.load offset=32 (local.get $pp))))
     (local.set $sx (f64.add (f64.add (f64.mul (f64.load (local.get $pp)) (local.get $rx)) (f64.mul (f64.load offset=8 (local.get $pp)) (local.get $ry))) (local.get $cx)))
     (local.set $sy (f64.add (f64.add (f64.mul (f64.load offset=16 (local.get $pp)) (local.get $rx)) (f64.mul (f64.load offset=24 (local.get $pp)) (local.get $ry))) (local.get $cy)))
@@ -912,11 +1004,11 @@
       (local.set $sy (f64.add (local.get $sy) (f64.load (i32.add (local.get $fy) (i32.mul (local.get $i) (i32.const 8))))))))
     (f32.store (i32.add (local.get $px) (i32.mul (local.get $i) (i32.const 4))) (f32.demote_f64 (call $bilinear (local.get $src) (local.get $h) (local.get $w) (local.get $sx) (local.get $sy))))
     (local.set $x (i32.add (local.get $x) (i32.const 1)))
-    (br $next_x_56)))
+    (br $next_x_64)))
     (local.set $y (i32.add (local.get $y) (i32.const 1)))
-    (br $next_y_57)))
+    (br $next_y_65)))
     (local.set $s (i32.add (local.get $s) (i32.const 1)))
-    (br $next_s_58))))
+    (br $next_s_66))))
 
 (func (export "relu_forward") (param $x i32) (param $y i32) (param $n i32)
   (local $o i32) (local $end i32) (local $end4 i32)

@@ -1038,7 +1038,13 @@ ${indent(
  * float64 (`v`, and `d` for dy when the kernel has one), `expr` computed in
  * float64 as src/activations.ts writes it, the result rounded to float32.
  */
-function actLoop(name: string, arrays: string[], scalars: string[], load: Record<string, string>, expr: string): string {
+function actLoop(
+  name: string,
+  arrays: string[],
+  scalars: string[],
+  load: Record<string, string>,
+  expr: string,
+): string {
   const out = arrays[arrays.length - 1] as string;
   return `
 (func (export "${name}") ${arrays.map((a) => `(param $${a} i32)`).join(" ")} (param $n i32) ${scalars.map((p) => `(param $${p} f64)`).join(" ")}
@@ -1056,7 +1062,13 @@ const SELU_ALPHA = 1.6732632423543772;
 const SELU_SCALE = 1.0507009873554805;
 /** y = x > 0 ? x : α·x; dx = x > 0 ? dy : α·dy. */
 const leakyRelu = [
-  actLoop("leaky_relu_forward", ["x", "y"], ["a"], { v: "x" }, `(select ${get("v")} (f64.mul ${get("a")} ${get("v")}) ${pos})`),
+  actLoop(
+    "leaky_relu_forward",
+    ["x", "y"],
+    ["a"],
+    { v: "x" },
+    `(select ${get("v")} (f64.mul ${get("a")} ${get("v")}) ${pos})`,
+  ),
   actLoop(
     "leaky_relu_backward",
     ["x", "dy", "dx"],

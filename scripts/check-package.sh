@@ -124,7 +124,10 @@ echo "browser bundle ok ($(wc -c < bundle.js) bytes)"
 # With the wasm backend (its 9.4 KB module as base64, 12.6 KB, and its glue):
 # 75,254 from source. 115,213 from the packed package on 2026-12-05: the
 # library's own exp/log/tanh… for the same bits everywhere (10 KB), the
-# metrics compile can name (4.7 KB), the thread pool (3.3 KB).
+# metrics compile can name (4.7 KB), the thread pool (3.3 KB). 137,192 on
+# 2026-12-05 (later): the kernels module grew to 16.5 KB (sparse rows, the
+# deformation, the activations with their exp/expm1/tanh) and the opt-in
+# relaxed module (5.2 KB) ships beside it, both as base64. Tarball 386 kB.
 cat > minimal.js <<'JS'
 import { Sequential, Dense, SGD } from "tinymlp";
 globalThis.parts = [Sequential, Dense, SGD];

@@ -22,6 +22,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
 import { type ImageDataset, imageSource, normalizeWidth, subsetDataset, Tensor } from "tinymlp";
+import { assemble, readMembers } from "./committee-assemble.js";
 import { loadSplitMnist } from "./mnist-data.js";
 import { digitGridSvg, misclassified } from "./plots.js";
 import { RECORD_DEFAULTS, type RecipeConfig, trainRecipe } from "./recipe.js";
@@ -46,6 +47,10 @@ Usage: npm run mnist:committee -- [options]
   --save-members DIR also write each member's validation and test logits (float32,
                      gzip) and recipe to DIR/<name>/, to commit: they outlive the
                      machine (docs/results/members/)
+  --from DIR         train nothing: assemble a committee from the members saved in
+                     DIR (by --save-members; docs/results/members holds the committed
+                     ones), choosing the members and how to combine them (mean of
+                     probabilities or of logits) on validation only, in seconds
   --fresh            ignore checkpoints in --out and start over
   --no-progress      no progress bar
   --help             this text
@@ -69,6 +74,7 @@ const { values } = parseArgs({
     fresh: { type: "boolean", default: false },
     threads: { type: "string", default: "1" },
     "save-members": { type: "string" },
+    from: { type: "string" },
     backend: { type: "string", default: RECORD_DEFAULTS.backend },
     "no-progress": { type: "boolean", default: false },
     help: { type: "boolean", default: false },
@@ -76,6 +82,36 @@ const { values } = parseArgs({
 });
 if (values.help) {
   console.log(HELP);
+  process.exit(0);
+}
+if (values.from !== undefined) {
+  // ---- assemble from saved members: no training, no weights ----
+  const { validation, test } = loadSplitMnist();
+  const a = assemble(readMembers(values.from), { validation: validation.labels, test: test.labels });
+  const pct = (v: number): string => `${(v * 100).toFixed(2)}%`;
+  console.log(`${a.members.length} members in ${values.from}:`);
+  console.log(`${"member".padEnd(36)} ${"validation".padStart(10)} ${"test".padStart(7)} ${"minutes".padStart(8)}`);
+  for (const m of a.members) {
+    const min = typeof m.info.trainMinutes === "number" ? m.info.trainMinutes.toFixed(1) : "–";
+    console.log(`${m.name.padEnd(36)} ${pct(m.validation).padStart(10)} ${pct(m.test).padStart(7)} ${min.padStart(8)}`);
+  }
+  for (const how of ["probabilities", "logits"] as const) {
+    console.log(`\ncommittees by forward selection on validation, mean of ${how}:`);
+    for (const s of a.selections[how])
+      console.log(
+        `  k = ${String(s.k).padStart(2)}: validation ${pct(s.validation)}, test ${pct(s.test)}  (+ ${s.members[s.k - 1]})`,
+      );
+  }
+  const c = a.chosen;
+  console.log(
+    `\nchosen on validation: the mean of ${c.combination} of ${c.k} member${c.k === 1 ? "" : "s"} (${c.members.join(", ")}): ` +
+      `validation ${pct(c.validation)}; test accuracy ${pct(c.test)}`,
+  );
+  mkdirSync(values.out as string, { recursive: true });
+  writeFileSync(
+    join(values.out as string, "assembled.json"),
+    `${JSON.stringify({ command: `npm run mnist:committee -- ${process.argv.slice(2).join(" ")}`.trim(), ...a, members: a.members.map(({ info: _, ...m }) => m) }, null, 1)}\n`,
+  );
   process.exit(0);
 }
 function int(name: string, v: string | undefined, min = 1, max = Number.MAX_SAFE_INTEGER): number {

@@ -4,13 +4,21 @@
  * The full-length runs are not tests; their figures are in docs/mnist.md.
  */
 import { execFile, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
+import { loadSplitMnist } from "../examples/mnist-data.js";
 import { Adam, Dense, imageSource, Sequential } from "../src/index.js";
 import { load, loadMnist, save } from "../src/node.js";
+
+/** The validation (last 10,000 training images) and test labels, as the examples split them. */
+function loadSplitMnistForTest(): { validation: Uint8Array; test: Uint8Array } {
+  const { validation, test } = loadSplitMnist();
+  return { validation: validation.labels, test: test.labels };
+}
 
 const tsx = join(process.cwd(), "node_modules", ".bin", "tsx");
 const execFileAsync = promisify(execFile);
@@ -279,6 +287,37 @@ describe("examples (smoke runs)", () => {
     expect(readFileSync(join(dir, "misclassified.svg"), "utf8")).toMatch(
       /^<svg .*test digits the committee of 2 gets wrong/s,
     );
+  });
+
+  it("mnist:committee --from: a committee assembled from saved members' logits, chosen on validation", async () => {
+    // three synthetic members over the real labels: A right everywhere, B wrong everywhere, C right on
+    // the first half only; selection must pick A first and keep the committee of one
+    const dir = mkdtempSync(join(tmpdir(), "tinymlp-members-"));
+    const { validation, test } = loadSplitMnistForTest();
+    const write = (name: string, right: (i: number, n: number) => boolean) => {
+      mkdirSync(join(dir, name));
+      for (const [file, labels] of [
+        ["validation.f32.gz", validation],
+        ["test.f32.gz", test],
+      ] as const) {
+        const l = new Float32Array(labels.length * 10);
+        for (let i = 0; i < labels.length; i++)
+          l[i * 10 + (right(i, labels.length) ? labels[i]! : (labels[i]! + 1) % 10)] = 5;
+        writeFileSync(join(dir, name, file), gzipSync(Buffer.from(l.buffer)));
+      }
+      writeFileSync(join(dir, name, "member.json"), JSON.stringify({ name, trainMinutes: 1 }));
+    };
+    write("a", () => true);
+    write("b", () => false);
+    write("c", (i, n) => i < n / 2);
+    const out = await run("mnist-committee.ts", ["--from", dir, "--out", dir]);
+    expect(out).toMatch(
+      /chosen on validation: the mean of probabilities of 1 member \(a\): validation 100\.00%; test accuracy 100\.00%/,
+    );
+    const r = JSON.parse(readFileSync(join(dir, "assembled.json"), "utf8"));
+    expect(r.selections.probabilities.map((s: { members: string[] }) => s.members.at(-1))).toEqual(["a", "c", "b"]);
+    expect(r.members.map((m: { validation: number }) => m.validation)).toEqual([1, 0, 0.5]);
+    expect(r.selections.logits[0].test).toBe(1);
   });
 
   it("interop-check: a saved MNIST model, exported, classifies every test image as tinymlp does", async () => {

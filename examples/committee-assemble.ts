@@ -122,6 +122,17 @@ export function assemble(
   classes = 10,
 ): Assembled {
   if (members.length === 0) throw new Error("no members to assemble");
+  /** A committee's accuracy and log-likelihood on one split. */
+  const scoreOf = (committee: SavedMember[], split: "validation" | "test", how: Combination) =>
+    score(
+      combine(
+        committee.map((m) => m[split]),
+        how,
+        classes,
+      ),
+      labels[split],
+      classes,
+    );
   const selections = {} as Record<Combination, CommitteeStep[]>;
   for (const how of ["probabilities", "logits"] as const) {
     const chosen: SavedMember[] = [];
@@ -130,30 +141,13 @@ export function assemble(
     while (left.length > 0) {
       let best: { i: number; accuracy: number; logLik: number } | null = null;
       for (let i = 0; i < left.length; i++) {
-        const trial = [...chosen, left[i] as SavedMember];
-        const s = score(
-          combine(
-            trial.map((m) => m.validation),
-            how,
-            classes,
-          ),
-          labels.validation,
-          classes,
-        );
+        const s = scoreOf([...chosen, left[i] as SavedMember], "validation", how);
         if (best === null || s.accuracy > best.accuracy || (s.accuracy === best.accuracy && s.logLik > best.logLik))
           best = { i, ...s };
       }
       const pick = left.splice((best as { i: number }).i, 1)[0] as SavedMember;
       chosen.push(pick);
-      const test = score(
-        combine(
-          chosen.map((m) => m.test),
-          how,
-          classes,
-        ),
-        labels.test,
-        classes,
-      );
+      const test = scoreOf(chosen, "test", how);
       steps.push({
         k: chosen.length,
         members: chosen.map((m) => m.name),

@@ -1,7 +1,10 @@
 /**
  * A committee of MLPs on MNIST: `npm run mnist:committee`.
  *
- * Trains several nets with the deformation recipe of mnist-record.ts (by
+ * By default it trains nothing: it assembles the committee from the members
+ * whose outputs are committed under docs/results/members (see
+ * committee-assemble.ts), in seconds. With `--train` it
+ * trains several nets with the deformation recipe of mnist-record.ts (by
  * default 784-800-10, Simard's net, as in Meier et al. 2011's committee of
  * 25), each with its own seed — so its own initialization, batch order and
  * deformations — and optionally its own preprocessing (width normalization:
@@ -19,18 +22,31 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
-import { type ImageDataset, imageSource, normalizeWidth, subsetDataset, Tensor } from "tinymlp";
+import { deslant, type ImageDataset, imageSource, normalizeWidth, subsetDataset, Tensor } from "tinymlp";
+import { cli, usage } from "./cli.js";
 import { assemble, readMembers } from "./committee-assemble.js";
 import { loadSplitMnist } from "./mnist-data.js";
 import { digitGridSvg, misclassified } from "./plots.js";
 import { RECORD_DEFAULTS, type RecipeConfig, trainRecipe } from "./recipe.js";
 
-const HELP = `Train a committee of MLPs on deformed MNIST digits and average them (resumable).
+const MEMBERS_DIR = "docs/results/members";
+const HELP = `A committee of MLPs on deformed MNIST digits.
 
-Usage: npm run mnist:committee -- [options]
+Usage: npm run mnist:committee                      assemble the committed members (seconds)
+       npm run mnist:committee -- --from DIR        assemble the members saved in DIR
+       npm run mnist:committee -- --train [options] train members and average them (resumable)
 
+  --from DIR         train nothing: assemble a committee from the members saved in
+                     DIR (default ${MEMBERS_DIR}, the committed ones), choosing the
+                     members and how to combine them (mean of probabilities or of
+                     logits) on validation only; prints the test accuracy of the
+                     committee validation chose
+  --out DIR          assembled.json (assembling), or the members' folders and
+                     results (training) (default out/mnist-committee)
+  --help             this text
+
+Training (with --train):
   --members N        number of nets (default 3); member K uses seed (--seed + K − 1)
   --hidden LIST      hidden layer sizes of every member (default 800)
   --epochs LIST      epochs per member, cycled like --widths, e.g. 100,100,50 (default 8)
@@ -39,57 +55,73 @@ Usage: npm run mnist:committee -- [options]
   --batch-size N     (default ${RECORD_DEFAULTS.batchSize})
   --widths LIST      width normalization per member, cycled: 0 = none, else the
                      ink width in pixels, e.g. 0,20,16 (default 0: seeds only)
+  --deslant          deslant every member's digits (a shear that stands the ink's
+                     second moment upright), before any width normalization
   --seed N           seed of member 1 (default 1)
   --subset N         train each member on N random training images (a smoke run)
-  --out DIR          members' folders and results (default out/mnist-committee)
   --backend NAME     wasm or js (default wasm)
   --threads N        threads for the wasm backend (default 1; the same bits for any N)
   --save-members DIR also write each member's validation and test logits (float32,
                      gzip) and recipe to DIR/<name>/, to commit: they outlive the
                      machine (docs/results/members/)
-  --from DIR         train nothing: assemble a committee from the members saved in
-                     DIR (by --save-members; docs/results/members holds the committed
-                     ones), choosing the members and how to combine them (mean of
-                     probabilities or of logits) on validation only, in seconds
   --fresh            ignore checkpoints in --out and start over
   --no-progress      no progress bar
-  --help             this text
 
 Run time: each member costs what its mnist:record run would (the defaults,
 three 8-epoch 784-800-10 nets: 10–20 min each on a 2-core machine); members
 already trained in --out are only evaluated, in seconds.`;
 
-const { values } = parseArgs({
-  options: {
-    members: { type: "string", default: "3" },
-    hidden: { type: "string", default: "800" },
-    epochs: { type: "string", default: "8" },
-    dropout: { type: "string", default: "0" },
-    lr: { type: "string", default: String(RECORD_DEFAULTS.lr) },
-    "batch-size": { type: "string", default: String(RECORD_DEFAULTS.batchSize) },
-    widths: { type: "string", default: "0" },
-    seed: { type: "string", default: "1" },
-    subset: { type: "string" },
-    out: { type: "string", default: "out/mnist-committee" },
-    fresh: { type: "boolean", default: false },
-    threads: { type: "string", default: "1" },
-    "save-members": { type: "string" },
-    from: { type: "string" },
-    backend: { type: "string", default: RECORD_DEFAULTS.backend },
-    "no-progress": { type: "boolean", default: false },
-    help: { type: "boolean", default: false },
-  },
+/** The training options and their defaults (given only with --train). */
+const TRAIN_DEFAULTS = {
+  members: "3",
+  hidden: "800",
+  epochs: "8",
+  dropout: "0",
+  lr: String(RECORD_DEFAULTS.lr),
+  "batch-size": String(RECORD_DEFAULTS.batchSize),
+  widths: "0",
+  seed: "1",
+  threads: "1",
+  backend: RECORD_DEFAULTS.backend,
+};
+const given = cli(HELP, {
+  train: { type: "boolean", default: false },
+  members: { type: "string" },
+  hidden: { type: "string" },
+  epochs: { type: "string" },
+  dropout: { type: "string" },
+  lr: { type: "string" },
+  "batch-size": { type: "string" },
+  widths: { type: "string" },
+  deslant: { type: "boolean" },
+  seed: { type: "string" },
+  subset: { type: "string" },
+  out: { type: "string", default: "out/mnist-committee" },
+  fresh: { type: "boolean" },
+  threads: { type: "string" },
+  "save-members": { type: "string" },
+  from: { type: "string" },
+  backend: { type: "string" },
+  "no-progress": { type: "boolean" },
 });
-if (values.help) {
-  console.log(HELP);
-  process.exit(0);
+if (!given.train) {
+  const stray = Object.keys(given).filter((k) => !["train", "out", "from", "help"].includes(k));
+  if (stray.length > 0)
+    usage(
+      HELP,
+      `--${stray.join(", --")} ${stray.length === 1 ? "is a training option" : "are training options"}: add --train`,
+    );
+} else if (given.from !== undefined) {
+  usage(HELP, "--from assembles saved members and --train trains new ones: give one of them");
 }
-if (values.from !== undefined) {
+const values = { ...TRAIN_DEFAULTS, ...given };
+if (!values.train) {
   // ---- assemble from saved members: no training, no weights ----
+  const from = values.from ?? MEMBERS_DIR;
   const { validation, test } = loadSplitMnist();
-  const a = assemble(readMembers(values.from), { validation: validation.labels, test: test.labels });
+  const a = assemble(readMembers(from), { validation: validation.labels, test: test.labels });
   const pct = (v: number): string => `${(v * 100).toFixed(2)}%`;
-  console.log(`${a.members.length} members in ${values.from}:`);
+  console.log(`${a.members.length} members in ${from}:`);
   console.log(`${"member".padEnd(36)} ${"validation".padStart(10)} ${"test".padStart(7)} ${"minutes".padStart(8)}`);
   for (const m of a.members) {
     const min = typeof m.info.trainMinutes === "number" ? m.info.trainMinutes.toFixed(1) : "–";
@@ -149,10 +181,16 @@ mkdirSync(outDir, { recursive: true });
 const data = loadSplitMnist();
 const { test } = data;
 
-/** The data set with every digit's width normalized (0 = unchanged). */
+/** The data set deslanted (with --deslant), then every digit's width normalized (0 = unchanged). */
 function preprocess(ds: ImageDataset, width: number): ImageDataset {
-  if (width === 0) return ds;
-  return { ...ds, images: normalizeWidth(ds.images, 28, 28, width) };
+  const images = values.deslant ? deslant(ds.images, 28, 28) : ds.images;
+  return { ...ds, images: width === 0 ? images : normalizeWidth(images, 28, 28, width) };
+}
+/** What preprocess does, in words. */
+function preprocessing(width: number): string {
+  const w = width === 0 ? "" : `width normalized to ${width} px`;
+  if (!values.deslant) return w === "" ? "none" : w;
+  return w === "" ? "deslanted" : `deslanted, ${w}`;
 }
 
 const progress = !values["no-progress"] && process.stdout.isTTY === true;
@@ -190,9 +228,9 @@ for (let k = 0; k < members; k++) {
   };
   console.log(
     `\n== member ${k + 1}/${members}: ${[784, ...hidden, 10].join("-")}, seed ${seed}, ` +
-      `${width === 0 ? "no width normalization" : `width normalized to ${width} px`}, ${epochs} epochs`,
+      `preprocessing: ${preprocessing(width)}, ${epochs} epochs`,
   );
-  if (k === 0 || width !== 0) {
+  if (k === 0 || width !== 0 || values.deslant) {
     // what this member's preprocessing does to the first training digits
     const items = Array.from({ length: 10 }, (_, i) => ({
       pixels: train.images.subarray(i * 784, (i + 1) * 784),
@@ -200,12 +238,17 @@ for (let k = 0; k < members; k++) {
     }));
     writeFileSync(
       join(outDir, `member-${k + 1}-inputs.svg`),
-      digitGridSvg(items, 28, 28, width === 0 ? "Inputs (unchanged)" : `Inputs, width normalized to ${width} px`),
+      digitGridSvg(
+        items,
+        28,
+        28,
+        width === 0 && !values.deslant ? "Inputs (unchanged)" : `Inputs, ${preprocessing(width)}`,
+      ),
     );
   }
   const r = await trainRecipe(config, { train, validation }, join(outDir, `member-${k + 1}`), {
     progress,
-    fresh: values.fresh,
+    fresh: values.fresh === true,
     threads: int("threads", values.threads),
   });
   const p = Float64Array.from(r.model.predictProba(imageSource(memberTest), { batchSize: 1000 }).data);
@@ -226,7 +269,7 @@ for (let k = 0; k < members; k++) {
   console.log(`member ${k + 1}: validation ${pct(r.bestValAccuracy)} (epoch ${r.bestEpoch + 1}), test ${pct(acc)}`);
   if (values["save-members"] !== undefined) {
     // the member's outputs, so that a committee can be assembled on another machine without training
-    const name = `${hidden.join("-")}_s${seed}_w${width}_e${epochs}`;
+    const name = `${hidden.join("-")}_s${seed}${values.deslant ? "_deslant" : ""}_w${width}_e${epochs}`;
     const dir = join(values["save-members"], name);
     mkdirSync(dir, { recursive: true });
     const logits = (ds: ImageDataset): Buffer => {
@@ -239,8 +282,9 @@ for (let k = 0; k < members; k++) {
       name,
       command: `npm run mnist:committee -- ${process.argv.slice(2).join(" ")}`.trim(),
       recipe: config,
-      preprocessing: width === 0 ? "none" : `width normalized to ${width} px`,
+      preprocessing: preprocessing(width),
       width,
+      deslant: values.deslant === true,
       bestEpoch: r.bestEpoch + 1,
       validationAccuracy: r.bestValAccuracy,
       testAccuracy: acc,
@@ -250,6 +294,8 @@ for (let k = 0; k < members; k++) {
       date: new Date().toISOString().slice(0, 10),
     };
     writeFileSync(join(dir, "member.json"), `${JSON.stringify(member, null, 1)}\n`);
+    // its per-epoch logs and wall time: the validation-vs-hours chart of docs/mnist.md
+    writeFileSync(join(dir, "epochs.json"), `${JSON.stringify(r.epochs, null, 1)}\n`);
     console.log(`member ${k + 1}: outputs in ${dir}/`);
   }
 }

@@ -7,11 +7,14 @@ import { PNG } from "pngjs";
 
 const esc = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
-/** A line chart of one or more series over epochs 1..n (or over `x`, e.g. hours of training). */
+/**
+ * A line chart of one or more series over epochs 1..n (or over `x`, e.g. hours
+ * of training; a series with its own `x` is drawn over those values instead).
+ */
 export function lineChart(opts: {
   title: string;
   yLabel: string;
-  series: { name: string; values: number[]; color: string }[];
+  series: { name: string; values: number[]; color: string; x?: number[] }[];
   width?: number;
   height?: number;
   /** The x value of each point (default: the epoch 1..n), with its axis label. */
@@ -39,10 +42,16 @@ export function lineChart(opts: {
   }
   const n = Math.max(...opts.series.map((s) => s.values.length));
   const xv = opts.x?.values;
-  const xMax = xv ? Math.max(...xv) : 0;
-  const x = (i: number): number =>
+  const xMax = xv ? Math.max(...xv, ...opts.series.flatMap((s) => s.x ?? [])) : 0;
+  const x = (i: number, own?: number[]): number =>
     m.l +
-    (xv ? (xMax > 0 ? ((xv[i] as number) / xMax) * (W - m.l - m.r) : 0) : n <= 1 ? 0 : (i / (n - 1)) * (W - m.l - m.r));
+    (xv
+      ? xMax > 0
+        ? (((own ?? xv)[i] as number) / xMax) * (W - m.l - m.r)
+        : 0
+      : n <= 1
+        ? 0
+        : (i / (n - 1)) * (W - m.l - m.r));
   const y = (v: number): number => m.t + (1 - (v - lo) / (hi - lo)) * (H - m.t - m.b);
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`,
@@ -97,10 +106,10 @@ export function lineChart(opts: {
     `<text transform="translate(14 ${(m.t + H - m.b) / 2}) rotate(-90)" text-anchor="middle">${esc(opts.yLabel)}</text>`,
   );
   opts.series.forEach((s, k) => {
-    const pts = s.values.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(" ");
+    const pts = s.values.map((v, i) => `${x(i, s.x).toFixed(1)},${y(v).toFixed(1)}`).join(" ");
     parts.push(`<polyline points="${pts}" fill="none" stroke="${s.color}" stroke-width="2"/>`);
     for (const [i, v] of s.values.entries())
-      parts.push(`<circle cx="${x(i)}" cy="${y(v)}" r="2.5" fill="${s.color}"/>`);
+      parts.push(`<circle cx="${x(i, s.x)}" cy="${y(v)}" r="2.5" fill="${s.color}"/>`);
     parts.push(
       `<line x1="${W - m.r + 12}" x2="${W - m.r + 32}" y1="${m.t + 10 + 18 * k}" y2="${m.t + 10 + 18 * k}" stroke="${s.color}" stroke-width="2"/>`,
       `<text x="${W - m.r + 38}" y="${m.t + 14 + 18 * k}">${esc(s.name)}</text>`,

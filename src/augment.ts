@@ -710,3 +710,63 @@ export function normalizeWidth(
   }
   return out;
 }
+
+/**
+ * Deslanting (as used to diversify committee members, Meier et al. 2011;
+ * the moment-based shear of LeCun et al. 1998's "deslanted" MNIST variants):
+ * every image is sheared horizontally so that its ink's second moment is
+ * upright. With pixel values I as weights, centroid (mx, my) and
+ * k = Σ I·(x − mx)(y − my) / Σ I·(y − my)² (how far x moves per row down the
+ * digit), output pixel (x, y) reads the input at (x + k·(y − my), y)
+ * (bilinear), so the ink's rows slide back under its centroid and the result
+ * has Σ I·(x − mx)(y − my) ≈ 0; the centroid row stays in place and rows are
+ * unchanged. Returns new bytes (rounded, clamped to 0–255); images with no
+ * ink, or ink in one row only, are copied.
+ * @example
+ * ```ts
+ * const upright = deslant(train.images, 28, 28);
+ * ```
+ */
+export function deslant(images: Uint8Array, height: number, width: number): Uint8Array {
+  const n = height * width;
+  if (!(Number.isInteger(height) && Number.isInteger(width) && height > 0 && width > 0) || images.length % n !== 0) {
+    throw new ShapeError(`deslant: ${images.length} bytes are not a whole number of ${height}×${width} images`);
+  }
+  const out = new Uint8Array(images.length);
+  const src = new Float64Array(n);
+  const dst = new Float64Array(n);
+  const cy = (height - 1) / 2;
+  for (let off = 0; off < images.length; off += n) {
+    // first moments, then the central second moments about the centroid
+    let m = 0;
+    let sx = 0;
+    let sy = 0;
+    for (let p = 0; p < n; p++) {
+      const v = images[off + p] as number;
+      src[p] = v;
+      m += v;
+      sx += v * (p % width);
+      sy += v * Math.floor(p / width);
+    }
+    const mx = sx / m;
+    const my = sy / m;
+    let cxy = 0;
+    let cyy = 0;
+    for (let p = 0; p < n; p++) {
+      const v = src[p] as number;
+      const ry = Math.floor(p / width) - my;
+      cxy += v * ((p % width) - mx) * ry;
+      cyy += v * ry * ry;
+    }
+    if (!(m > 0 && cyy > 0)) {
+      out.set(images.subarray(off, off + n), off);
+      continue;
+    }
+    const k = cxy / cyy;
+    // resample's map with A = [[1, k], [0, 1]] and t = (k·(my − cy), 0) reads
+    // x_src = (x − cx − t) + k·(y − cy) + cx = x + k·(y − my), y_src = y.
+    resample(src, dst, height, width, 1, k, 0, 1, k * (my - cy), 0, null, null);
+    for (let p = 0; p < n; p++) out[off + p] = Math.min(255, Math.max(0, Math.round(dst[p] as number)));
+  }
+  return out;
+}

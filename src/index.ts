@@ -16,6 +16,7 @@ export {
   type BatchStep,
   type BatchTransform,
   composeTransforms,
+  deslant,
   gaussianBlur,
   gaussianKernel,
   ImageAugmentation,

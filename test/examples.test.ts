@@ -252,9 +252,13 @@ describe("examples (smoke runs)", () => {
     expect(weights(cut)).toEqual(weights(straight));
   });
 
-  it("mnist-committee: two members (one width-normalized) and their average", async () => {
+  it("mnist-committee --train: two deslanted members (one width-normalized), their average and saved outputs", async () => {
     const dir = mkdtempSync(join(tmpdir(), "tinymlp-committee-"));
     const out = await run("mnist-committee.ts", [
+      "--train",
+      "--deslant",
+      "--save-members",
+      join(dir, "members"),
       "--members",
       "2",
       "--widths",
@@ -287,6 +291,34 @@ describe("examples (smoke runs)", () => {
     expect(readFileSync(join(dir, "misclassified.svg"), "utf8")).toMatch(
       /^<svg .*test digits the committee of 2 gets wrong/s,
     );
+    expect(readFileSync(join(dir, "member-1-inputs.svg"), "utf8")).toMatch(/Inputs, deslanted</);
+    // each member's outputs, recipe and per-epoch logs, named after its preprocessing
+    for (const [k, name] of ["64_s1_deslant_w0_e3", "64_s2_deslant_w20_e3"].entries()) {
+      const info = JSON.parse(readFileSync(join(dir, "members", name, "member.json"), "utf8"));
+      expect(info.deslant).toBe(true);
+      expect(info.preprocessing).toBe(k === 0 ? "deslanted" : "deslanted, width normalized to 20 px");
+      expect(info.testAccuracy).toBe(r.members[k].test);
+      const epochs = JSON.parse(readFileSync(join(dir, "members", name, "epochs.json"), "utf8"));
+      expect(epochs.map((e: { epoch: number }) => e.epoch)).toEqual([0, 1, 2]);
+    }
+    // assembled from those files, the committee of both (when validation chooses both) is the one trained
+    const assembled = await run("mnist-committee.ts", ["--from", join(dir, "members"), "--out", dir]);
+    expect(assembled).toMatch(/^2 members in /);
+  });
+
+  it("mnist:committee with no flags assembles the committed members, and training flags need --train", async () => {
+    const out = await run("mnist-committee.ts", ["--out", mkdtempSync(join(tmpdir(), "tinymlp-assembled-"))]);
+    expect(out).toMatch(/members in docs\/results\/members:/);
+    expect(out).toMatch(
+      /chosen on validation: the mean of (probabilities|logits) of \d+ members? \(.*\): validation \d+\.\d\d%; test accuracy \d+\.\d\d%/,
+    );
+    let stderr = "";
+    try {
+      await run("mnist-committee.ts", ["--members", "2"]);
+    } catch (e) {
+      stderr = (e as { stderr: string }).stderr;
+    }
+    expect(stderr).toMatch(/^--members is a training option: add --train/);
   });
 
   it("mnist:committee --from: a committee assembled from saved members' logits, chosen on validation", async () => {
@@ -340,6 +372,6 @@ describe("examples (smoke runs)", () => {
 
   it("mnist-record and mnist-committee --help", async () => {
     expect(await run("mnist-record.ts", ["--help"])).toMatch(/--alpha X/);
-    expect(await run("mnist-committee.ts", ["--help"])).toMatch(/--widths LIST/);
+    expect(await run("mnist-committee.ts", ["--help"])).toMatch(/--widths LIST[\s\S]*--deslant/);
   });
 });

@@ -161,6 +161,7 @@ const NO_OPTIONS = new Set([
   "clipByValue",
   "composeTransforms",
   "confusionMatrix",
+  "deslant",
   "encodeIdx",
   "erf",
   "fromTfjs",

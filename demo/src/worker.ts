@@ -12,7 +12,9 @@
  * giving the same weights as a run that never stopped.
  */
 import {
+  type Backend,
   checkpoint,
+  createWasmBackend,
   deserialize,
   type ImageDataset,
   imageSource,
@@ -30,14 +32,15 @@ const post = (m: FromWorker, transfer: Transferable[] = []): void => postMessage
 const threadsOf = (b: object): number => (b as { threads?: number }).threads ?? 1;
 
 /**
- * The backend a model trains on: as chosen, on one thread. The page is
- * cross-origin isolated, so the memory is shared and `createWasmBackend({
- * threads: 2 })` would run here; it is not the default yet: in Firefox ESR
- * 153 a two-thread run did not land on the one-thread run's bits (Chromium's
- * did), which the library promises; see docs/performance.md.
+ * The backend a model trains on: the js reference, or wasm — on two threads
+ * when the page is cross-origin isolated (the dev and preview servers send
+ * COOP/COEP, so the memory is shared), else on one. Two threads give the
+ * one-thread bits (the browser tests check a stopped and resumed run here
+ * against a straight one-thread run in Node).
  */
-function backendFor(name: "wasm" | "js"): "wasm" | "js" {
-  return name;
+function backendFor(name: "wasm" | "js"): Backend | "js" | "wasm" {
+  if (name === "js" || !crossOriginIsolated) return name;
+  return createWasmBackend({ threads: 2 });
 }
 
 let data: { train: ImageDataset; validation: ImageDataset } | null = null;

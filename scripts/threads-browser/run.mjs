@@ -2,14 +2,15 @@
 // with 1 thread, then 2 threads three times, in Chromium and Firefox ESR, and
 // prints the weights' hashes, which must all be equal. Needs `npm run build`.
 //
-//   node scripts/threads-browser/run.mjs
+//   node scripts/threads-browser/run.mjs [chromium|firefox] [two-thread runs, default 3]
 //
-// Measured 2026-12-04: Chromium 156 gave the same hash for all four runs,
-// twice; Firefox ESR 153 once gave another hash for the third two-thread run
-// and once matched throughout (single products split over two threads always
-// matched), and in the demo's browser test a two-thread stop/resume missed.
-// Not understood yet: a race only Firefox exposes, or a helper thread whose
-// floating-point state differs. Until then the demo trains on one thread.
+// Each run's progress is kept, so a page that hangs says where.
+//
+// Measured 2026-12-05, Firefox ESR 153: before the fixes, 2–7 of 100 two-thread
+// runs ended on another hash (a helper could run a job twice when
+// Atomics.wait returned with the sequence unchanged) and series hung in
+// `new Worker()`; after them (the helper loops until the sequence moves;
+// helpers are reused), 300 of 300 matched. Chromium: 60 of 60 before them.
 
 import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
@@ -34,15 +35,24 @@ const server = createServer((req, res) => {
   res.end(readFileSync(f));
 });
 await new Promise((r) => server.listen(8765, "127.0.0.1", r));
-for (const which of ["chromium", "firefox"]) {
+const only = process.argv[2];
+const runs = Number(process.argv[3] ?? 3);
+const many = Number(process.argv[4] ?? 2);
+for (const which of only ? [only] : ["chromium", "firefox"]) {
   const browser =
     which === "firefox"
       ? await puppeteer.launch({ browser: "firefox", executablePath: "/usr/bin/firefox-esr", headless: true })
       : await puppeteer.launch({ executablePath: "/usr/bin/chromium", headless: true, args: ["--no-sandbox"] });
   const page = await browser.newPage();
-  await page.goto("http://127.0.0.1:8765/");
-  await page.waitForFunction(() => document.title === "done", { timeout: 60000 });
-  console.log(`${which}:\n${await page.evaluate(() => window.result)}`);
+  await page.goto(`http://127.0.0.1:8765/?runs=${runs}&t=${many}`);
+  try {
+    await page.waitForFunction(() => document.title === "done", { timeout: 30000 + 3000 * runs });
+    console.log(`${which}:\n${await page.evaluate(() => window.result)}`);
+  } catch (e) {
+    console.log(
+      `${which}: no result (${e.message.split("\n")[0]}); progress:\n${(await page.evaluate(() => window.progress)).join("\n")}`,
+    );
+  }
   await browser.close();
 }
 server.close();

@@ -16,8 +16,12 @@
  * number, bumps the sequence, and `Atomics.notify`s; a worker runs the job
  * when its slot carries the new number, then counts itself done. The main
  * thread computes its own range meanwhile, then `Atomics.wait`s for the
- * count. Workers are `unref`'d (the process may exit with them alive) and
- * terminated by `dispose()`.
+ * count. Node's workers are `unref`'d (the process may exit with them alive)
+ * and terminated by `dispose()`. A browser's helpers are started once and
+ * kept: `dispose()` sends them back to their event loop, idle, and the next
+ * pool in the same worker reuses them (Firefox ESR 153 sometimes blocked for
+ * good in `new Worker()` inside a worker that had terminated another a moment
+ * before; a reused helper is never started anew).
  *
  * Where: Node, Bun and Deno, through `worker_threads` (reached with
  * `process.getBuiltinModule`, so the core imports no `node:` module); and a
@@ -69,7 +73,9 @@ for (;;) {
     const until = performance.now() + ${SPIN_MS};
     for (let i = 0; (seq = Atomics.load(c, ${SEQ})) === seen; i++) if ((i & 1023) === 0 && performance.now() > until) break;
   }
-  if (seq === seen) {
+  // (a loop: Firefox's wait can return with the value unchanged, and running a job twice would apply
+  // an optimizer update twice)
+  while (seq === seen) {
     Atomics.wait(c, ${SEQ}, seen);
     seq = Atomics.load(c, ${SEQ});
   }
@@ -98,7 +104,7 @@ for (;;) {
  * job's data as workerData.
  */
 const NODE_SOURCE = `import { workerData as job } from "node:worker_threads";\n${LOOP}`;
-/** A Web Worker: the data comes as the first message. */
+/** A Web Worker: each pool's data comes as a message; after the pool's dispose() it waits for the next one. */
 const WEB_SOURCE = `onmessage = (e) => { const job = e.data;\n${LOOP}\n};`;
 
 /** The gemm kernel's signature (see scripts/wasm/kernels.ts). */
@@ -117,9 +123,9 @@ export type GemmKernel = (
   j1: number,
 ) => void;
 
-/** A started helper: how to stop it. */
+/** A started helper: how to let it go when its pool is disposed (stop it, or keep it idle for the next pool). */
 interface Helper {
-  terminate(): void;
+  release(): void;
 }
 type Spawn = (
   data: {
@@ -140,6 +146,11 @@ interface NodeWorker {
 }
 type NodeWorkerCtor = new (url: URL, opts: { workerData: unknown }) => NodeWorker;
 
+/** The helpers' source as a Blob URL, made once per realm (never revoked: every pool's helpers start from it). */
+let webUrl: string | undefined;
+/** Web Worker helpers of disposed pools, idle in their event loops, for the next pool of this realm. */
+const idleWebHelpers: Worker[] = [];
+
 /** How to start a helper thread here, or the reason there is none. */
 function spawner(): Spawn | string {
   const g = globalThis as {
@@ -155,19 +166,31 @@ function spawner(): Spawn | string {
       const w = new W(new URL(`data:text/javascript,${encodeURIComponent(NODE_SOURCE)}`), { workerData: data });
       w.on("error", (e) => onError(String(e?.message ?? e)));
       w.unref(); // the process may exit with the helpers waiting
-      return { terminate: () => void w.terminate() };
+      return { release: () => void w.terminate() };
     };
   }
   if (typeof g.Worker === "function" && g.WorkerGlobalScope !== undefined) {
     if (g.crossOriginIsolated !== true)
       return "threads need shared memory, which a page has only when cross-origin isolated (COOP/COEP headers)";
-    const url = URL.createObjectURL(new Blob([WEB_SOURCE], { type: "text/javascript" }));
+    webUrl ??= URL.createObjectURL(new Blob([WEB_SOURCE], { type: "text/javascript" }));
+    const url = webUrl;
     const W = g.Worker;
     return (data, onError) => {
-      const w = new W(url);
-      w.onerror = (e) => onError(e.message);
+      const w = idleWebHelpers.pop() ?? new W(url);
+      let failed = false;
+      w.onerror = (e) => {
+        failed = true;
+        onError(e.message);
+      };
       w.postMessage(data);
-      return { terminate: () => w.terminate() };
+      return {
+        release: () => {
+          // after dispose() it leaves its job loop; a helper that failed is stopped instead
+          w.onerror = null;
+          if (failed) w.terminate();
+          else idleWebHelpers.push(w);
+        },
+      };
     };
   }
   if (typeof g.Worker === "function")
@@ -367,11 +390,11 @@ export class GemmPool {
     }
   }
 
-  /** Stops the workers. */ /** Stops the workers. */
+  /** Ends the pool: its helpers leave their job loop (Node's are terminated, a browser's kept idle for the next pool). */ /** Stops the workers. */
   dispose(): void {
     Atomics.store(this.control, SEQ, -1);
     Atomics.notify(this.control, SEQ);
-    for (const w of this.workers) w.terminate();
+    for (const w of this.workers) w.release();
     this.workers.length = 0;
   }
 }

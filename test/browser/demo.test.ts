@@ -227,7 +227,8 @@ describe(`the demo page in ${browserTitle}`, () => {
       const status = await page.$eval("#train-status", (e) => e.textContent);
       expect(status).toContain(`on the ${backend} backend`);
       // the page is cross-origin isolated (the server sends COOP/COEP), so the wasm memory is shared
-      if (backend === "wasm") expect(status).toContain("shared WebAssembly memory, 1 thread");
+      // and the worker trains on two threads
+      if (backend === "wasm") expect(status).toContain("shared WebAssembly memory, 2 threads");
       speeds[`browser ${backend}`] = Math.round(sps);
       speeds[`node ${backend}`] = Math.round(
         await nodeSamplesPerSecond({
@@ -249,7 +250,7 @@ describe(`the demo page in ${browserTitle}`, () => {
     });
   }
 
-  it("Stop, then Resume, lands on the same weights as a run that never stopped (wasm)", async () => {
+  it("Stop, then Resume, on two threads, lands on the same weights as a one-thread run that never stopped (wasm)", async () => {
     const cfg: TrainConfig = {
       hidden: [128],
       optimizer: "adam",

@@ -301,9 +301,10 @@ describe("examples (smoke runs)", () => {
       const epochs = JSON.parse(readFileSync(join(dir, "members", name, "epochs.json"), "utf8"));
       expect(epochs.map((e: { epoch: number }) => e.epoch)).toEqual([0, 1, 2]);
     }
-    // assembled from those files, the committee of both (when validation chooses both) is the one trained
+    // and the files alone are read back and assembled
     const assembled = await run("mnist-committee.ts", ["--from", join(dir, "members"), "--out", dir]);
     expect(assembled).toMatch(/^2 members in /);
+    expect(assembled).toMatch(/chosen on validation: .*; test accuracy \d+\.\d\d%/);
   });
 
   it("mnist:committee with no flags assembles the committed members, and training flags need --train", async () => {

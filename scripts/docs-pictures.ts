@@ -14,7 +14,7 @@ import { assemble, combine, readMembers } from "../examples/committee-assemble.j
 import { loadSplitMnist } from "../examples/mnist-data.js";
 import { digitGridSvg, lineChart, misclassified } from "../examples/plots.js";
 import { type EpochRecord, recordCharts } from "../examples/recipe.js";
-import { deslant, normalizeWidth } from "../src/index.js";
+import { deslant, normalizeWidth, Tensor } from "../src/index.js";
 
 /** Where the committed committee members are. */
 export const MEMBERS_DIR = "docs/results/members";
@@ -81,12 +81,7 @@ function committeePictures(): Record<string, string> {
     a.chosen.combination,
     10,
   );
-  const predicted = new Uint8Array(test.length);
-  for (let i = 0; i < test.length; i++) {
-    let arg = 0;
-    for (let j = 1; j < 10; j++) if ((p[i * 10 + j] as number) > (p[i * 10 + arg] as number)) arg = j;
-    predicted[i] = arg;
-  }
+  const predicted = new Tensor(p, [test.length, 10]).argMax();
   const wrong = misclassified(predicted, test, test.length);
   const errors = digitGridSvg(
     wrong,

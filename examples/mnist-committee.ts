@@ -24,7 +24,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { deslant, type ImageDataset, imageSource, normalizeWidth, subsetDataset, Tensor } from "tinymlp";
-import { cli, usage } from "./cli.js";
+import { cli, num, usage } from "./cli.js";
 import { assemble, readMembers } from "./committee-assemble.js";
 import { loadSplitMnist } from "./mnist-data.js";
 import { digitGridSvg, misclassified } from "./plots.js";
@@ -51,6 +51,8 @@ Training (with --train):
   --hidden LIST      hidden layer sizes of every member (default 800)
   --epochs LIST      epochs per member, cycled like --widths, e.g. 100,100,50 (default 8)
   --dropout X        dropout after each hidden layer (default 0)
+  --max-norm X       max-norm constraint on each hidden unit's incoming weights,
+                     0 = none (default 0)
   --lr X             peak learning rate of Adam, cosine decay (default ${RECORD_DEFAULTS.lr})
   --batch-size N     (default ${RECORD_DEFAULTS.batchSize})
   --widths LIST      width normalization per member, cycled: 0 = none, else the
@@ -77,6 +79,7 @@ const TRAIN_DEFAULTS = {
   hidden: "800",
   epochs: "8",
   dropout: "0",
+  "max-norm": "0",
   lr: String(RECORD_DEFAULTS.lr),
   "batch-size": String(RECORD_DEFAULTS.batchSize),
   widths: "0",
@@ -90,6 +93,7 @@ const given = cli(HELP, {
   hidden: { type: "string" },
   epochs: { type: "string" },
   dropout: { type: "string" },
+  "max-norm": { type: "string" },
   lr: { type: "string" },
   "batch-size": { type: "string" },
   widths: { type: "string" },
@@ -164,6 +168,7 @@ if (!(dropout >= 0 && dropout < 1)) {
   console.error(`--dropout must be in [0, 1), got '${values.dropout}'`);
   process.exit(2);
 }
+const maxNorm = num(HELP, "max-norm", values["max-norm"], (x) => x >= 0, ">= 0");
 const lr = Number(values.lr);
 if (!(lr > 0 && Number.isFinite(lr))) {
   console.error(`--lr must be > 0, got '${values.lr}'`);
@@ -219,6 +224,7 @@ for (let k = 0; k < members; k++) {
     ...RECORD_DEFAULTS,
     hidden,
     dropout,
+    maxNorm,
     epochs,
     lr,
     batchSize,
@@ -269,7 +275,9 @@ for (let k = 0; k < members; k++) {
   console.log(`member ${k + 1}: validation ${pct(r.bestValAccuracy)} (epoch ${r.bestEpoch + 1}), test ${pct(acc)}`);
   if (values["save-members"] !== undefined) {
     // the member's outputs, so that a committee can be assembled on another machine without training
-    const name = `${hidden.join("-")}_s${seed}${values.deslant ? "_deslant" : ""}_w${width}_e${epochs}`;
+    // e.g. 1500-1000-500_s16_deslant_w0_e100; dropout and max-norm, when used: …_e100_drop0.2_mn3
+    const regularized = `${dropout > 0 ? `_drop${dropout}` : ""}${maxNorm > 0 ? `_mn${maxNorm}` : ""}`;
+    const name = `${hidden.join("-")}_s${seed}${values.deslant ? "_deslant" : ""}_w${width}_e${epochs}${regularized}`;
     const dir = join(values["save-members"], name);
     mkdirSync(dir, { recursive: true });
     const logits = (ds: ImageDataset): Buffer => {
@@ -363,6 +371,7 @@ writeFileSync(
       growthValidation,
       hidden,
       dropout,
+      maxNorm,
       widths,
     },
     null,

@@ -30,6 +30,9 @@ const PALETTE = [
   "#7f7f7f",
   "#bcbd22",
   "#17becf",
+  "#000000",
+  "#aec7e8",
+  "#98df8a",
 ];
 
 /**
@@ -55,12 +58,14 @@ function committeePictures(): Record<string, string> {
         values.push(best);
       }
     }
-    // seed and preprocessing, short: "s12 w20", "s16 deslant", "s11 none"
+    // seed and preprocessing, short: "s12 w20", "s16 deslant", "s11 none", and the
+    // hidden layers of a net other than the record recipe's: "s20 w18 2000-1500-1000-500"
     const seed = /_s(\d+)/.exec(m.name)?.[1] ?? "?";
     const width = Number(m.info.width ?? 0);
     const prep = [m.info.deslant === true ? "deslant" : "", width > 0 ? `w${width}` : ""].filter((t) => t !== "");
+    const hidden = m.name.split("_")[0] ?? "";
     return {
-      name: `s${seed} ${prep.length === 0 ? "none" : prep.join(" ")}`,
+      name: `s${seed} ${prep.length === 0 ? "none" : prep.join(" ")}${hidden === "1500-1000-500" ? "" : ` ${hidden}`}`,
       values,
       x,
       color: PALETTE[k % PALETTE.length] as string,

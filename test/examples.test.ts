@@ -257,6 +257,10 @@ describe("examples (smoke runs)", () => {
     const out = await run("mnist-committee.ts", [
       "--train",
       "--deslant",
+      "--dropout",
+      "0.1",
+      "--max-norm",
+      "3",
       "--save-members",
       join(dir, "members"),
       "--members",
@@ -292,10 +296,11 @@ describe("examples (smoke runs)", () => {
       /^<svg .*test digits the committee of 2 gets wrong/s,
     );
     expect(readFileSync(join(dir, "member-1-inputs.svg"), "utf8")).toMatch(/Inputs, deslanted</);
-    // each member's outputs, recipe and per-epoch logs, named after its preprocessing
-    for (const [k, name] of ["64_s1_deslant_w0_e3", "64_s2_deslant_w20_e3"].entries()) {
+    // each member's outputs, recipe and per-epoch logs, named after its preprocessing and regularization
+    for (const [k, name] of ["64_s1_deslant_w0_e3_drop0.1_mn3", "64_s2_deslant_w20_e3_drop0.1_mn3"].entries()) {
       const info = JSON.parse(readFileSync(join(dir, "members", name, "member.json"), "utf8"));
       expect(info.deslant).toBe(true);
+      expect([info.recipe.dropout, info.recipe.maxNorm]).toEqual([0.1, 3]);
       expect(info.preprocessing).toBe(k === 0 ? "deslanted" : "deslanted, width normalized to 20 px");
       expect(info.testAccuracy).toBe(r.members[k].test);
       const epochs = JSON.parse(readFileSync(join(dir, "members", name, "epochs.json"), "utf8"));
@@ -373,6 +378,6 @@ describe("examples (smoke runs)", () => {
 
   it("mnist-record and mnist-committee --help", async () => {
     expect(await run("mnist-record.ts", ["--help"])).toMatch(/--alpha X/);
-    expect(await run("mnist-committee.ts", ["--help"])).toMatch(/--widths LIST[\s\S]*--deslant/);
+    expect(await run("mnist-committee.ts", ["--help"])).toMatch(/--max-norm X[\s\S]*--widths LIST[\s\S]*--deslant/);
   });
 });

@@ -21,10 +21,12 @@ export function lineChart(opts: {
   x?: { values: number[]; label: string };
   /** A vertical marker at epoch index `index` (0-based), e.g. the selected best-validation epoch. */
   mark?: { index: number; label: string };
+  /** Room for the legend at the right, in px (default 130). */
+  legendWidth?: number;
 }): string {
   const W = opts.width ?? 520;
   const H = opts.height ?? 320;
-  const m = { l: 72, r: 130, t: 36, b: 44 };
+  const m = { l: 72, r: opts.legendWidth ?? 130, t: 36, b: 44 };
   const all = opts.series.flatMap((s) => s.values).filter(Number.isFinite);
   let lo = Math.min(...all);
   let hi = Math.max(...all);

@@ -58,14 +58,16 @@ function committeePictures(): Record<string, string> {
         values.push(best);
       }
     }
-    // seed and preprocessing, short: "s12 w20", "s16 deslant", "s11 none", and the
-    // hidden layers of a net other than the record recipe's: "s20 w18 2000-1500-1000-500"
+    // seed and preprocessing, short: "s12 w20", "s16 deslant", "s11 none", then dropout and
+    // max-norm if used, and the hidden layers of a net other than the record recipe's:
+    // "s20 w18 2000-1500-1000-500", "s22 none drop0.2 mn3"
     const seed = /_s(\d+)/.exec(m.name)?.[1] ?? "?";
     const width = Number(m.info.width ?? 0);
     const prep = [m.info.deslant === true ? "deslant" : "", width > 0 ? `w${width}` : ""].filter((t) => t !== "");
     const hidden = m.name.split("_")[0] ?? "";
+    const regularized = /_e\d+(_.+)?$/.exec(m.name)?.[1]?.replaceAll("_", " ") ?? ""; // " drop0.2 mn3"
     return {
-      name: `s${seed} ${prep.length === 0 ? "none" : prep.join(" ")}${hidden === "1500-1000-500" ? "" : ` ${hidden}`}`,
+      name: `s${seed} ${prep.length === 0 ? "none" : prep.join(" ")}${regularized}${hidden === "1500-1000-500" ? "" : ` ${hidden}`}`,
       values,
       x,
       color: PALETTE[k % PALETTE.length] as string,
@@ -76,8 +78,9 @@ function committeePictures(): Record<string, string> {
     yLabel: "validation accuracy",
     x: { values: [0], label: "hours of training (this machine, 2 threads)" },
     series,
-    width: 720,
+    width: 800,
     height: 380,
+    legendWidth: 210,
   });
   const a = assemble(members, { validation: validation.labels, test: test.labels });
   const chosen = members.filter((m) => a.chosen.members.includes(m.name));

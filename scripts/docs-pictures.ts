@@ -78,9 +78,9 @@ function committeePictures(): Record<string, string> {
     yLabel: "validation accuracy",
     x: { values: [0], label: "hours of training (this machine, 2 threads)" },
     series,
-    width: 800,
+    width: 860,
     height: 380,
-    legendWidth: 210,
+    legendWidth: 250,
   });
   const a = assemble(members, { validation: validation.labels, test: test.labels });
   const chosen = members.filter((m) => a.chosen.members.includes(m.name));

@@ -64,10 +64,14 @@ function committeePictures(): Record<string, string> {
     const seed = /_s(\d+)/.exec(m.name)?.[1] ?? "?";
     const width = Number(m.info.width ?? 0);
     const prep = [m.info.deslant === true ? "deslant" : "", width > 0 ? `w${width}` : ""].filter((t) => t !== "");
-    const hidden = m.name.split("_")[0] ?? "";
-    const regularized = /_e\d+(_.+)?$/.exec(m.name)?.[1]?.replaceAll("_", " ") ?? ""; // " drop0.2 mn3"
+    const recipe = m.info.recipe as { hidden: number[]; dropout: number; maxNorm: number };
+    const extra = [
+      recipe.dropout > 0 ? `drop${recipe.dropout}` : "",
+      recipe.maxNorm > 0 ? `mn${recipe.maxNorm}` : "",
+      recipe.hidden.join("-") === "1500-1000-500" ? "" : recipe.hidden.join("-"),
+    ].filter((t) => t !== "");
     return {
-      name: `s${seed} ${prep.length === 0 ? "none" : prep.join(" ")}${regularized}${hidden === "1500-1000-500" ? "" : ` ${hidden}`}`,
+      name: [`s${seed}`, prep.length === 0 ? "none" : prep.join(" "), ...extra].join(" "),
       values,
       x,
       color: PALETTE[k % PALETTE.length] as string,

@@ -13,7 +13,7 @@ import { parseArgs } from "node:util";
 import { assemble, combine, readMembers } from "../examples/committee-assemble.js";
 import { loadSplitMnist } from "../examples/mnist-data.js";
 import { digitGridSvg, lineChart, misclassified } from "../examples/plots.js";
-import { type EpochRecord, recordCharts } from "../examples/recipe.js";
+import { type EpochRecord, RECORD_DEFAULTS, recordCharts } from "../examples/recipe.js";
 import { deslant, normalizeWidth, Tensor } from "../src/index.js";
 
 /** Where the committed committee members are. */
@@ -61,17 +61,16 @@ function committeePictures(): Record<string, string> {
     // seed and preprocessing, short: "s12 w20", "s16 deslant", "s11 none", then dropout and
     // max-norm if used, and the hidden layers of a net other than the record recipe's:
     // "s20 w18 2000-1500-1000-500", "s22 none drop0.2 mn3"
-    const seed = /_s(\d+)/.exec(m.name)?.[1] ?? "?";
+    const recipe = m.info.recipe as { hidden: number[]; dropout: number; maxNorm: number; seed: number };
     const width = Number(m.info.width ?? 0);
     const prep = [m.info.deslant === true ? "deslant" : "", width > 0 ? `w${width}` : ""].filter((t) => t !== "");
-    const recipe = m.info.recipe as { hidden: number[]; dropout: number; maxNorm: number };
     const extra = [
       recipe.dropout > 0 ? `drop${recipe.dropout}` : "",
       recipe.maxNorm > 0 ? `mn${recipe.maxNorm}` : "",
-      recipe.hidden.join("-") === "1500-1000-500" ? "" : recipe.hidden.join("-"),
+      recipe.hidden.join("-") === RECORD_DEFAULTS.hidden.join("-") ? "" : recipe.hidden.join("-"),
     ].filter((t) => t !== "");
     return {
-      name: [`s${seed}`, prep.length === 0 ? "none" : prep.join(" "), ...extra].join(" "),
+      name: [`s${recipe.seed}`, prep.length === 0 ? "none" : prep.join(" "), ...extra].join(" "),
       values,
       x,
       color: PALETTE[k % PALETTE.length] as string,
